@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 7071
+DATA   ?= .devhost
+# Parallel workers for the test run (2 cores here); override with `make test PYTEST_WORKERS=0`.
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run test lint doctor unit bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# pip 23.2 (what python3 -m venv brings here) trips on the opentelemetry pins; upgrade first.
+	$(PIP) install -q --disable-pip-version-check -U pip
+	$(PIP) install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+local.settings.json:
+	cp local.settings.sample.json local.settings.json
+
+run: $(STAMP) local.settings.json
+	$(PY) -m devhost start --host $(HOST) --port $(PORT) --data-dir $(DATA)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+
+doctor: $(STAMP)
+	$(VENV)/bin/azure-functions-doctor doctor --path . --profile minimal
+
+test: $(STAMP)
+	$(MAKE) lint
+	$(MAKE) doctor
+	$(PY) -m tests.servers.run -- $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -q -rfE tests
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+bench: $(STAMP)
+	for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(DATA) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""devhost: the local Functions host (HTTP, local Service Bus, timers, durable engine)."""

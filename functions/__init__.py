@@ -1,0 +1,1 @@
+"""HTTP, Service Bus and timer triggers: one blueprint per bounded context, thin triggers only."""

@@ -1,0 +1,1 @@
+"""Durable Functions orchestrators and their activities."""

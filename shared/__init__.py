@@ -1,0 +1,1 @@
+"""SmartCommerce core: settings, the HTTP edge, events, ports and adapters, bounded contexts."""

@@ -1,0 +1,1 @@
+"""Adapters: an embedded and an Azure implementation of every port."""

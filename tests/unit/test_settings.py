@@ -1,0 +1,38 @@
+"""The settings class, local.settings.sample.json and the development defaults stay in step."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.settings import Settings, env_names
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Read by the Functions host itself, not by our code: listed in the sample so `func start` works.
+HOST_ONLY = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "AzureWebJobsFeatureFlags"}
+
+
+def sample_values() -> dict[str, str]:
+    return json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+
+
+def test_sample_lists_exactly_the_settings_the_code_reads() -> None:
+    listed = set(sample_values()) - HOST_ONLY
+    read = env_names()
+    assert listed - read == set(), "in the sample but read by no Settings field"
+    assert read - listed == set(), "read by Settings but missing from the sample"
+
+
+def test_sample_values_load_as_development_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in sample_values().items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.is_development
+    assert settings.document_store == "sqlite"
+
+
+def test_unknown_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SC_ENV", "staging")
+    with pytest.raises(ValueError):
+        Settings()
