@@ -1,0 +1,195 @@
+// SmartCommerce in Azure: one Functions app (Flex Consumption, Python 3.11) behind API Management,
+// on Cosmos DB, Service Bus and Blob Storage, with secrets in Key Vault and telemetry in
+// Application Insights. Every connection uses the app's managed identity (app/rbac.bicep).
+// Deploy into an existing resource group; see docs/deployment.md.
+
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment (e.g. prod, staging); part of every resource name.')
+param environmentName string
+
+param location string = resourceGroup().location
+
+// --- Cosmos DB ------------------------------------------------------------------------------------
+@allowed([ 'serverless', 'autoscale' ])
+param cosmosCapacityMode string = 'serverless'
+@minValue(1000)
+param cosmosAutoscaleMaxThroughput int = 1000
+param cosmosDatabaseName string = 'smartcommerce'
+
+// --- auth (Entra External ID / B2C) -------------------------------------------------------------
+@description('Expected token issuer (AUTH_ISSUER), e.g. https://<tenant-id>.ciamlogin.com/<tenant-id>/v2.0')
+param authIssuer string
+@description('Expected token audience (AUTH_AUDIENCE), e.g. api://smartcommerce')
+param authAudience string
+@description('JWKS document the app verifies token signatures with (AUTH_JWKS_URI).')
+param authJwksUri string
+@description('OpenID configuration API Management validates tokens with.')
+param authOpenIdConfigUrl string = '${authIssuer}/.well-known/openid-configuration'
+@minValue(0)
+@maxValue(300)
+param authLeewaySeconds int = 30
+
+// --- app ------------------------------------------------------------------------------------------
+@allowed([ 'DEBUG', 'INFO', 'WARNING', 'ERROR' ])
+param logLevel string = 'INFO'
+@minValue(1)
+@maxValue(1000)
+param functionMaximumInstanceCount int = 100
+@description('Fraud score (0..1) from which an order waits for a person (FRAUD_REVIEW_THRESHOLD; Bicep has no float type).')
+param fraudReviewThreshold string = '0.5'
+@description('Fraud score (0..1) from which an order is rejected (FRAUD_REJECT_THRESHOLD).')
+param fraudRejectThreshold string = '0.9'
+@description('How often a worker checks for a newly promoted ML model version (MODEL_REFRESH_SECONDS).')
+@minValue(0)
+@maxValue(3600)
+param modelRefreshSeconds int = 30
+@secure()
+@description('Base64 AES-256 card-vault key written to Key Vault. Leave empty after the first deployment (the secret stays).')
+param cardVaultKey string = ''
+param keyVaultPurgeProtection bool = true
+@description('Application Insights accepts Entra ID-authenticated telemetry only.')
+param appInsightsDisableLocalAuth bool = true
+
+// --- API Management -------------------------------------------------------------------------------
+param apimPublisherEmail string
+param apimPublisherName string = 'SmartCommerce'
+
+var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = { 'azd-env-name': environmentName, application: 'smartcommerce' }
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-${token}'
+    appInsightsName: 'appi-${token}'
+    disableLocalAuth: appInsightsDisableLocalAuth
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    tags: tags
+    name: 'st${token}'
+  }
+}
+
+module cosmos 'modules/cosmos.bicep' = {
+  name: 'cosmos'
+  params: {
+    location: location
+    tags: tags
+    accountName: 'cosmos-${token}'
+    databaseName: cosmosDatabaseName
+    capacityMode: cosmosCapacityMode
+    autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+  }
+}
+
+module serviceBus 'modules/servicebus.bicep' = {
+  name: 'servicebus'
+  params: {
+    location: location
+    tags: tags
+    name: 'sb-${token}'
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    tags: tags
+    name: 'kv-${token}'
+    enablePurgeProtection: keyVaultPurgeProtection
+    cardVaultKey: cardVaultKey
+  }
+}
+
+// Every app setting the app gets. Names are the env var names shared/settings.py reads, plus the
+// host-only names listed in infra/README.md; tests/unit/test_infra.py keeps the three in step.
+// Settings not listed here either keep a default that is right for Azure or are development-only
+// (both listed in infra/README.md).
+var appSettings = union({
+  // Functions host: identity-based AzureWebJobsStorage (durable task hub, timers).
+  AzureWebJobsStorage__accountName: storage.outputs.name
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  SC_ENV: 'production'
+  SC_LOG_LEVEL: logLevel
+  SC_DOCUMENT_STORE: 'cosmos'
+  SC_BLOB_STORE: 'azure'
+  SC_EVENT_BUS: 'servicebus'
+  AUTH_ISSUER: authIssuer
+  AUTH_AUDIENCE: authAudience
+  AUTH_JWKS_URI: authJwksUri
+  AUTH_LEEWAY_SECONDS: string(authLeewaySeconds)
+  COSMOS__accountEndpoint: cosmos.outputs.endpoint
+  COSMOS_DATABASE: cosmos.outputs.databaseName
+  SERVICEBUS__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
+  SERVICEBUS_TOPIC: serviceBus.outputs.topicName
+  STORAGE__blobServiceUri: storage.outputs.blobEndpoint
+  FRAUD_REVIEW_THRESHOLD: fraudReviewThreshold
+  FRAUD_REJECT_THRESHOLD: fraudRejectThreshold
+  MODEL_REFRESH_SECONDS: string(modelRefreshSeconds)
+  // Resolved by the platform with the app identity; the code sees the secret's value.
+  CARD_VAULT_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${keyVault.outputs.cardVaultKeySecretName})'
+}, appInsightsDisableLocalAuth ? {
+  // Local auth is off: the host and the Python exporter (azure-monitor-opentelemetry reads this
+  // variable) send telemetry with the managed identity.
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+} : {})
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    location: location
+    tags: tags
+    planName: 'plan-${token}'
+    appName: 'func-${token}'
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    appSettings: appSettings
+    maximumInstanceCount: functionMaximumInstanceCount
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  params: {
+    principalId: functionApp.outputs.principalId
+    cosmosAccountName: cosmos.outputs.accountName
+    serviceBusNamespaceName: serviceBus.outputs.name
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
+module apim 'modules/apim.bicep' = {
+  name: 'apim'
+  params: {
+    location: location
+    tags: tags
+    name: 'apim-${token}'
+    publisherEmail: apimPublisherEmail
+    publisherName: apimPublisherName
+    backendHostName: functionApp.outputs.defaultHostName
+    authIssuer: authIssuer
+    authAudience: authAudience
+    authOpenIdConfigUrl: authOpenIdConfigUrl
+    authClockSkewSeconds: authLeewaySeconds
+  }
+}
+
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output FUNCTION_APP_HOST string = functionApp.outputs.defaultHostName
+output API_GATEWAY_URL string = apim.outputs.gatewayUrl
+output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
+output SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+output STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output KEY_VAULT_NAME string = keyVault.outputs.name
