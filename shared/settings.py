@@ -66,6 +66,45 @@ class Settings(BaseSettings):
     # devhost creates one in the data dir.
     card_vault_key: str = Field("", validation_alias=_env("CARD_VAULT_KEY"))
 
+    # --- fraud scoring and models --------------------------------------------------------------
+    # Score >= review threshold -> "review"; >= reject threshold -> "reject" (0..1, calibrated).
+    fraud_review_threshold: float = Field(0.5, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REVIEW_THRESHOLD"))
+    fraud_reject_threshold: float = Field(0.9, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REJECT_THRESHOLD"))
+    # How often a process re-checks a model's champion pointer (ETag) for a newly promoted version.
+    model_refresh_seconds: float = Field(30.0, ge=0.0, le=3600.0, validation_alias=_env("MODEL_REFRESH_SECONDS"))
+
+    # --- catalog, inventory ----------------------------------------------------------------------
+    # Product reads are cached per instance this long; an instance's own writes invalidate at once.
+    catalog_cache_ttl_seconds: float = Field(5.0, ge=0, le=300, validation_alias=_env("CATALOG_CACHE_TTL_SECONDS"))
+    # A reservation whose order workflow died is released by the sweep after this long.
+    inventory_reservation_ttl_seconds: int = Field(
+        900, ge=1, le=7 * 24 * 3600, validation_alias=_env("INVENTORY_RESERVATION_TTL_SECONDS")
+    )
+    # Default per-sku StockLow threshold for new skus (each sku can change its own).
+    inventory_low_stock_threshold: int = Field(5, ge=0, validation_alias=_env("INVENTORY_LOW_STOCK_THRESHOLD"))
+
+    # --- notifications ----------------------------------------------------------------------------
+    # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost).
+    notify_email_channel: Literal["smtp", "acs", "sink"] = Field("smtp", validation_alias=_env("NOTIFY_EMAIL_CHANNEL"))
+    notify_sms_channel: Literal["sink", "acs"] = Field("sink", validation_alias=_env("NOTIFY_SMS_CHANNEL"))
+    notify_push_channel: Literal["sink", "webhook"] = Field("sink", validation_alias=_env("NOTIFY_PUSH_CHANNEL"))
+    smtp_host: str = Field("127.0.0.1", validation_alias=_env("SMTP_HOST"))
+    smtp_port: int = Field(1025, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
+    smtp_from: str = Field("SmartCommerce <no-reply@smartcommerce.local>", validation_alias=_env("SMTP_FROM"))
+    smtp_username: str = Field("", validation_alias=_env("SMTP_USERNAME"))
+    smtp_password: str = Field("", validation_alias=_env("SMTP_PASSWORD"))  # a Key Vault reference in Azure
+    smtp_starttls: bool = Field(False, validation_alias=_env("SMTP_STARTTLS"))
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120, validation_alias=_env("SMTP_TIMEOUT_SECONDS"))
+    # Azure Communication Services (email and SMS), reached with the managed identity.
+    acs_endpoint: str = Field("", validation_alias=_env("ACS_ENDPOINT"))
+    acs_email_sender: str = Field("", validation_alias=_env("ACS_EMAIL_SENDER"))
+    acs_sms_from: str = Field("", validation_alias=_env("ACS_SMS_FROM"))
+    push_webhook_url: str = Field("", validation_alias=_env("PUSH_WEBHOOK_URL"))
+    # Transient channel failures are retried in the handler with exponential backoff, then `failed`.
+    notify_max_attempts: int = Field(4, ge=1, le=10, validation_alias=_env("NOTIFY_MAX_ATTEMPTS"))
+    notify_retry_base_seconds: float = Field(1.0, ge=0, le=60, validation_alias=_env("NOTIFY_RETRY_BASE_SECONDS"))
+    notify_default_locale: str = Field("en", validation_alias=_env("NOTIFY_DEFAULT_LOCALE"))
+
     # --- observability --------------------------------------------------------------------------
     appinsights_connection_string: str = Field("", validation_alias=_env("APPLICATIONINSIGHTS_CONNECTION_STRING"))
     trace_console: bool = Field(False, validation_alias=_env("SC_TRACE_CONSOLE"))

@@ -1,0 +1,203 @@
+"""JWT bearer authentication, role checks and the ownership helper.
+
+Tokens are RS256 only (never `none`, never HS*: a shared secret would let anyone holding it mint
+tokens). In Azure the keys come from the identity provider's JWKS (`AUTH_JWKS_URI`); in development
+tokens minted by `POST /api/dev/token` are signed with a key kept in the data dir
+(`shared.devkeys`) and are refused in production, where no such key is consulted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import azure.functions as func
+import jwt
+
+from shared.devkeys import dev_signing_key
+from shared.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from shared.settings import Settings, get_settings
+
+ROLES: tuple[str, ...] = ("customer", "support", "admin")
+STAFF_ROLES: tuple[str, ...] = ("support", "admin")
+ALGORITHM = "RS256"
+
+_jwks_lock = threading.Lock()
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    roles: tuple[str, ...] = ()
+    email: str | None = None
+    name: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def has_role(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_role(*STAFF_ROLES)
+
+
+def _roles_from(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = claims.get("roles", [])
+    if isinstance(raw, str):
+        raw = raw.split()
+    if not isinstance(raw, list):
+        return ()
+    return tuple(role for role in ROLES if role in raw)
+
+
+def _email_from(claims: Mapping[str, Any]) -> str | None:
+    email = claims.get("email")
+    if isinstance(email, str):
+        return email
+    emails = claims.get("emails")  # Azure AD B2C puts them in a list
+    if isinstance(emails, list) and emails and isinstance(emails[0], str):
+        return emails[0]
+    return None
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    name = claims.get("name")
+    return Principal(
+        sub=str(claims["sub"]),
+        roles=_roles_from(claims),
+        email=_email_from(claims),
+        name=name if isinstance(name, str) else None,
+        claims=dict(claims),
+    )
+
+
+def _jwks_client(uri: str) -> jwt.PyJWKClient:
+    # One client per process: it caches the key set, so validation costs no network round trip.
+    with _jwks_lock:
+        client = _jwks_clients.get(uri)
+        if client is None:
+            client = jwt.PyJWKClient(uri, cache_keys=True, lifespan=600, timeout=5)
+            _jwks_clients[uri] = client
+        return client
+
+
+def _verification_key(token: str, header: Mapping[str, Any], settings: Settings) -> Any:
+    kid = header.get("kid")
+    if settings.is_development:
+        dev_key = dev_signing_key(settings.data_path)
+        if kid == dev_key.kid or not settings.auth_jwks_uri:
+            return dev_key.public_key
+    if not settings.auth_jwks_uri:
+        raise Unauthorized("no key to verify the token with", error="invalid_token")
+    try:
+        return _jwks_client(settings.auth_jwks_uri).get_signing_key_from_jwt(token).key
+    except jwt.PyJWKClientConnectionError as exc:
+        raise ServiceUnavailable("the identity provider's keys cannot be fetched right now") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("the token's signing key is unknown", error="invalid_token") from exc
+
+
+_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet"),
+    (jwt.InvalidAudienceError, "the token is not for this audience"),
+    (jwt.InvalidIssuerError, "the token's issuer is not trusted"),
+    (jwt.MissingRequiredClaimError, "the token lacks a required claim"),
+    (jwt.InvalidSignatureError, "the token's signature is invalid"),
+)
+
+
+def verify_token(token: str, settings: Settings | None = None) -> Principal:
+    """Validate signature, algorithm, issuer, audience and expiry; Unauthorized otherwise."""
+    settings = settings or get_settings()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("the token is malformed", error="invalid_token") from exc
+    if header.get("alg") != ALGORITHM:
+        raise Unauthorized("the token's algorithm is not accepted", error="invalid_token")
+    key = _verification_key(token, header, settings)
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=settings.auth_audience,
+            issuer=settings.auth_issuer,
+            leeway=settings.auth_leeway_seconds,
+            options={"require": ["sub", "exp", "iss", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        reason = next((text for kind, text in _REASONS if isinstance(exc, kind)), "the token is invalid")
+        raise Unauthorized(reason, error="invalid_token") from exc
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise Unauthorized("the token's subject is invalid", error="invalid_token")
+    return principal_from_claims(claims)
+
+
+def bearer_token(req: func.HttpRequest) -> str | None:
+    header = req.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("use the Bearer scheme: `Authorization: Bearer <token>`", error="invalid_request")
+    return token.strip()
+
+
+def authenticate(req: func.HttpRequest) -> Principal:
+    token = bearer_token(req)
+    if token is None:
+        raise Unauthorized("a bearer token is required")
+    return verify_token(token)
+
+
+def mint_dev_token(
+    sub: str, roles: Sequence[str], email: str | None = None, name: str | None = None
+) -> tuple[str, int]:
+    """A development token signed with the data dir's key: `(token, expires_in_seconds)`."""
+    settings = get_settings()
+    if not settings.is_development:
+        raise NotFound("development tokens exist only in development mode")
+    key = dev_signing_key(settings.data_path)
+    now = int(time.time())
+    ttl = settings.dev_token_ttl_seconds
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "roles": [role for role in ROLES if role in roles],
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+    }
+    if email is not None:
+        claims["email"] = email
+    if name is not None:
+        claims["name"] = name
+    token = jwt.encode(claims, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid})
+    return token, ttl
+
+
+def require_roles(principal: Principal | None, *roles: str) -> Principal:
+    if principal is None:
+        raise Unauthorized("a bearer token is required")
+    if not principal.has_role(*roles):
+        raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
+    return principal
+
+
+def ensure_owner(
+    principal: Principal | None, owner_id: str, staff_roles: tuple[str, ...] = STAFF_ROLES
+) -> Principal:
+    """The owner or staff may see the resource; anyone else gets 404, as if it did not exist, so
+    that ids cannot be probed."""
+    if principal is None:
+        raise Unauthorized("a bearer token is required")
+    if principal.sub != owner_id and not principal.has_role(*staff_roles):
+        raise NotFound("the resource does not exist")
+    return principal

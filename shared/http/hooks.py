@@ -1,0 +1,62 @@
+"""`on_authenticated` hooks: code a context runs for every caller with a valid token."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from shared.auth import Principal
+from shared.errors import DomainError, ServiceUnavailable
+
+log = logging.getLogger("smartcommerce.http")
+
+AuthHook = Callable[[Principal], None]
+_hooks: list[AuthHook] = []
+
+
+class _Remembering:
+    """Skips a hook for a caller it succeeded for recently (same sub and claims), so a per-request
+    hook costs a dict lookup rather than a database read. Bounded: oldest entries are dropped."""
+
+    def __init__(self, hook: AuthHook, seconds: float, max_entries: int = 10_000) -> None:
+        self.hook, self.seconds, self.max_entries = hook, seconds, max_entries
+        self.__name__ = getattr(hook, "__name__", "hook")
+        self._seen: OrderedDict[tuple[object, ...], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, principal: Principal) -> None:
+        key = (principal.sub, principal.roles, principal.email, principal.name)
+        now = time.monotonic()
+        with self._lock:
+            seen = self._seen.get(key)
+        if seen is not None and now - seen < self.seconds:
+            return
+        self.hook(principal)
+        with self._lock:
+            self._seen[key] = now
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.max_entries:
+                self._seen.popitem(last=False)
+
+
+def on_authenticated(hook: AuthHook, *, remember_seconds: float = 0) -> AuthHook:
+    """Call `hook(principal)` after every successful token validation (e.g. just-in-time user
+    profiles). Hooks run on the request path, so keep them cheap; with `remember_seconds` the edge
+    skips the hook for a caller it succeeded for within that time (per process). A hook raising a
+    DomainError fails the request with it; any other exception becomes a 503 without details."""
+    _hooks.append(_Remembering(hook, remember_seconds) if remember_seconds > 0 else hook)
+    return hook
+
+
+def run_hooks(principal: Principal) -> None:
+    for hook in _hooks:
+        try:
+            hook(principal)
+        except DomainError:
+            raise
+        except Exception as exc:
+            log.exception("on_authenticated hook %s failed", getattr(hook, "__name__", hook))
+            raise ServiceUnavailable("the request could not be completed; retry later") from exc

@@ -1,0 +1,95 @@
+"""Request bodies and query strings in (validated with pydantic), results out (JSON by alias)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
+
+from shared.errors import BadRequest, ValidationFailed
+from shared.http.context import Response
+
+JSON = "application/json"
+# pydantic puts validator/union tags such as "function-after[...]" in error locations: not fields.
+_TAG = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """`("items", 0, "quantity")` -> `items[0].quantity` (names are the camelCase aliases)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not _TAG.match(part):
+            path += f".{part}" if path else part
+    return path
+
+
+def validation_failed(exc: ValidationError, *, root: str = "body") -> ValidationFailed:
+    """The 422 for a pydantic error. Input values are left out on purpose: they may be secrets
+    (card numbers) and the client sent them anyway."""
+    errors = [{"field": field_path(tuple(e["loc"])) or root, "message": e["msg"]} for e in exc.errors()]
+    fields = ", ".join(dict.fromkeys(error["field"] for error in errors))
+    return ValidationFailed(f"invalid {root}: {fields}", errors=errors)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, UTF-8. Malformed input is a 400, never a 500."""
+    if not raw.strip():
+        raise BadRequest("a JSON request body is required", code="malformed_json")
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}", code="malformed_json") from exc
+
+
+def parse_body(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
+    data = parse_json(req.get_body() or b"")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failed(exc, root="body") from exc
+
+
+def parse_query(params: Mapping[str, str], model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as exc:
+        raise validation_failed(exc, root="query") from exc
+
+
+def _encode(body: Any) -> tuple[bytes | None, str | None]:
+    if body is None:
+        return None, None
+    if isinstance(body, BaseModel):
+        return body.model_dump_json(by_alias=True).encode(), JSON
+    if isinstance(body, bytes):
+        return body, "application/octet-stream"
+    if isinstance(body, str):
+        return body.encode(), "text/plain"
+    # dicts/lists may hold models, Decimals, datetimes: pydantic knows how to make them JSON.
+    return json.dumps(to_jsonable_python(body, by_alias=True)).encode(), JSON
+
+
+def render(result: Any, default_status: int) -> func.HttpResponse:
+    """Handler result -> response: model/dict/list -> JSON, None -> 204, `Response` as told."""
+    if isinstance(result, func.HttpResponse):
+        return result
+    status, headers, mimetype, body = default_status, {}, None, result
+    if isinstance(result, Response):
+        status, headers, mimetype, body = result.status, dict(result.headers), result.mimetype, result.body
+    payload, detected = _encode(body)
+    if payload is None and status == 200 and not isinstance(result, Response):
+        status = 204
+    return func.HttpResponse(
+        body=payload, status_code=status, headers=headers, mimetype=mimetype or detected or JSON
+    )

@@ -1,0 +1,52 @@
+"""Every route declared through `Api.route`, for the OpenAPI generator and for tests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Auth = None | Literal["authenticated"] | tuple[str, ...]
+
+_PARAM = re.compile(r"\{([^}:?]+)(?::([^}?]+))?\??\}")
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    path: str  # as given to the Functions host, constraints included: "products/{productId}"
+    methods: tuple[str, ...]
+    auth: Auth
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    summary: str
+    tag: str
+    function_name: str
+    dev_only: bool
+    handler: Callable[..., Any]
+    # What the Functions worker calls: `(req)` or `(req, client)`.
+    wrapper: Callable[..., Any]
+
+    @property
+    def openapi_path(self) -> str:
+        """`/api/products/{productId}`: route constraints (`{id:int}`, `{id?}`) stripped."""
+        return "/api/" + _PARAM.sub(lambda m: "{" + m.group(1) + "}", self.path.strip("/"))
+
+    def path_params(self) -> list[tuple[str, str | None]]:
+        """`(name, constraint)` of each template parameter, in order."""
+        return [(m.group(1), m.group(2)) for m in _PARAM.finditer(self.path)]
+
+
+ROUTES: list[RouteInfo] = []
+
+
+def register(info: RouteInfo) -> None:
+    ROUTES.append(info)
+
+
+def routes() -> list[RouteInfo]:
+    return list(ROUTES)

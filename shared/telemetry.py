@@ -1,0 +1,143 @@
+"""Structured logs and OpenTelemetry traces.
+
+Two context variables carry the correlation id and the function name of the current invocation;
+every log record gets them as attributes (`correlation_id`, `function_name`) whatever handler
+writes it: ours locally, the Functions worker's or Azure Monitor's in Azure (which exports record
+attributes as custom dimensions).
+
+Tracing: Azure Monitor when `APPLICATIONINSIGHTS_CONNECTION_STRING` is set (imported lazily: it is
+heavy and `import function_app` must stay fast), spans printed to the console with
+`SC_TRACE_CONSOLE`, else an SDK provider without exporters, so that trace ids still exist and the
+`traceparent` still travels on messages and events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
+
+correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+function_name_var: ContextVar[str | None] = ContextVar("function_name", default=None)
+
+_propagator = TraceContextTextMapPropagator()
+_lock = threading.Lock()
+_logging_configured = False
+_tracing_configured = False
+_base_factory = logging.getLogRecordFactory()
+
+# Attributes a LogRecord has by itself; anything else was passed with `extra=` and is printed.
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "correlation_id",
+    "function_name",
+    "taskName",
+}
+
+
+def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    record.correlation_id = correlation_id_var.get()
+    record.function_name = function_name_var.get()
+    return record
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: easy to grep locally and to parse in log pipelines."""
+
+    converter = staticmethod(time.gmtime)  # type: ignore[assignment]  # UTC, as the "Z" says
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key in ("correlation_id", "function_name"):
+            value = getattr(record, key, None)
+            if value:
+                entry[key] = value
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str | int | None = None) -> None:
+    """Idempotent. Tags every record with the context; adds a JSON stdout handler only when
+    nobody (the Functions worker, devhost, pytest) has configured the root logger already."""
+    global _logging_configured
+    with _lock:
+        if _logging_configured:
+            return
+        logging.setLogRecordFactory(_record_factory)
+        root = logging.getLogger()
+        if not root.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(JsonFormatter())
+            root.addHandler(handler)
+        if level is not None:
+            root.setLevel(level)
+        _logging_configured = True
+
+
+def configure_tracing(settings: Settings) -> None:
+    """Once per process; later calls do nothing."""
+    global _tracing_configured
+    with _lock:
+        if _tracing_configured:
+            return
+        _tracing_configured = True
+        if settings.appinsights_connection_string:
+            from azure.monitor.opentelemetry import configure_azure_monitor  # heavy: lazy on purpose
+
+            configure_azure_monitor(connection_string=settings.appinsights_connection_string)
+            return
+        from opentelemetry.sdk.trace import TracerProvider
+
+        provider = TracerProvider()
+        if settings.trace_console:
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+
+            provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        trace.set_tracer_provider(provider)
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("smartcommerce")
+
+
+def current_traceparent() -> str | None:
+    """W3C `traceparent` of the current span, to put on outgoing messages and events."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextlib.contextmanager
+def span_from_traceparent(
+    name: str, traceparent: str | None, *, kind: SpanKind = SpanKind.CONSUMER, tracestate: str | None = None
+) -> Iterator[Span]:
+    """A span continuing the trace a message was sent in (a new trace if it carried none)."""
+    carrier = {"traceparent": traceparent} if traceparent else {}
+    if tracestate and traceparent:
+        carrier["tracestate"] = tracestate
+    parent = _propagator.extract(carrier)
+    with tracer().start_as_current_span(name, context=parent, kind=kind) as span:
+        yield span
