@@ -1,0 +1,135 @@
+"""The management webhooks under /runtime/webhooks/durabletask/, in the shapes the SDK's
+DurableOrchestrationClient sends and parses, so starters work unchanged.
+
+Request bodies: the client posts `json=df_dumps(x)` (start_new) or `json=json.dumps(x)`
+(raise_event), so a body is a JSON string that holds JSON. Inputs are stored as that inner text;
+an event's data is stored as the raw body, exactly what Azure's extension hands the orchestrator
+(so a dict raised as an event arrives as a str there too — orchestrators parse defensively).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from devhost.durable import operations
+from devhost.durable.binding import WEBHOOK_PATH, management_urls
+from devhost.durable.engine import Engine
+from devhost.durable.operations import Outcome
+from devhost.durable.status import http_status_code, status_document
+
+_TRUE = ("true", "1", "yes")
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in _TRUE
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"Message": message, "ExceptionMessage": message}, status=status)
+
+
+def _input_from_body(text: str) -> str | None:
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return json.dumps(text)  # not JSON at all: keep it as a string input
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class ManagementApi:
+    def __init__(self, engine: Engine, base_url: str, hub: str) -> None:
+        self.engine, self.base_url, self.hub = engine, base_url.rstrip("/"), hub
+
+    def routes(self) -> list[web.RouteDef]:
+        p = WEBHOOK_PATH
+        return [
+            web.post(p + "/orchestrators/{name}", self.start),
+            web.post(p + "/orchestrators/{name}/{instanceId}", self.start),
+            web.get(p + "/instances", self.list_instances),
+            web.get(p + "/instances/", self.list_instances),
+            web.delete(p + "/instances", self.purge_many),
+            web.delete(p + "/instances/", self.purge_many),
+            web.get(p + "/instances/{instanceId}", self.get_status),
+            web.delete(p + "/instances/{instanceId}", self.purge),
+            web.post(p + "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
+            web.post(p + "/instances/{instanceId}/terminate", self.terminate),
+            web.post(p + "/instances/{instanceId}/{operation}", self.not_supported),
+        ]
+
+    async def start(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        input_json = _input_from_body(await request.text())
+        try:
+            iid = self.engine.start_new(name, request.match_info.get("instanceId"), input_json)
+        except LookupError as exc:
+            return _error(400, str(exc))
+        except FileExistsError as exc:
+            return _error(409, str(exc))
+        urls = management_urls(self.base_url, self.hub, iid)
+        return web.json_response(urls, status=202, headers={"Location": urls["statusQueryGetUri"]})
+
+    async def get_status(self, request: web.Request) -> web.Response:
+        iid = request.match_info["instanceId"]
+        inst = self.engine.store.get(iid)
+        if inst is None:
+            return _error(404, f"No instance with ID '{iid}' found.")
+        history = self.engine.store.history(iid, sdk_only=False) if _flag(request, "showHistory") else None
+        doc = status_document(
+            inst,
+            history,
+            show_input=request.query.get("showInput", "true").lower() != "false",
+            show_history_output=_flag(request, "showHistoryOutput"),
+        )
+        return web.json_response(doc, status=http_status_code(inst.status))
+
+    def _filtered(self, request: web.Request) -> list[Any]:
+        q = request.query
+        statuses = [s for s in q.get("runtimeStatus", "").split(",") if s]
+        return self.engine.store.list_instances(
+            statuses=statuses or None,
+            prefix=q.get("instanceIdPrefix") or None,
+            created_from=q.get("createdTimeFrom") or None,
+            created_to=q.get("createdTimeTo") or None,
+            limit=int(q.get("top", "1000")),
+        )
+
+    async def list_instances(self, request: web.Request) -> web.Response:
+        show_input = _flag(request, "showInput")
+        return web.json_response([status_document(i, show_input=show_input) for i in self._filtered(request)])
+
+    async def raise_event(self, request: web.Request) -> web.Response:
+        text = await request.text()
+        outcome = self.engine.raise_event(
+            request.match_info["instanceId"], request.match_info["eventName"], text if text.strip() else None
+        )
+        return self._answer(outcome, request.match_info["instanceId"])
+
+    async def terminate(self, request: web.Request) -> web.Response:
+        iid = request.match_info["instanceId"]
+        return self._answer(self.engine.terminate(iid, request.query.get("reason", "")), iid)
+
+    def _answer(self, outcome: Outcome, iid: str) -> web.Response:
+        if outcome is Outcome.NOT_FOUND:
+            return _error(404, f"No instance with ID '{iid}' found.")
+        if outcome is Outcome.GONE:
+            return _error(410, f"Instance with ID '{iid}' is gone: either completed or failed.")
+        return web.Response(status=202)
+
+    async def purge(self, request: web.Request) -> web.Response:
+        deleted = self.engine.purge(request.match_info["instanceId"])
+        if not deleted:
+            return _error(404, "No instance found.")
+        return web.json_response({"instancesDeleted": deleted})
+
+    async def purge_many(self, request: web.Request) -> web.Response:
+        deleted = operations.purge_many(self.engine.store, self._filtered(request))
+        return web.json_response({"instancesDeleted": deleted}, status=200 if deleted else 404)
+
+    async def not_supported(self, request: web.Request) -> web.Response:
+        op = request.match_info["operation"]
+        return _error(501, f"'{op}' is not supported by devhost's durable engine")

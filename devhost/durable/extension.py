@@ -1,0 +1,54 @@
+"""The durable engine as a devhost extension: workers, management webhooks, client binding."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from devhost.durable import registry
+from devhost.durable.api import ManagementApi
+from devhost.durable.binding import client_binding, hub_name
+from devhost.durable.engine import Engine
+from devhost.index import FunctionInfo
+
+if TYPE_CHECKING:
+    from devhost.host import Host
+
+log = logging.getLogger("devhost.durable")
+DB_NAME = "durable.db"
+
+
+class DurableExtension:
+    name = "durable"
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._routes: list[web.RouteDef] = []
+        self._binding = ""
+
+    async def start(self, host: Host) -> None:
+        # Orchestrator handles are pure CPU and run on the loop; activities go through the host's
+        # invoker like any other function (sync ones in its thread pool).
+        orchestrators, activities = registry.build(list(host.functions), invoke=host.invoke)
+        self.engine = Engine(host.data_dir / DB_NAME, orchestrators, activities)
+        hub = hub_name(host.config.raw)
+        self._binding = client_binding(host.base_url, hub)
+        self._routes = ManagementApi(self.engine, host.base_url, hub).routes()
+        await self.engine.start()
+        log.info(
+            "durable: %d orchestrator(s), %d activity(ies), hub %s", len(orchestrators), len(activities), hub
+        )
+
+    async def stop(self) -> None:
+        if self.engine is not None:
+            await self.engine.stop()
+
+    def routes(self) -> list[web.RouteDef]:
+        return list(self._routes)
+
+    def binding_value(self, fn: FunctionInfo, binding: dict[str, Any]) -> Any | None:
+        if binding.get("type") == "durableClient":
+            return self._binding
+        return None

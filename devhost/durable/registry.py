@@ -1,0 +1,54 @@
+"""Turn the app's orchestrator and activity functions into what the engine calls.
+
+Orchestrators: the SDK decorator already wraps the generator into `handle(context_json) ->
+state_json`. Activities: called with their trigger parameter set to `df_loads(input)`; the result
+goes back as `df_dumps(result)`. `invoke` is devhost's invoker in the host (sync functions in its
+thread pool) and a local stand-in in tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from azure.durable_functions.models.utils.df_serialization import df_dumps, df_loads
+
+from devhost.durable.engine import ActivityFn
+from devhost.durable.episode import Handle
+from devhost.index import ACTIVITY, ORCHESTRATION, FunctionInfo
+
+Invoke = Callable[..., Awaitable[Any]]
+
+
+async def invoke_locally(fn: FunctionInfo, /, **kwargs: Any) -> Any:
+    """Sync functions in a worker thread (asyncio.to_thread copies contextvars), async on the loop."""
+    if fn.is_async:
+        return await fn.user_function(**kwargs)
+    result = await asyncio.to_thread(fn.user_function, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def activity_callable(fn: FunctionInfo, invoke: Invoke) -> ActivityFn:
+    async def run(input_json: str | None) -> str | None:
+        value = df_loads(input_json) if input_json is not None else None
+        result = await invoke(fn, **{fn.param_name: value})
+        return df_dumps(result)
+
+    return run
+
+
+def build(
+    functions: Iterable[FunctionInfo], invoke: Invoke = invoke_locally
+) -> tuple[dict[str, Handle], dict[str, ActivityFn]]:
+    orchestrators: dict[str, Handle] = {}
+    activities: dict[str, ActivityFn] = {}
+    for fn in functions:
+        if fn.trigger_type == ORCHESTRATION:
+            orchestrators[fn.name] = fn.user_function
+        elif fn.trigger_type == ACTIVITY:
+            activities[fn.name] = activity_callable(fn, invoke)
+    return orchestrators, activities
