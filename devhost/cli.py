@@ -1,0 +1,162 @@
+"""`python -m devhost start | deadletters | instances | instance`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_APP = "function_app:app"
+
+
+def _default_data_dir() -> str:
+    return os.environ.get("SC_DATA_DIR") or ".devhost"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m devhost", description="The SmartCommerce local Functions host."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    start = sub.add_parser("start", help="run the app: HTTP, Service Bus and timer triggers")
+    start.add_argument("--host", default="127.0.0.1")
+    start.add_argument("--port", type=int, default=7071, help="0 picks a free port")
+    start.add_argument("--data-dir", default=None, help="state directory (default: $SC_DATA_DIR or .devhost)")
+    start.add_argument("--no-seed", action="store_true", help="skip first-start seeding")
+    start.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the FunctionApp")
+    start.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="load another HostExtension besides devhost/services.py (repeatable; tests, debugging)",
+    )
+
+    dl = sub.add_parser("deadletters", help="list or replay dead-lettered messages")
+    dl.add_argument("--data-dir", default=None)
+    dl.add_argument("action", nargs="?", choices=["list", "replay"], default="list")
+    dl.add_argument("id", nargs="?", type=int)
+    dl.add_argument("--all", action="store_true", help="with replay: every dead letter")
+    dl.add_argument("--json", action="store_true", help="with list: machine-readable output")
+
+    inst = sub.add_parser("instances", help="durable orchestration instances")
+    inst.add_argument("--data-dir", default=None)
+    inst.add_argument("--status", default=None)
+    one = sub.add_parser("instance", help="one durable orchestration instance")
+    one.add_argument("--data-dir", default=None)
+    one.add_argument("id")
+    return p
+
+
+def _setup_logging() -> None:
+    level = os.environ.get("SC_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from devhost.config import load_host_json, load_local_settings
+
+    root = Path.cwd()
+    load_local_settings(root)
+    os.environ["SC_DATA_DIR"] = args.data_dir or _default_data_dir()
+    _setup_logging()
+    from devhost.host import Host, HostOptions
+    from devhost.index import load_app
+    from devhost.services import SERVICES, ServiceSpec
+
+    app = load_app(args.app)
+    options = HostOptions(
+        host=args.host,
+        port=args.port,
+        data_dir=Path(os.environ["SC_DATA_DIR"]),
+        seed=not args.no_seed,
+        services=[*SERVICES, *(ServiceSpec(target) for target in args.extension)],
+    )
+    host = Host(app, load_host_json(root), options)
+    asyncio.run(host.run())
+    return 0
+
+
+def cmd_deadletters(args: argparse.Namespace) -> int:
+    from shared.adapters.localbus import LocalBus, load_topology
+
+    bus = LocalBus(Path(args.data_dir or _default_data_dir()) / "bus.db", load_topology())
+    if args.action == "replay":
+        if args.all:
+            print(f"replayed {bus.replay_all()} dead letters")
+        elif args.id is not None:
+            try:
+                bus.replay(args.id)
+            except KeyError:
+                print(f"no dead letter with id {args.id}", file=sys.stderr)
+                return 1
+            print(f"replayed dead letter {args.id}")
+        else:
+            print("replay needs an ID or --all", file=sys.stderr)
+            return 2
+        return 0
+    letters = bus.dead_letters()
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": d.id,
+                        "entity": d.entity,
+                        "subscription": d.subscription,
+                        "messageId": d.message.message_id,
+                        "subject": d.message.subject,
+                        "deliveryCount": d.delivery_count,
+                        "reason": d.reason,
+                        "description": d.description,
+                    }
+                    for d in letters
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    if not letters:
+        print("no dead letters")
+    for d in letters:
+        where = d.entity + (f"/{d.subscription}" if d.subscription else "")
+        at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(d.dead_lettered_at))
+        print(
+            f"{d.id}\t{at}\t{where}\t{d.message.message_id}\t{d.message.subject}\t"
+            f"deliveries={d.delivery_count}\t{d.reason}: {d.description}"
+        )
+    return 0
+
+
+def cmd_durable(args: argparse.Namespace) -> int:
+    try:
+        module = importlib.import_module("devhost.durable.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name in {"devhost.durable", "devhost.durable.cli"}:
+            print("the durable engine (devhost.durable) is not installed in this tree yet", file=sys.stderr)
+            return 2
+        raise
+    args.data_dir = args.data_dir or _default_data_dir()
+    fn = module.main_instances if args.command == "instances" else module.main_instance
+    result = fn(args)
+    return int(result or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "start":
+        return cmd_start(args)
+    if args.command == "deadletters":
+        return cmd_deadletters(args)
+    return cmd_durable(args)

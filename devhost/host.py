@@ -1,0 +1,211 @@
+"""The host: wires the function index, HTTP server, bus pumps, timers, extensions and seeding.
+
+Start order: bind the socket (so extensions know the base URL, even for port 0), start the
+extensions, mount their routes and the HTTP dispatcher, listen, start triggers, print the ready
+line, seed in the background. Stop order: stop accepting HTTP and receiving messages, let running
+invocations finish (bounded), release what is still in flight, stop the extensions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from devhost import seed
+from devhost.config import HostConfig
+from devhost.extensions import HostExtension, load_optional, resolve
+from devhost.http_server import HttpDispatcher, make_app
+from devhost.index import FunctionIndex, FunctionInfo
+from devhost.invoker import Invoker
+from devhost.servicebus import ServiceBusTriggers
+from devhost.services import SERVICES, ServiceSpec
+from devhost.timers import Timers
+from shared.adapters.localbus import LocalBus, load_topology
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger("devhost")
+
+
+@dataclass
+class HostOptions:
+    host: str = "127.0.0.1"
+    port: int = 7071
+    data_dir: Path = Path(".devhost")
+    seed: bool = True
+    shutdown_grace_seconds: float = 10.0
+    function_workers: int = 32
+    services: list[ServiceSpec] = field(default_factory=lambda: list(SERVICES))
+
+
+class Host:
+    def __init__(self, app: Any, config: HostConfig, options: HostOptions) -> None:
+        self.options = options
+        self.config = config
+        self.data_dir = options.data_dir
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings: Settings = get_settings()
+        self.functions = FunctionIndex.from_app(app)
+        self.bus = LocalBus(self.data_dir / "bus.db", load_topology())
+        self.extensions: list[HostExtension] = []
+        self.base_url = ""
+        self.seed_done = threading.Event()
+        self._stop = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
+
+    # --- what extensions use --------------------------------------------------------------------
+    async def invoke(self, fn: FunctionInfo, /, **kwargs: Any) -> Any:
+        return await self.invoker.invoke(fn, **kwargs)
+
+    def every(self, seconds: float, fn: Callable[[], Any]) -> asyncio.Task[None]:
+        """Run `fn` every `seconds` until shutdown; errors are logged, not fatal."""
+
+        async def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    result = (
+                        fn()
+                        if inspect.iscoroutinefunction(fn)
+                        else await self.loop.run_in_executor(self.pool, fn)
+                    )
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("periodic job %s failed", getattr(fn, "__qualname__", fn))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), seconds)
+
+        task = asyncio.get_running_loop().create_task(loop(), name=f"every:{seconds}")
+        self._background.append(task)
+        return task
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.options.host, self.options.port))
+        sock.listen(512)
+        sock.setblocking(False)
+        host, port = sock.getsockname()[:2]
+        self.base_url = f"http://{host}:{port}"
+        return sock
+
+    async def _start_extensions(self) -> None:
+        for spec in self.options.services:
+            if spec.every_seconds is not None:
+                target = load_optional(spec.target) if spec.optional else resolve(spec.target)
+                if target is not None:
+                    self.every(spec.every_seconds, target)
+                continue
+            factory = load_optional(spec.target) if spec.optional else resolve(spec.target)
+            if factory is None:
+                continue
+            ext: HostExtension = factory()
+            await ext.start(self)
+            self.extensions.append(ext)
+            log.info("extension %s started", ext.name)
+
+    def _binding_from_extensions(self, fn: FunctionInfo, binding: dict[str, Any]) -> Any:
+        for ext in self.extensions:
+            value = ext.binding_value(fn, binding)
+            if value is not None:
+                return value
+        return None
+
+    async def _status(self, _: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "functions": self.functions.summary(),
+                "seeded": self.seed_done.is_set(),
+                "extensions": [e.name for e in self.extensions],
+                "inFlight": self.invoker.in_flight,
+            }
+        )
+
+    async def run(self, on_ready: Callable[[str], Awaitable[None] | None] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.pool = ThreadPoolExecutor(self.options.function_workers, thread_name_prefix="devhost-fn")
+        self.invoker = Invoker(self.loop, self.pool)
+        self.invoker.providers.append(self._binding_from_extensions)
+        sock = self._bind()
+        await self._start_extensions()
+        routes = [web.get("/runtime/devhost/status", self._status)]
+        for ext in self.extensions:
+            routes += ext.routes()
+        dispatcher = HttpDispatcher(list(self.functions), self.invoker, self.config.route_prefix)
+        runner = web.AppRunner(
+            make_app(dispatcher, routes),
+            access_log=None,
+            shutdown_timeout=self.options.shutdown_grace_seconds,
+        )
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        triggers = ServiceBusTriggers(
+            list(self.functions), self.bus, self.invoker, self.config.max_concurrent_calls
+        )
+        timers = Timers(list(self.functions), self.invoker, self.data_dir)
+        await triggers.start()
+        await timers.start()
+        self._install_signals()
+        log.info("functions: %s", self.functions.summary())
+        print(f"devhost listening on {self.base_url}", flush=True)
+        if on_ready is not None:
+            maybe = on_ready(self.base_url)
+            if inspect.isawaitable(maybe):
+                await maybe
+        self._start_seeding()
+        await self._stop.wait()
+        await self._shutdown(runner, triggers, timers)
+
+    def _start_seeding(self) -> None:
+        if not self.options.seed or not seed.needs_seed(self.data_dir):
+            self.seed_done.set()
+            return
+
+        def work() -> None:
+            if seed.run_seeders(self.data_dir):
+                self.seed_done.set()
+
+        threading.Thread(target=work, name="devhost-seed", daemon=True).start()
+
+    def _install_signals(self) -> None:
+        def on_signal() -> None:
+            if self._stop.is_set():
+                log.warning("second signal: exiting now")
+                raise SystemExit(1)
+            log.info("shutting down (in-flight work gets %.0f s)", self.options.shutdown_grace_seconds)
+            self._stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                self.loop.add_signal_handler(sig, on_signal)
+
+    async def _shutdown(self, runner: web.AppRunner, triggers: ServiceBusTriggers, timers: Timers) -> None:
+        grace = self.options.shutdown_grace_seconds
+        await asyncio.gather(runner.cleanup(), triggers.stop(grace), timers.stop(grace))
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        for ext in reversed(self.extensions):
+            try:
+                await asyncio.wait_for(ext.stop(), grace)
+            except Exception:
+                log.exception("extension %s did not stop cleanly", ext.name)
+        if not await self.invoker.wait_idle(grace):
+            log.warning("%d invocations still running at exit", self.invoker.in_flight)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        log.info("devhost stopped")

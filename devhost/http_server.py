@@ -1,0 +1,177 @@
+"""HTTP triggers behind an aiohttp server, at the URLs `func start` would serve.
+
+Requests are routed with ASP.NET Core precedence (devhost.routing), turned into
+`func.HttpRequest`, and the function's `func.HttpResponse` is written back as is (status, every
+header including repeated Set-Cookie, mimetype and charset, body).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import azure.functions as func
+from aiohttp import web
+from multidict import CIMultiDict
+
+from devhost.index import HTTP, FunctionInfo
+from devhost.routing import Router
+
+if TYPE_CHECKING:
+    from devhost.invoker import Invoker
+
+log = logging.getLogger("devhost.http")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+CORRELATION_HEADER = "x-correlation-id"
+_TEXTUAL = (
+    "text/",
+    "application/json",
+    "application/problem+json",
+    "application/xml",
+    "application/javascript",
+)
+
+
+def problem(
+    status: int, title: str, detail: str, code: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
+    return web.Response(
+        status=status,
+        body=json.dumps(body).encode(),
+        headers=headers,
+        content_type="application/problem+json",
+    )
+
+
+def _methods(trigger: Any) -> list[str] | None:
+    methods = getattr(trigger, "methods", None)
+    if not methods:
+        return None
+    return [str(getattr(m, "value", m)).upper() for m in methods]
+
+
+def build_router(functions: list[FunctionInfo]) -> Router[FunctionInfo]:
+    router: Router[FunctionInfo] = Router()
+    for fn in functions:
+        # A function without a route answers at its own name, as in the real host.
+        router.add(getattr(fn.trigger, "route", None) or fn.name, _methods(fn.trigger), fn)
+    return router
+
+
+def _request_headers(request: web.Request) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for key, value in request.headers.items():
+        k = key.lower()
+        sep = "; " if k == "cookie" else ", "
+        headers[k] = f"{headers[k]}{sep}{value}" if k in headers else value
+    return headers
+
+
+def _query(request: web.Request) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for key, value in request.query.items():
+        params.setdefault(key, value)
+    return params
+
+
+def to_web_response(result: Any) -> web.Response:
+    """func.HttpResponse (or what a function may return instead) -> aiohttp response."""
+    if result is None:
+        return web.Response(status=204)
+    if isinstance(result, str | bytes):
+        result = func.HttpResponse(result)
+    if not isinstance(result, func.HttpResponse):
+        result = func.HttpResponse(json.dumps(result, default=str), mimetype="application/json")
+    headers: CIMultiDict[str] = CIMultiDict()
+    for key, value in result.headers.items():
+        headers.add(key, value)
+    if "Content-Type" not in headers:
+        mimetype = result.mimetype or "text/plain"
+        textual = mimetype.startswith(_TEXTUAL) and "charset" not in mimetype
+        headers["Content-Type"] = f"{mimetype}; charset={result.charset}" if textual else mimetype
+    return web.Response(status=result.status_code, body=result.get_body(), headers=headers)
+
+
+class HttpDispatcher:
+    def __init__(self, functions: list[FunctionInfo], invoker: Invoker, route_prefix: str) -> None:
+        self.router = build_router([f for f in functions if f.trigger_type == HTTP])
+        self.invoker = invoker
+        self.prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
+
+    def _relative(self, raw_path: str) -> str | None:
+        if not self.prefix:
+            return raw_path
+        lowered = raw_path.lower()
+        p = self.prefix.lower()
+        if lowered == p or lowered.startswith(p + "/"):
+            return raw_path[len(p) :]
+        return None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        start = time.perf_counter()
+        rel = self._relative(request.rel_url.raw_path)
+        match = self.router.match(request.method, rel) if rel is not None else None
+        if match is None or match.route is None:
+            if match is not None and match.allowed:
+                allow = ", ".join(sorted(match.allowed))
+                return problem(
+                    405,
+                    "Method Not Allowed",
+                    f"{request.method} is not allowed here; allowed: {allow}",
+                    "method_not_allowed",
+                    {"Allow": allow},
+                )
+            return problem(
+                404, "Not Found", f"no function serves {request.method} {request.rel_url.path}", "not_found"
+            )
+        fn = match.route.target
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _too_large()
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _too_large()
+        req = func.HttpRequest(
+            request.method,
+            str(request.url),
+            headers=_request_headers(request),
+            params=_query(request),
+            route_params=match.params,
+            body=body,
+        )
+        try:
+            result = await self.invoker.invoke(fn, **{fn.param_name: req})
+            response = to_web_response(result)
+        except Exception as exc:  # the real host answers 500 too; keep the traceback in the log
+            log.exception("function %s failed", fn.name)
+            response = problem(
+                500, "Internal Server Error", f"{type(exc).__name__} in {fn.name}", "internal_error"
+            )
+        cid = response.headers.get(CORRELATION_HEADER) or request.headers.get(CORRELATION_HEADER) or "-"
+        log.info(
+            "http %s %s -> %s status=%d duration_ms=%.1f correlation_id=%s",
+            request.method,
+            request.rel_url.path,
+            fn.name,
+            response.status,
+            (time.perf_counter() - start) * 1000,
+            cid,
+        )
+        return response
+
+
+def _too_large() -> web.Response:
+    return problem(
+        413, "Payload Too Large", f"request bodies are limited to {MAX_BODY_BYTES} bytes", "payload_too_large"
+    )
+
+
+def make_app(dispatcher: HttpDispatcher, extra_routes: list[web.RouteDef]) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.add_routes(extra_routes)  # extensions' absolute paths (e.g. /runtime/webhooks/durabletask)
+    app.router.add_route("*", "/{tail:.*}", dispatcher.handle)
+    return app

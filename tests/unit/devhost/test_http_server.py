@@ -1,0 +1,131 @@
+"""HTTP dispatch in-process: route prefix, request building, response conversion, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import aiohttp
+import azure.functions as func
+from aiohttp import web
+
+from devhost.http_server import HttpDispatcher, make_app, to_web_response
+from devhost.index import FunctionIndex
+from devhost.invoker import Invoker
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route("echo/{id:int}", methods=["POST"])
+def echo(req: func.HttpRequest) -> func.HttpResponse:
+    payload = {
+        "method": req.method,
+        "url": req.url,
+        "route": dict(req.route_params),
+        "params": dict(req.params),
+        "header": req.headers.get("x-thing"),
+        "body": req.get_body().decode(),
+    }
+    return func.HttpResponse(json.dumps(payload), mimetype="application/json")
+
+
+@app.route("cookies")
+async def cookies(req: func.HttpRequest) -> func.HttpResponse:
+    resp = func.HttpResponse("hi", status_code=201, headers={"X-One": "1"})
+    resp.headers.add_header("Set-Cookie", "a=1")
+    resp.headers.add_header("Set-Cookie", "b=2")
+    return resp
+
+
+@app.route("boom")
+def boom(req: func.HttpRequest) -> func.HttpResponse:
+    raise RuntimeError("kaput")
+
+
+@app.function_name("noroute")
+@app.route()
+def noroute(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("by name")
+
+
+INDEX = list(FunctionIndex.from_app(app))
+
+
+def _serve(prefix: str, body: Callable[[str, aiohttp.ClientSession], Awaitable[None]]) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(2) as pool:
+            dispatcher = HttpDispatcher(INDEX, Invoker(loop, pool), prefix)
+            runner = web.AppRunner(make_app(dispatcher, []))
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = runner.addresses[0][1]
+            try:
+                async with aiohttp.ClientSession() as session:
+                    await body(f"http://127.0.0.1:{port}", session)
+            finally:
+                await runner.cleanup()
+
+    asyncio.run(main())
+
+
+def test_request_reaches_function_with_everything() -> None:
+    async def check(base: str, s: aiohttp.ClientSession) -> None:
+        async with s.post(f"{base}/api/ECHO/7?q=1&q=2", data=b"payload", headers={"X-Thing": "t"}) as r:
+            assert r.status == 200
+            assert r.headers["Content-Type"] == "application/json; charset=utf-8"
+            got: dict[str, Any] = await r.json()
+        assert got["method"] == "POST" and got["route"] == {"id": "7"}
+        assert got["params"] == {"q": "1"} and got["header"] == "t" and got["body"] == "payload"
+        assert got["url"].endswith("/api/ECHO/7?q=1&q=2")
+
+    _serve("api", check)
+
+
+def test_response_headers_status_and_repeated_cookies() -> None:
+    async def check(base: str, s: aiohttp.ClientSession) -> None:
+        async with s.get(f"{base}/api/cookies") as r:
+            assert r.status == 201 and await r.text() == "hi"
+            assert r.headers.getall("Set-Cookie") == ["a=1", "b=2"]
+            assert r.headers["X-One"] == "1"
+
+    _serve("api", check)
+
+
+def test_function_errors_are_500_problems_and_route_defaults_to_name() -> None:
+    async def check(base: str, s: aiohttp.ClientSession) -> None:
+        async with s.get(f"{base}/api/boom") as r:
+            assert r.status == 500 and r.content_type == "application/problem+json"
+            assert (await r.json())["code"] == "internal_error"
+        async with s.get(f"{base}/api/noroute") as r:
+            assert r.status == 200 and await r.text() == "by name"
+
+    _serve("api", check)
+
+
+def test_empty_route_prefix_and_prefix_is_required_otherwise() -> None:
+    async def without_prefix(base: str, s: aiohttp.ClientSession) -> None:
+        async with s.get(f"{base}/cookies") as r:
+            assert r.status == 201
+
+    async def with_prefix(base: str, s: aiohttp.ClientSession) -> None:
+        async with s.get(f"{base}/cookies") as r:
+            assert r.status == 404
+        async with s.get(f"{base}/apix/cookies") as r:
+            assert r.status == 404
+
+    _serve("", without_prefix)
+    _serve("api", with_prefix)
+
+
+def test_to_web_response_handles_plain_returns() -> None:
+    assert to_web_response(None).status == 204
+    assert to_web_response("text").body == b"text"
+    r = to_web_response({"a": 1})
+    assert r.status == 200 and r.body == b'{"a": 1}' and r.content_type == "application/json"
+    image = to_web_response(func.HttpResponse(b"\x89PNG", mimetype="image/png"))
+    assert image.headers["Content-Type"] == "image/png"

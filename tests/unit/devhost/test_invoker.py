@@ -1,0 +1,85 @@
+"""The invoker: sync functions in the pool, async ones on the host loop, bindings by keyword."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import azure.functions as func
+
+from devhost.index import FunctionIndex, FunctionInfo
+from devhost.invoker import Invoker
+
+app = func.FunctionApp()
+seen: dict[str, Any] = {}
+
+
+@app.route("sync")
+@app.generic_input_binding(arg_name="extra", type="custom")
+def sync_fn(req: func.HttpRequest, extra: Any) -> str:
+    seen["sync_thread"] = threading.current_thread().name
+    seen["extra"] = extra
+    return "sync"
+
+
+@app.route("async")
+async def async_fn(req: func.HttpRequest) -> str:
+    seen["async_loop"] = asyncio.get_running_loop()
+    return "async"
+
+
+INDEX = FunctionIndex.from_app(app)
+
+
+def _fn(name: str) -> FunctionInfo:
+    fn = INDEX.get(name)
+    assert fn is not None
+    return fn
+
+
+def test_sync_in_pool_async_on_loop_and_bindings_from_providers() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(2, thread_name_prefix="fnpool") as pool:
+            invoker = Invoker(loop, pool)
+            invoker.providers.append(lambda fn, b: "provided" if b.get("type") == "custom" else None)
+            assert await invoker.invoke(_fn("sync_fn"), req=None) == "sync"
+            assert await invoker.invoke(_fn("async_fn"), req=None) == "async"
+            assert seen["async_loop"] is loop
+            assert seen["sync_thread"].startswith("fnpool")
+            assert seen["extra"] == "provided"
+            # An explicit keyword wins over providers.
+            await invoker.invoke(_fn("sync_fn"), req=None, extra="explicit")
+            assert seen["extra"] == "explicit"
+
+    asyncio.run(main())
+
+
+def test_unprovided_binding_is_none_and_wait_idle_tracks_in_flight() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(2) as pool:
+            invoker = Invoker(loop, pool)
+            await invoker.invoke(_fn("sync_fn"), req=None)
+            assert seen["extra"] is None
+            assert await invoker.wait_idle(0.1)
+
+            release = asyncio.Event()
+            slow_app = func.FunctionApp()
+
+            @slow_app.route("slow")
+            async def slow(req: func.HttpRequest) -> None:
+                await release.wait()
+
+            task = asyncio.create_task(
+                invoker.invoke(FunctionIndex.from_app(slow_app).by_trigger("httpTrigger")[0], req=None)
+            )
+            await asyncio.sleep(0.01)
+            assert invoker.in_flight == 1 and not await invoker.wait_idle(0.05)
+            release.set()
+            await task
+            assert invoker.in_flight == 0 and await invoker.wait_idle(0.1)
+
+    asyncio.run(main())
