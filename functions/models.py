@@ -1,0 +1,57 @@
+"""Models: `GET /api/models`, `POST /api/models/{name}/retrain` (admin) and the nightly retraining timer.
+Training itself runs in the `model_retraining` orchestration's activities, never in a request."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from models.catalog import ModelsPublic, describe_models
+from models.registry import CONTAINER, ModelRegistry
+from models.retraining import TRAINABLE
+from orchestrations.model_retraining import ORCHESTRATOR
+from shared.bootstrap import get_blob_store
+from shared.errors import NotFound
+from shared.http import Api, RequestContext, Response
+
+log = logging.getLogger(__name__)
+bp = df.Blueprint()
+api = Api(bp, tag="models")
+
+
+@api.route(
+    "models", methods=["GET"], auth=("admin",), response=ModelsPublic, summary="Every model and its versions"
+)
+def list_models(ctx: RequestContext) -> ModelsPublic:
+    return describe_models(ModelRegistry(get_blob_store().container(CONTAINER)))
+
+
+@api.route(
+    "models/{name}/retrain",
+    methods=["POST"],
+    auth=("admin",),
+    status=202,
+    durable_client=True,
+    summary="Start the retraining orchestration of a model",
+)
+async def retrain_model(ctx: RequestContext) -> Response:
+    name = ctx.route.get("name", "")
+    if name not in TRAINABLE:
+        raise NotFound(f"no trainable model named {name!r}")
+    instance_id = await ctx.client.start_new(ORCHESTRATOR, None, {"name": name})
+    urls = ctx.client.create_http_management_payload(instance_id)
+    return Response(
+        {"instanceId": instance_id, "statusQueryGetUri": urls["statusQueryGetUri"]},
+        status=202,
+        headers={"Location": urls["statusQueryGetUri"]},
+    )
+
+
+@bp.timer_trigger(schedule="0 30 2 * * *", arg_name="timer", run_on_startup=False)
+@bp.durable_client_input(client_name="client")
+async def nightly_retraining(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    for name in TRAINABLE:
+        instance_id = await client.start_new(ORCHESTRATOR, None, {"name": name})
+        log.info("nightly retraining of %s started: %s", name, instance_id)
