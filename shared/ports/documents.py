@@ -36,6 +36,11 @@ class ETagMismatch(DocumentStoreError):
     """An `if_match` condition failed: the document changed (or was deleted) since it was read."""
 
 
+class InvalidPatch(DocumentStoreError):
+    """A patch operation could not apply (missing path for replace/remove, incr of a non-number,
+    patching `id` or the partition key): Cosmos answers 400 and changes nothing."""
+
+
 class BatchFailed(DocumentStoreError):
     """A transactional batch was rolled back; `index` is the failing operation, `cause` its error."""
 
@@ -147,8 +152,12 @@ class Container(ABC):
 
 class DocumentStore(ABC):
     @abstractmethod
-    def container(self, name: str, partition_key_path: str) -> Container:
-        """The container `name`, created with that partition key path if needed."""
+    def container(self, name: str, partition_key_path: str, *, indexes: Sequence[str] = ()) -> Container:
+        """The container `name`, created with that partition key path if needed.
+
+        `indexes`: dotted paths the container's queries filter or sort on. The embedded adapter
+        creates an expression index for each (calling again with more paths adds them); Cosmos
+        indexes every path by default and ignores it."""
 
     def health(self) -> None:  # noqa: B027 - optional override
         """Raise if the store cannot be reached."""

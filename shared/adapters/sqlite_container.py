@@ -1,0 +1,207 @@
+"""One container of the embedded document store (see sqlite_documents.py for the file layout)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from shared.adapters.doc_common import apply_patch, partition_key_of, strip_system, validate_id
+from shared.adapters.sqlite_query import compile_query, extract, next_token
+from shared.ports.documents import (
+    BatchFailed,
+    BatchOp,
+    Container,
+    Document,
+    DocumentExists,
+    DocumentNotFound,
+    DocumentStoreError,
+    ETagMismatch,
+    Page,
+    PatchOp,
+    Query,
+)
+
+if TYPE_CHECKING:
+    from shared.adapters.sqlite_documents import SqliteDocumentStore
+
+MAX_BATCH = 100  # Cosmos' limit; keep the embedded adapter from accepting what Azure would refuse
+
+
+def dumps(document: object) -> str:
+    # allow_nan=False: NaN/Infinity are not JSON and Cosmos would refuse them too.
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _loads(body: str, etag: str, ts: int) -> Document:
+    document: Document = json.loads(body)
+    document["_etag"] = etag
+    document["_ts"] = ts
+    return document
+
+
+class SqliteContainer(Container):
+    def __init__(self, store: SqliteDocumentStore, name: str, partition_key_path: str, table: str) -> None:
+        self.store = store
+        self.name = name
+        self.partition_key_path = partition_key_path
+        self.table = table
+        self.indexes: set[str] = set()
+
+    def add_indexes(self, paths: Sequence[str]) -> None:
+        with self.store.write() as conn:
+            for path in paths:
+                index = f"{self.table}__ix_" + re.sub(r"[^A-Za-z0-9_]", "_", path)
+                conn.execute(
+                    f'CREATE INDEX IF NOT EXISTS "{index}" ON "{self.table}" ({extract(path)}, pk, id)'
+                )
+        self.indexes.update(paths)
+
+    # --- single operations: each its own transaction ------------------------------------------
+    def create(self, document: Document) -> Document:
+        with self.store.write() as conn:
+            return self._create(conn, document)
+
+    def read(self, id: str, partition_key: str) -> Document:
+        row = (
+            self.store.connection()
+            .execute(
+                f'SELECT body, etag, ts FROM "{self.table}" WHERE pk = ? AND id = ?', (partition_key, id)
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise DocumentNotFound(f"{self.name}/{partition_key}/{id}")
+        return _loads(*row)
+
+    def upsert(self, document: Document, *, if_match: str | None = None) -> Document:
+        with self.store.write() as conn:
+            return self._upsert(conn, document, if_match)
+
+    def replace(self, document: Document, *, if_match: str | None = None) -> Document:
+        with self.store.write() as conn:
+            return self._replace(conn, document, if_match)
+
+    def delete(self, id: str, partition_key: str, *, if_match: str | None = None) -> None:
+        with self.store.write() as conn:
+            self._delete(conn, id, partition_key, if_match)
+
+    def patch(
+        self, id: str, partition_key: str, operations: Sequence[PatchOp], *, if_match: str | None = None
+    ) -> Document:
+        with self.store.write() as conn:
+            return self._patch(conn, id, partition_key, operations, if_match)
+
+    def query(
+        self,
+        query: Query,
+        *,
+        partition_key: str | None = None,
+        max_items: int = 100,
+        continuation_token: str | None = None,
+    ) -> Page:
+        if max_items < 1:
+            raise ValueError("max_items must be at least 1")
+        compiled = compile_query(
+            self.table, query, partition_key=partition_key, max_items=max_items, token=continuation_token
+        )
+        rows = self.store.connection().execute(compiled.sql, compiled.params).fetchall()
+        more = len(rows) > max_items
+        rows = rows[:max_items]
+        items = [_loads(r[2], r[3], r[4]) for r in rows]
+        token = next_token(query, partition_key, rows[-1], compiled.key_count) if more else None
+        return Page(items, token)
+
+    def batch(self, partition_key: str, operations: Sequence[BatchOp]) -> list[Document | None]:
+        if not operations or len(operations) > MAX_BATCH:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH} operations")
+        results: list[Document | None] = []
+        with self.store.write() as conn:
+            for index, op in enumerate(operations):
+                try:
+                    results.append(self._batch_op(conn, partition_key, op))
+                except DocumentStoreError as exc:
+                    raise BatchFailed(index, exc) from exc
+        return results
+
+    def _batch_op(self, conn: sqlite3.Connection, partition_key: str, op: BatchOp) -> Document | None:
+        if op.kind in ("create", "upsert", "replace"):
+            if op.document is None:
+                raise ValueError(f"batch {op.kind} needs a document")
+            if partition_key_of(op.document, self.partition_key_path) != partition_key:
+                raise ValueError("every document in a batch must be in the batch's partition")
+            if op.kind == "create":
+                return self._create(conn, op.document)
+            if op.kind == "upsert":
+                return self._upsert(conn, op.document, op.if_match)
+            return self._replace(conn, op.document, op.if_match)
+        if op.id is None:
+            raise ValueError(f"batch {op.kind} needs an id")
+        if op.kind == "delete":
+            self._delete(conn, op.id, partition_key, op.if_match)
+            return None
+        return self._patch(conn, op.id, partition_key, op.patch, op.if_match)
+
+    # --- the writes, inside a caller's transaction ---------------------------------------------
+    def _current(self, conn: sqlite3.Connection, pk: str, id: str) -> tuple[str, str] | None:
+        row = conn.execute(
+            f'SELECT body, etag FROM "{self.table}" WHERE pk = ? AND id = ?', (pk, id)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def _key(self, document: Document) -> tuple[str, str]:
+        return partition_key_of(document, self.partition_key_path), validate_id(document.get("id"))
+
+    def _write(self, conn: sqlite3.Connection, document: Document) -> Document:
+        pk, id = self._key(document)
+        body = strip_system(document)
+        text = dumps(body)
+        seq = self.store.next_seq(conn)
+        etag, ts = f'"{seq:016x}"', int(time.time())
+        conn.execute(
+            f'INSERT INTO "{self.table}" (pk, id, body, etag, seq, ts) VALUES (?, ?, ?, ?, ?, ?)'
+            " ON CONFLICT (pk, id) DO UPDATE SET body = excluded.body, etag = excluded.etag,"
+            " seq = excluded.seq, ts = excluded.ts",
+            (pk, id, text, etag, seq, ts),
+        )
+        return _loads(text, etag, ts)  # a fresh copy: the caller's dict is never aliased
+
+    def _create(self, conn: sqlite3.Connection, document: Document) -> Document:
+        pk, id = self._key(document)
+        if self._current(conn, pk, id) is not None:
+            raise DocumentExists(f"{self.name}/{pk}/{id}")
+        return self._write(conn, document)
+
+    def _check(
+        self, current: tuple[str, str] | None, where: str, if_match: str | None, *, must_exist: bool
+    ) -> None:
+        if current is None and must_exist:
+            raise DocumentNotFound(where)
+        if if_match is not None and (current is None or current[1] != if_match):
+            raise ETagMismatch(where)
+
+    def _upsert(self, conn: sqlite3.Connection, document: Document, if_match: str | None) -> Document:
+        pk, id = self._key(document)
+        self._check(self._current(conn, pk, id), f"{self.name}/{pk}/{id}", if_match, must_exist=False)
+        return self._write(conn, document)
+
+    def _replace(self, conn: sqlite3.Connection, document: Document, if_match: str | None) -> Document:
+        pk, id = self._key(document)
+        self._check(self._current(conn, pk, id), f"{self.name}/{pk}/{id}", if_match, must_exist=True)
+        return self._write(conn, document)
+
+    def _delete(self, conn: sqlite3.Connection, id: str, pk: str, if_match: str | None) -> None:
+        self._check(self._current(conn, pk, id), f"{self.name}/{pk}/{id}", if_match, must_exist=True)
+        conn.execute(f'DELETE FROM "{self.table}" WHERE pk = ? AND id = ?', (pk, id))
+
+    def _patch(
+        self, conn: sqlite3.Connection, id: str, pk: str, operations: Sequence[PatchOp], if_match: str | None
+    ) -> Document:
+        current = self._current(conn, pk, id)
+        self._check(current, f"{self.name}/{pk}/{id}", if_match, must_exist=True)
+        assert current is not None
+        document: Any = json.loads(current[0])
+        return self._write(conn, apply_patch(document, operations, self.partition_key_path))

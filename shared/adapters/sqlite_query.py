@@ -1,0 +1,159 @@
+"""Compile the port's structured `Query` into parameterized SQLite over JSON text.
+
+Paths are validated identifiers, so they may appear in SQL text (`json_extract(body, '$."a"."b"')`,
+the same expression the expression indexes are built on, which is what lets the planner use them);
+every value is a bound parameter. Filters follow Cosmos semantics: a comparison only holds between
+values of the same JSON type (json_type guards), and a missing property matches nothing but
+`undefined`. Paging is keyset: the token carries the last row's sort values plus (pk, id) as the
+tie-breaker, so pages are stable under ties and never use OFFSET.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.adapters.doc_common import decode_token, encode_token, fingerprint, validate_path
+from shared.ports.documents import Filter, Query
+
+_NUMBER_TYPES = "('integer','real')"
+
+
+def json_path(path: str) -> str:
+    return "$." + ".".join(f'"{part}"' for part in validate_path(path))
+
+
+def extract(path: str) -> str:
+    """The SQL expression for a dotted path; index DDL and queries must use this same text."""
+    return f"json_extract(body, '{json_path(path)}')"
+
+
+def _type(path: str) -> str:
+    return f"json_type(body, '{json_path(path)}')"
+
+
+def _typed_eq(path: str, value: Any) -> tuple[str, list[Any]]:
+    if isinstance(value, bool):
+        return f"{_type(path)} = '{'true' if value else 'false'}'", []
+    if value is None:
+        return f"{_type(path)} = 'null'", []
+    if isinstance(value, str):
+        return f"({extract(path)} = ? AND {_type(path)} = 'text')", [value]
+    if isinstance(value, int | float):
+        return f"({extract(path)} = ? AND {_type(path)} IN {_NUMBER_TYPES})", [value]
+    raise ValueError(f"unsupported filter value for {path}: {type(value).__name__}")
+
+
+def _compile_filter(f: Filter) -> tuple[str, list[Any]]:
+    p = f.path
+    params: list[Any]
+    if f.op == "=":
+        return _typed_eq(p, f.value)
+    if f.op == "!=":
+        sql, params = _typed_eq(p, f.value)
+        return f"({_type(p)} IS NOT NULL AND NOT {sql})", params
+    if f.op in ("<", "<=", ">", ">="):
+        if isinstance(f.value, str):
+            return f"({extract(p)} {f.op} ? AND {_type(p)} = 'text')", [f.value]
+        if isinstance(f.value, int | float) and not isinstance(f.value, bool):
+            return f"({extract(p)} {f.op} ? AND {_type(p)} IN {_NUMBER_TYPES})", [f.value]
+        raise ValueError(f"range filter on {p} needs a string or a number")
+    if f.op == "in":
+        if not isinstance(f.value, list | tuple):
+            raise ValueError(f"'in' filter on {p} needs a list")
+        if not f.value:
+            return "0", []
+        parts = [_typed_eq(p, v) for v in f.value]
+        return "(" + " OR ".join(s for s, _ in parts) + ")", [x for _, ps in parts for x in ps]
+    if f.op == "contains":
+        return _contains(p, f.value)
+    if f.op == "startswith":
+        if not isinstance(f.value, str):
+            raise ValueError(f"startswith on {p} needs a string")
+        return f"({_type(p)} = 'text' AND substr({extract(p)}, 1, ?) = ?)", [len(f.value), f.value]
+    if f.op == "defined":
+        return f"{_type(p)} IS NOT NULL", []
+    if f.op == "undefined":
+        return f"{_type(p)} IS NULL", []
+    raise ValueError(f"unknown filter op {f.op!r}")
+
+
+def _contains(path: str, value: Any) -> tuple[str, list[Any]]:
+    params: list[Any]
+    if isinstance(value, bool):
+        cond, params = f"je.type = '{'true' if value else 'false'}'", []
+    elif isinstance(value, str):
+        cond, params = "je.type = 'text' AND je.value = ?", [value]
+    elif isinstance(value, int | float):
+        cond, params = f"je.type IN {_NUMBER_TYPES} AND je.value = ?", [value]
+    else:
+        raise ValueError(f"contains on {path} needs a scalar value")
+    sub = f"EXISTS (SELECT 1 FROM json_each(body, '{json_path(path)}') AS je WHERE {cond})"
+    return f"({_type(path)} = 'array' AND {sub})", params
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    sql: str
+    params: list[Any]
+    key_count: int  # number of sort columns selected after (pk, id, body, etag, ts)
+
+
+def compile_query(
+    table: str, query: Query, *, partition_key: str | None, max_items: int, token: str | None
+) -> CompiledQuery:
+    where: list[str] = []
+    params: list[Any] = []
+    if partition_key is not None:
+        where.append("pk = ?")
+        params.append(partition_key)
+    for f in query.where:
+        sql, ps = _compile_filter(f)
+        where.append(sql)
+        params.extend(ps)
+    keys: list[tuple[str, str]] = [(extract(path), direction) for path, direction in query.order_by]
+    for _, direction in keys:
+        if direction not in ("asc", "desc"):
+            raise ValueError(f"order direction must be asc or desc, not {direction!r}")
+    keys_all = [*keys, ("pk", "asc"), ("id", "asc")]
+    if token:
+        state = decode_token(token)
+        if state.get("h") != fingerprint(query, partition_key) or len(state.get("v", [])) != len(keys_all):
+            raise ValueError("continuation token does not belong to this query")
+        sql, ps = _after(keys_all, state["v"])
+        where.append(sql)
+        params.extend(ps)
+    select_keys = "".join(f", {expr}" for expr, _ in keys)
+    order = ", ".join(f"{expr} {direction.upper()}" for expr, direction in keys_all)
+    sql = f'SELECT pk, id, body, etag, ts{select_keys} FROM "{table}"'
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {order} LIMIT ?"
+    params.append(max_items + 1)  # one extra row tells whether another page exists
+    return CompiledQuery(sql, params, len(keys))
+
+
+def _after(keys: list[tuple[str, str]], values: list[Any]) -> tuple[str, list[Any]]:
+    """Rows strictly after `values` in the (mixed-direction) order: SQLite sorts NULL first."""
+    alternatives: list[str] = []
+    params: list[Any] = []
+    for i, (expr, direction) in enumerate(keys):
+        terms = [f"{keys[j][0]} IS ?" for j in range(i)]
+        term_params = list(values[:i])
+        v = values[i]
+        if direction == "asc":
+            terms.append(f"{expr} IS NOT NULL" if v is None else f"{expr} > ?")
+        else:
+            terms.append("0" if v is None else f"({expr} < ? OR {expr} IS NULL)")
+        if v is not None:
+            term_params.append(v)
+        alternatives.append("(" + " AND ".join(terms) + ")")
+        params.extend(term_params)
+    return "(" + " OR ".join(alternatives) + ")", params
+
+
+def next_token(query: Query, partition_key: str | None, last_row: Any, key_count: int) -> str:
+    sort_values = list(last_row[5 : 5 + key_count])
+    return encode_token(
+        {"h": fingerprint(query, partition_key), "v": [*sort_values, last_row[0], last_row[1]]}
+    )

@@ -1,0 +1,144 @@
+"""The outbox: state and events commit together; the relay publishes in order, at least once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from shared import outbox
+from shared.adapters.local_publisher import LocalBusPublisher
+from shared.adapters.localbus import LocalBus
+from shared.adapters.localbus_topology import EntitySpec, Topology
+from shared.events import CloudEvent, PlatformPinged, new_event
+from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.outbox_relay import OutboxRelay
+from shared.ports.documents import BatchFailed, Container, DocumentStore, Query
+from shared.ports.messaging import BusMessage, MessagePublisher
+
+MakeContainer = Callable[..., Container]
+TOPIC = "events"
+
+
+@pytest.fixture
+def bus(tmp_path: Path) -> Iterator[LocalBus]:
+    b = LocalBus(tmp_path / "bus.db", Topology(topic=TOPIC, entities=(EntitySpec(TOPIC, "all"),)))
+    yield b
+    b.close()
+
+
+def drain(bus: LocalBus) -> list[CloudEvent]:
+    leased = bus.receive(TOPIC, "all", max_count=1000)
+    for m in leased:
+        bus.complete(m.lock_token)
+    return [CloudEvent.from_message(m.message) for m in leased]
+
+
+def ping(who: str, subject: str) -> CloudEvent:
+    return new_event(PlatformPinged(requested_by=who), subject=subject)
+
+
+def test_commit_writes_state_and_outbox_then_relay_publishes_and_clears(
+    docs: DocumentStore, make_container: MakeContainer, bus: LocalBus
+) -> None:
+    # Create-only units of work: the only batch kind cosmosdb-server runs (see the batch suite).
+    orders = make_container("/orderId")
+    events = [ping("a", "o1"), ping("b", "o1")]
+    [order] = (
+        UnitOfWork(orders, "o1").create({"id": "o1", "orderId": "o1", "status": "new"}).emit(*events).commit()
+    )
+    assert order is not None and order["status"] == "new"
+    assert len(orders.query_all(Query())) == 3  # the order and two pending outbox entries
+    assert [d["id"] for d in orders.query_all(Query(where=[NOT_OUTBOX]))] == ["o1"]
+
+    relay = OutboxRelay(docs, LocalBusPublisher(bus), {orders.name: "/orderId"})
+    assert relay.run_once() == 2
+    assert [e.id for e in drain(bus)] == [e.id for e in events]
+    assert [d["id"] for d in orders.query_all(Query())] == ["o1"]
+    assert relay.run_once() == 0
+
+
+@pytest.mark.embedded_only("needs an atomic batch with a conditional replace; cosmosdb-server has neither")
+def test_a_failed_commit_leaves_neither_state_nor_events(
+    make_container: MakeContainer, bus: LocalBus
+) -> None:
+    orders = make_container("/orderId")
+    created = orders.create({"id": "o1", "orderId": "o1", "status": "new"})
+    orders.replace({**created, "status": "paid"})
+    with pytest.raises(BatchFailed):
+        UnitOfWork(orders, "o1").replace({**created, "status": "cancelled"}, if_match=created["_etag"]).emit(
+            ping("x", "o1")
+        ).commit()
+    assert orders.read("o1", "o1")["status"] == "paid"
+    assert len(orders.query_all(Query())) == 1
+
+
+def test_relay_keeps_order_per_subject_across_units_of_work(
+    docs: DocumentStore, make_container: MakeContainer, bus: LocalBus
+) -> None:
+    orders = make_container("/orderId")
+    expected: dict[str, list[str]] = {"o1": [], "o2": []}
+    for step in range(6):
+        subject = "o1" if step % 2 else "o2"
+        event = ping(f"step{step}", subject)
+        expected[subject].append(event.id)
+        UnitOfWork(orders, subject).create({"id": f"s{step}", "orderId": subject}).emit(event).commit()
+    OutboxRelay(docs, LocalBusPublisher(bus), {orders.name: "/orderId"}, page_size=4).run_once()
+    published = drain(bus)
+    for subject, ids in expected.items():
+        assert [e.id for e in published if e.subject == subject] == ids
+
+
+class FailingOnce(MessagePublisher):
+    """A bus that refuses the first publish (an outage), then delivers through the real one."""
+
+    def __init__(self, inner: MessagePublisher) -> None:
+        self.inner = inner
+        self.failed = False
+
+    def publish(self, messages: Sequence[BusMessage]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("bus unavailable")
+        self.inner.publish(messages)
+
+    def send(self, queue: str, messages: Sequence[BusMessage]) -> None:
+        self.inner.send(queue, messages)
+
+
+def test_a_bus_outage_delays_but_loses_nothing(
+    docs: DocumentStore, make_container: MakeContainer, bus: LocalBus
+) -> None:
+    orders = make_container("/orderId")
+    event = ping("a", "o1")
+    UnitOfWork(orders, "o1").create({"id": "o1", "orderId": "o1"}).emit(event).commit()
+    relay = OutboxRelay(docs, FailingOnce(LocalBusPublisher(bus)), {orders.name: "/orderId"})
+    with pytest.raises(ConnectionError):
+        relay.run_once()
+    assert drain(bus) == []
+    assert relay.run_once() == 1
+    assert [e.id for e in drain(bus)] == [event.id]
+
+
+def test_relay_uses_registered_containers_by_default(
+    docs: DocumentStore, bus: LocalBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "_containers", {})  # the process-wide registry, restored after
+    name = "outbox-registry-test"
+    register_outbox(name, "/k")
+    container = docs.container(name, "/k")
+    UnitOfWork(container, "k1").create({"id": "a", "k": "k1"}).emit(ping("r", "k1")).commit()
+    assert OutboxRelay(docs, LocalBusPublisher(bus)).run_once() >= 1
+    assert any(e.subject == "k1" for e in drain(bus))
+    with pytest.raises(ValueError):
+        register_outbox(name, "/other")
+
+
+def test_a_unit_of_work_commits_once(make_container: MakeContainer) -> None:
+    orders = make_container("/orderId")
+    uow = UnitOfWork(orders, "o1").create({"id": "o1", "orderId": "o1"})
+    uow.commit()
+    with pytest.raises(RuntimeError):
+        uow.commit()
+    assert UnitOfWork(orders, "o2").commit() == []

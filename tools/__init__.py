@@ -1,0 +1,1 @@
+"""Developer tools (generators, checks): run as `python -m tools.<name>`."""
