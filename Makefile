@@ -43,7 +43,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
 bench: $(STAMP)
-	for b in bench/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	for b in bench/*_bench.py; do m=$$(basename $$b .py); echo "== $$m"; $(PY) -m bench.$$m || exit 1; done
 
 clean:
 	rm -rf $(DATA) .pytest_cache .mypy_cache .ruff_cache
