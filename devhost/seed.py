@@ -19,6 +19,7 @@ MARKER = ".seeded"
 
 SEEDERS: list[str] = [
     "shared.catalog.demo_data:seed_demo_catalog",
+    "models.seed:seed_models",
     # e.g. "shared.catalog.seed:seed_demo_catalog",
 ]
 

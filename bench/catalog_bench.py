@@ -1,0 +1,141 @@
+"""Catalog read benchmark through devhost, next to the bare aiohttp ceiling measured in the same run.
+
+    .venv/bin/python bench/catalog_bench.py [--requests 2000] [--concurrency 16]
+
+Seeds the demo catalog (300 products) into a temporary data dir, then measures with one aiohttp
+client and N concurrent workers:
+- bare:        bench/http_bench.py's bare aiohttp server (`GET /api/ping`): the ceiling;
+- product:     `GET /api/products/{id}` cycling over 100 products;
+- listing:     `GET /api/products?category=..&minPrice=..&maxPrice=..` cycling over 9 categories;
+each through devhost twice: with the in-process cache (`CATALOG_CACHE_TTL_SECONDS=60`) and without
+it (`=0`, every read goes to SQLite). Prints requests/s, p50/p99, and each figure's ratio to bare.
+The load generator, result type and bare server are http_bench's, reused rather than copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.http_bench import Result, load, spawn  # noqa: E402
+
+
+async def load_urls(name: str, urls: list[str], total: int, concurrency: int, warmup: int) -> Result:
+    """Like http_bench.load, over a rotating list of URLs; an error is any status but 200."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+    rotation = itertools.cycle(urls)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        for _ in range(warmup):
+            async with session.get(next(rotation)) as r:
+                await r.read()
+
+        async def worker() -> None:
+            nonlocal errors
+            for _ in counter:
+                start = time.perf_counter()
+                async with session.get(next(rotation)) as r:
+                    await r.read()
+                latencies.append((time.perf_counter() - start) * 1000)
+                errors += r.status != 200
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return Result(name, total, elapsed, latencies, errors)
+
+
+def seed(data_dir: Path) -> tuple[list[str], list[str]]:
+    """The demo catalog in data_dir; returns product ids and category ids to request."""
+    os.environ["SC_DATA_DIR"] = str(data_dir)
+    from shared.adapters.sqlite_documents import SqliteDocumentStore
+    from shared.catalog.demo_data import DEPARTMENTS, seed_catalog
+    from shared.catalog.schemas import ProductListQuery
+    from shared.catalog.service import list_products
+
+    store = SqliteDocumentStore(data_dir / "documents.db")
+    seed_catalog(store=store, count=300)
+    ids = [p.id for p in list_products(store=store, query=ProductListQuery(limit=100)).items]
+    return ids, [f"cat-{d.key}" for d in DEPARTMENTS]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=100)
+    args = parser.parse_args()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        product_ids, categories = seed(data_dir)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        bare, bare_url = spawn(
+            [sys.executable, str(ROOT / "bench" / "http_bench.py"), "--bare-server"],
+            r"bare listening on (http://\S+)",
+            env,
+        )
+        try:
+            results.append(
+                asyncio.run(
+                    load("bare", bare_url + "/api/ping", args.requests, args.concurrency, args.warmup)
+                )
+            )
+        finally:
+            bare.terminate()
+            bare.wait(10)
+        for label, ttl in (("cached", "60"), ("uncached", "0")):
+            cmd = [
+                sys.executable,
+                "-m",
+                "devhost",
+                "start",
+                "--port",
+                "0",
+                "--no-seed",
+                "--data-dir",
+                str(data_dir),
+            ]
+            dh, url = spawn(
+                cmd, r"devhost listening on (http://\S+)", {**env, "CATALOG_CACHE_TTL_SECONDS": ttl}
+            )
+            try:
+                product_urls = [f"{url}/api/products/{pid}" for pid in product_ids]
+                list_urls = [
+                    f"{url}/api/products?category={c}&minPrice=10&maxPrice=150&limit=20" for c in categories
+                ]
+                for name, urls in ((f"product/{label}", product_urls), (f"list/{label}", list_urls)):
+                    results.append(
+                        asyncio.run(load_urls(name, urls, args.requests, args.concurrency, args.warmup))
+                    )
+            finally:
+                dh.terminate()
+                dh.wait(20)
+    base = results[0]
+    print(
+        f"{args.requests} requests per scenario, {args.concurrency} concurrent, after {args.warmup} warm-up"
+    )
+    for r in results:
+        ratio = (
+            ""
+            if r is base
+            else f"   vs bare: {r.rps / base.rps:.2f}x req/s, p99 {r.pct(0.99) / base.pct(0.99):.1f}x"
+        )
+        print(r.line().replace(r.name.ljust(8), r.name.ljust(16), 1) + ratio)
+    return 1 if any(r.errors for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Catalog bounded context: products, variants and skus, prices, images, categories, brands."""

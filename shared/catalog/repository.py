@@ -1,0 +1,93 @@
+"""Catalog persistence: products (partition `/productId`), categories and brands (each `/id`).
+
+Product writes go through the outbox so the product and its events commit together. The outbox
+puts its entries in the product's partition, so that partition must hold more than one document:
+hence `/productId` (a copy of `id`) rather than `/id`, where a partition is exactly one document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from shared.catalog.model import to_micros
+from shared.catalog.schemas import ProductListQuery
+from shared.events import CloudEvent
+from shared.inventory.repository import open_container
+from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.ports.documents import Document, DocumentNotFound, DocumentStore, Filter, Page, Query
+
+PRODUCTS = "products"
+CATEGORIES = "categories"
+BRANDS = "brands"
+PRODUCTS_PK = "/productId"
+PK = "/id"
+register_outbox(PRODUCTS, PRODUCTS_PK)
+
+
+class CatalogRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self.products = open_container(
+            store, PRODUCTS, PRODUCTS_PK, ("status", "categoryId", "brandId", "priceMicros", "name")
+        )
+        self.categories = open_container(store, CATEGORIES, PK, ("name",))
+        self.brands = open_container(store, BRANDS, PK, ("name",))
+
+    # --- products -------------------------------------------------------------------------------
+    def get_product(self, product_id: str) -> Document | None:
+        try:
+            doc = self.products.read(product_id, product_id)
+        except DocumentNotFound:
+            return None
+        return doc if doc.get("docType") == "product" else None
+
+    def create_product(self, doc: Document, events: Sequence[CloudEvent]) -> Document:
+        saved = UnitOfWork(self.products, doc["id"]).create(doc).emit(*events).commit()[0]
+        assert saved is not None
+        return saved
+
+    def replace_product(self, doc: Document, *, if_match: str, events: Sequence[CloudEvent]) -> Document:
+        uow = UnitOfWork(self.products, doc["id"]).replace(_strip(doc), if_match=if_match)
+        saved = uow.emit(*events).commit()[0]
+        assert saved is not None
+        return saved
+
+    def list_products(self, query: ProductListQuery) -> Page:
+        where: list[Filter] = [Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX]
+        if query.category:
+            where.append(Filter("categoryId", "=", query.category))
+        if query.brand:
+            where.append(Filter("brandId", "=", query.brand))
+        if query.min_price is not None:
+            where.append(Filter("priceMicros", ">=", to_micros(query.min_price)))
+        if query.max_price is not None:
+            where.append(Filter("priceMicros", "<=", to_micros(query.max_price)))
+        return self.products.query(
+            Query(where=tuple(where), order_by=(("name", "asc"),)),
+            max_items=query.limit,
+            continuation_token=query.continuation_token,
+        )
+
+    # --- categories and brands ------------------------------------------------------------------
+    def taxon_container(self, kind: str) -> Any:
+        return self.categories if kind == "category" else self.brands
+
+    def get_taxon(self, kind: str, taxon_id: str) -> Document | None:
+        try:
+            return dict(self.taxon_container(kind).read(taxon_id, taxon_id))
+        except DocumentNotFound:
+            return None
+
+    def create_taxon(self, kind: str, doc: Document) -> Document:
+        return dict(self.taxon_container(kind).create(doc))
+
+    def list_taxa(self, kind: str, *, limit: int, continuation_token: str | None) -> Page:
+        container = self.taxon_container(kind)
+        page: Page = container.query(
+            Query(order_by=(("name", "asc"),)), max_items=limit, continuation_token=continuation_token
+        )
+        return page
+
+
+def _strip(doc: Document) -> Document:
+    return {k: v for k, v in doc.items() if k not in ("_etag", "_ts")}

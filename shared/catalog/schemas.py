@@ -1,0 +1,130 @@
+"""The catalog's API models (camelCase on the wire): one family per resource."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from shared.money import Money
+from shared.schema import ApiModel, ListQuery, Page
+
+# Skus and ids end up in URLs and document ids (Cosmos refuses / \ ? #): keep them plain.
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+AttributeValue = str | int | float | bool
+Attributes = dict[str, AttributeValue]
+ProductStatus = Literal["active", "archived"]
+MAX_PRICE = Decimal(1_000_000_000)
+
+
+def _bounded(price: Money) -> Money:
+    # Listing filters compare an integer of millionths: keep it well inside 64 bits.
+    if price.amount > MAX_PRICE:
+        raise ValueError(f"price must be at most {MAX_PRICE}")
+    return price
+
+
+Price = Annotated[Money, AfterValidator(_bounded)]
+
+
+class Variant(ApiModel):
+    sku: str = Field(pattern=SKU_PATTERN)
+    attributes: Attributes = Field(default_factory=dict, max_length=50)
+    # Absent: the variant sells at the product's price.
+    price: Price | None = None
+
+
+class ProductCreate(ApiModel):
+    sku: str = Field(pattern=SKU_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=5000)
+    category_id: str = Field(min_length=1, max_length=64)
+    brand_id: str = Field(min_length=1, max_length=64)
+    price: Price
+    attributes: Attributes = Field(default_factory=dict, max_length=50)
+    variants: list[Variant] = Field(default_factory=list, max_length=100)
+
+
+class ProductUpdate(ProductCreate):
+    """PUT body: the product as GET returns it. `id`, `status`, `images`, `createdAt` and
+    `updatedAt` may be present and are ignored (unknown fields are ignored by ApiModel)."""
+
+
+class ProductPublic(ApiModel):
+    id: str
+    sku: str
+    name: str
+    description: str
+    category_id: str
+    brand_id: str
+    price: Money
+    attributes: Attributes
+    variants: list[Variant]
+    images: list[str]
+    status: ProductStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+ProductsPublic = Page[ProductPublic]
+
+
+class ProductListQuery(ListQuery):
+    category: str | None = Field(None, max_length=64)
+    brand: str | None = Field(None, max_length=64)
+    min_price: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
+    max_price: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
+
+
+class PriceUpdate(ApiModel):
+    price: Price
+
+
+class PricePoint(ApiModel):
+    price: Money
+    effective_from: datetime
+
+
+class PriceHistoryPublic(ApiModel):
+    product_id: str
+    items: list[PricePoint]
+
+
+class ImagePublic(ApiModel):
+    url: str
+
+
+class TaxonCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field("", max_length=1000)
+
+
+class CategoryCreate(TaxonCreate):
+    parent_id: str | None = Field(None, max_length=64)
+
+
+class BrandCreate(TaxonCreate):
+    pass
+
+
+class CategoryPublic(ApiModel):
+    id: str
+    name: str
+    slug: str
+    description: str
+    parent_id: str | None = None
+    created_at: datetime
+
+
+class BrandPublic(ApiModel):
+    id: str
+    name: str
+    slug: str
+    description: str
+    created_at: datetime
+
+
+CategoriesPublic = Page[CategoryPublic]
+BrandsPublic = Page[BrandPublic]

@@ -1,0 +1,234 @@
+"""Catalog use cases: products (create, read, list, update, archive, price). Images are in
+`images.py`, categories and brands in `taxonomy.py`.
+
+Each sku a product sells gets its inventory record (0 on hand) *before* the product is written,
+by calling the inventory context's `ensure_stock` in the same request: the sku is then known to
+inventory the moment the product is visible (`GET /inventory/{sku}` answers 200 right after
+`POST /products`), and a sku owned by another product is refused before anything is written. If
+the product write then fails, the records are orphans that `ensure_stock` hands to the next
+product claiming the sku.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from shared.catalog.cache import cache
+from shared.catalog.events import PriceUpdated, ProductArchived, ProductCreated, ProductModified
+from shared.catalog.model import (
+    apply_update,
+    check_product,
+    etag_matches,
+    new_document,
+    product_skus,
+    set_price,
+    to_public,
+)
+from shared.catalog.repository import CatalogRepository
+from shared.catalog.schemas import (
+    PriceHistoryPublic,
+    PricePoint,
+    ProductCreate,
+    ProductListQuery,
+    ProductPublic,
+    ProductsPublic,
+)
+from shared.errors import NotFound, PreconditionFailed, ValidationFailed
+from shared.events import CloudEvent, new_event
+from shared.inventory.service import ensure_stock
+from shared.money import Money
+from shared.ports.documents import Document, DocumentStore
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[T]):
+    """A resource with the ETag it was read or written at."""
+
+    value: T
+    etag: str
+
+
+@dataclass(frozen=True)
+class SkuInfo:
+    """What the order workflow needs to price a line."""
+
+    sku: str
+    product_id: str
+    name: str
+    unit_price: Money
+    active: bool
+
+
+def _repo(store: DocumentStore) -> CatalogRepository:
+    return CatalogRepository(store)
+
+
+def _load(repo: CatalogRepository, product_id: str) -> Document:
+    doc = repo.get_product(product_id)
+    if doc is None:
+        raise NotFound(f"product {product_id} does not exist")
+    return doc
+
+
+def _check_references(repo: CatalogRepository, data: ProductCreate) -> None:
+    if repo.get_taxon("category", data.category_id) is None:
+        raise ValidationFailed.field("categoryId", f"unknown category {data.category_id}")
+    if repo.get_taxon("brand", data.brand_id) is None:
+        raise ValidationFailed.field("brandId", f"unknown brand {data.brand_id}")
+
+
+def _ensure_skus(store: DocumentStore, repo: CatalogRepository, product_id: str, skus: list[str]) -> None:
+    for sku in skus:
+        ensure_stock(
+            store=store,
+            sku=sku,
+            product_id=product_id,
+            product_exists=lambda pid: repo.get_product(pid) is not None,
+        )
+
+
+def _committed(doc: Document, events: list[CloudEvent]) -> Versioned[ProductPublic]:
+    for event in events:
+        cache.on_event(event)
+    return Versioned(to_public(doc), doc["_etag"])
+
+
+def get_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductPublic]:
+    cached = cache.get_product(product_id)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    doc = _load(_repo(store), product_id)
+    result = Versioned(to_public(doc), doc["_etag"])
+    cache.put_product(product_id, result)
+    return result
+
+
+def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductsPublic:
+    key = tuple(sorted(query.model_dump().items()))
+    cached = cache.get_list(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    page = _repo(store).list_products(query)
+    result = ProductsPublic(
+        items=[to_public(doc) for doc in page.items], continuation_token=page.continuation_token
+    )
+    cache.put_list(key, result)
+    return result
+
+
+def create_product(*, store: DocumentStore, data: ProductCreate) -> Versioned[ProductPublic]:
+    check_product(data)
+    repo = _repo(store)
+    _check_references(repo, data)
+    product_id = uuid.uuid4().hex
+    skus = product_skus(data)
+    _ensure_skus(store, repo, product_id, skus)
+    doc = new_document(product_id, data, datetime.now(UTC))
+    created = ProductCreated(
+        product_id=product_id,
+        sku=data.sku,
+        skus=skus,
+        name=data.name,
+        category_id=data.category_id,
+        brand_id=data.brand_id,
+        price=data.price,
+    )
+    events = [new_event(created, subject=product_id)]
+    return _committed(repo.create_product(doc, events), events)
+
+
+def _require_current(doc: Document, if_match: str) -> None:
+    if not etag_matches(if_match, doc["_etag"]):
+        raise PreconditionFailed("the product changed since it was read; fetch it again")
+
+
+def update_product(
+    *, store: DocumentStore, product_id: str, data: ProductCreate, if_match: str
+) -> Versioned[ProductPublic]:
+    check_product(data)
+    repo = _repo(store)
+    doc = _load(repo, product_id)
+    _require_current(doc, if_match)
+    _check_references(repo, data)
+    etag = doc["_etag"]
+    old_price = Money.model_validate(doc["price"])
+    new_skus = [sku for sku in product_skus(data) if sku not in doc.get("skus", [])]
+    _ensure_skus(store, repo, product_id, new_skus)
+    changed = apply_update(doc, data, datetime.now(UTC))
+    events: list[CloudEvent] = []
+    if changed:
+        events.append(
+            new_event(
+                ProductModified(product_id=product_id, changed=changed, skus=doc["skus"]), subject=product_id
+            )
+        )
+    if "price" in changed:
+        events.append(_price_event(product_id, doc["sku"], old_price, data.price))
+    if not events:
+        return Versioned(to_public(doc), etag)
+    return _committed(repo.replace_product(doc, if_match=etag, events=events), events)
+
+
+def _price_event(product_id: str, sku: str, old: Money, new: Money) -> CloudEvent:
+    return new_event(
+        PriceUpdated(product_id=product_id, sku=sku, old_price=old, new_price=new), subject=product_id
+    )
+
+
+def update_price(
+    *, store: DocumentStore, product_id: str, price: Money, if_match: str
+) -> Versioned[ProductPublic]:
+    """A new price, kept in the history; `PriceUpdated` carries the old and the new price."""
+    repo = _repo(store)
+    doc = _load(repo, product_id)
+    _require_current(doc, if_match)
+    old_price = Money.model_validate(doc["price"])
+    if old_price.currency != price.currency:
+        raise ValidationFailed.field("price.currency", f"must stay {old_price.currency}")
+    if old_price == price:
+        return Versioned(to_public(doc), doc["_etag"])
+    etag = doc["_etag"]
+    set_price(doc, price, datetime.now(UTC))
+    events = [_price_event(product_id, doc["sku"], old_price, price)]
+    return _committed(repo.replace_product(doc, if_match=etag, events=events), events)
+
+
+def archive_product(*, store: DocumentStore, product_id: str, if_match: str | None = None) -> None:
+    """Archived products stay readable by id but are no longer listed. Idempotent."""
+    repo = _repo(store)
+    doc = _load(repo, product_id)
+    if if_match is not None:
+        _require_current(doc, if_match)
+    if doc["status"] == "archived":
+        return
+    etag = doc["_etag"]
+    doc["status"] = "archived"
+    doc["updatedAt"] = datetime.now(UTC).isoformat()
+    events = [new_event(ProductArchived(product_id=product_id, skus=doc["skus"]), subject=product_id)]
+    _committed(repo.replace_product(doc, if_match=etag, events=events), events)
+
+
+def price_history(*, store: DocumentStore, product_id: str) -> PriceHistoryPublic:
+    doc = _load(_repo(store), product_id)
+    points = [PricePoint.model_validate(p) for p in doc.get("priceHistory", [])]
+    return PriceHistoryPublic(product_id=product_id, items=points)
+
+
+def find_sku(*, store: DocumentStore, sku: str) -> SkuInfo | None:
+    """The product selling `sku` and the sku's unit price (a variant's own, else the product's)."""
+    from shared.inventory.repository import InventoryRepository
+
+    item = InventoryRepository(store).get_stock(sku)
+    if item is None or item.product_id is None:
+        return None
+    doc = _repo(store).get_product(item.product_id)
+    if doc is None or sku not in doc.get("skus", []):
+        return None
+    product = to_public(doc)
+    price = next((v.price for v in product.variants if v.sku == sku and v.price is not None), product.price)
+    return SkuInfo(sku, product.id, product.name, price, product.status == "active")

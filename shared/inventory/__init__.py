@@ -1,0 +1,1 @@
+"""Inventory bounded context: stock per sku, adjustments, reservations per order."""

@@ -1,0 +1,175 @@
+"""Inventory persistence: stock items (+ their audit trail) and reservations, with their events
+committed through the outbox in the same transaction as the state they describe.
+
+Containers:
+- `inventory`, partition `/sku`: the stock item (id = sku) and its adjustment records
+  (`docType: "adjustment"`), so an adjustment, the new levels and the event are one batch.
+- `reservations`, partition `/orderId`: one document per order (id = order id).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from shared.events import CloudEvent
+from shared.inventory.model import Reservation, StockItem, iso
+from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.ports.documents import (
+    BatchFailed,
+    Container,
+    Document,
+    DocumentExists,
+    DocumentNotFound,
+    DocumentStore,
+    ETagMismatch,
+    Filter,
+    Page,
+    Query,
+)
+
+STOCK_CONTAINER = "inventory"
+STOCK_PK = "/sku"
+RESERVATIONS_CONTAINER = "reservations"
+RESERVATIONS_PK = "/orderId"
+register_outbox(STOCK_CONTAINER, STOCK_PK)
+register_outbox(RESERVATIONS_CONTAINER, RESERVATIONS_PK)
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 200
+
+
+class Contended(Exception):
+    """A conditional write kept losing to concurrent writers (bounded retries exhausted)."""
+
+
+def open_container(store: DocumentStore, name: str, pk: str, indexes: Sequence[str] = ()) -> Container:
+    """The container, with expression indexes where the adapter supports declaring them."""
+    try:
+        return store.container(name, pk, indexes=tuple(indexes))  # type: ignore[call-arg]
+    except TypeError:
+        return store.container(name, pk)
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """A lost optimistic-concurrency race: the caller re-reads and decides again."""
+    if isinstance(exc, BatchFailed):
+        exc = exc.cause
+    return isinstance(exc, ETagMismatch | DocumentExists)
+
+
+def with_retry(attempt: Callable[[], T], *, attempts: int = MAX_ATTEMPTS) -> T:
+    """Run read-decide-write `attempt` until its conditional write wins. The jittered backoff
+    spreads contenders out so 40 writers on one sku converge instead of live-locking; it scales
+    with how long an attempt took, so a slow store (more writers in flight) backs off more."""
+    for n in range(attempts):
+        started = time.monotonic()
+        try:
+            return attempt()
+        except (BatchFailed, ETagMismatch, DocumentExists) as exc:
+            if not is_write_conflict(exc):
+                raise
+            took = time.monotonic() - started
+            time.sleep(random.uniform(0, min(1.0, max(0.001, took) * 2 ** min(n, 3))))
+    raise Contended(f"gave up after {attempts} conflicting writes")
+
+
+class InventoryRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self.stock = open_container(store, STOCK_CONTAINER, STOCK_PK, ("docType", "createdAt"))
+        self.reservations = open_container(
+            store, RESERVATIONS_CONTAINER, RESERVATIONS_PK, ("status", "expiresAt")
+        )
+
+    # --- stock ----------------------------------------------------------------------------------
+    def get_stock(self, sku: str) -> StockItem | None:
+        try:
+            doc = self.stock.read(sku, sku)
+        except DocumentNotFound:
+            return None
+        return StockItem.from_document(doc) if doc.get("docType") == "stock" else None
+
+    def create_stock(self, item: StockItem) -> StockItem:
+        """`DocumentExists` if the sku already has a record."""
+        return StockItem.from_document(self.stock.create(item.to_document()))
+
+    def save_stock(
+        self, item: StockItem, *, events: Sequence[CloudEvent] = (), records: Sequence[Document] = ()
+    ) -> StockItem:
+        """Conditional on the item's ETag; the audit records and events go in the same batch."""
+        if not records and not events:  # one write needs no batch (and costs Cosmos less)
+            return StockItem.from_document(self.stock.replace(item.to_document(), if_match=item.etag))
+        uow = UnitOfWork(self.stock, item.sku).replace(item.to_document(), if_match=item.etag)
+        for record in records:
+            uow.create(record)
+        uow.emit(*events)
+        saved = uow.commit()[0]
+        assert saved is not None
+        return StockItem.from_document(saved)
+
+    def adjustments(self, sku: str, *, limit: int, continuation_token: str | None) -> Page:
+        query = Query(
+            where=(Filter("docType", "=", "adjustment"), NOT_OUTBOX), order_by=(("createdAt", "desc"),)
+        )
+        return self.stock.query(
+            query, partition_key=sku, max_items=limit, continuation_token=continuation_token
+        )
+
+    @staticmethod
+    def adjustment_record(
+        sku: str, delta: int, reason: str, actor: str | None, at: datetime, after: StockItem
+    ) -> Document:
+        return {
+            "id": f"adj-{uuid.uuid4().hex}",
+            "sku": sku,
+            "docType": "adjustment",
+            "delta": delta,
+            "reason": reason,
+            "adjustedBy": actor,
+            "createdAt": iso(at),
+            "onHandAfter": after.on_hand,
+            "reservedAfter": after.reserved,
+        }
+
+    # --- reservations ---------------------------------------------------------------------------
+    def get_reservation(self, order_id: str) -> Reservation | None:
+        try:
+            return Reservation.from_document(self.reservations.read(order_id, order_id))
+        except DocumentNotFound:
+            return None
+
+    def create_reservation(
+        self, reservation: Reservation, *, events: Sequence[CloudEvent] = ()
+    ) -> Reservation:
+        uow = UnitOfWork(self.reservations, reservation.order_id).create(reservation.to_document())
+        saved = uow.emit(*events).commit()[0]
+        assert saved is not None
+        return Reservation.from_document(saved)
+
+    def save_reservation(self, reservation: Reservation, *, events: Sequence[CloudEvent] = ()) -> Reservation:
+        uow = UnitOfWork(self.reservations, reservation.order_id)
+        uow.replace(reservation.to_document(), if_match=reservation.etag)
+        saved = uow.emit(*events).commit()[0]
+        assert saved is not None
+        return Reservation.from_document(saved)
+
+    def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:
+        query = Query(
+            where=(
+                Filter("status", "in", ["pending", "reserved"]),
+                Filter("expiresAt", "<", iso(now)),
+                NOT_OUTBOX,
+            ),
+            order_by=(("expiresAt", "asc"),),
+        )
+        page = self.reservations.query(query, max_items=limit)
+        return [Reservation.from_document(doc) for doc in page.items]
+
+
+def raw(doc: Document) -> dict[str, Any]:
+    """Without the store's system fields (for logs and tests)."""
+    return {k: v for k, v in doc.items() if not k.startswith("_")}

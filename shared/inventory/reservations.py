@@ -1,0 +1,248 @@
+"""Reservations: what the order workflow calls (as activities) to hold, release and consume stock.
+
+An order's lines live in different partitions (one per sku), so "all or nothing" cannot be one
+transaction. It is a small saga recorded in the order's reservation document:
+
+1. the document is created `pending` (idempotency: a second `reserve` for the order finds it);
+2. each sku gets a hold keyed by the order id (idempotent: a held sku is not held twice);
+3. if a sku is short, every hold of the order is dropped and the document ends `failed`;
+   otherwise it ends `reserved`, with `InventoryReserved` in the same write.
+
+A crash between the steps leaves a `pending` document with an expiry: a retry of `reserve`
+resumes it, and otherwise the sweep releases it. Releasing and committing check the document's
+status first, so calling either twice changes nothing the second time. Whenever a final status
+write loses a race (a release beat a reserve), the loser re-reads and, if the order's stock must
+not stay held, drops its holds again (idempotently), so no hold outlives its reservation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.errors import Conflict, NotFound
+from shared.events import new_event
+from shared.inventory.events import InventoryCommitted, InventoryReleased, InventoryReserved, ReservedLine
+from shared.inventory.model import (
+    InsufficientStock,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    iso,
+    merge_lines,
+)
+from shared.inventory.repository import InventoryRepository, is_write_conflict, with_retry
+from shared.inventory.service import stock_low_event
+from shared.ports.documents import BatchFailed, DocumentExists, DocumentStore, ETagMismatch
+from shared.settings import get_settings
+
+_HELD = ("pending", "reserved")
+_ROUNDS = 20
+
+
+class ReservationNotActive(Conflict):
+    code = "reservation_not_active"
+    title = "Reservation is not active"
+
+
+@dataclass(frozen=True)
+class ReservationOutcome:
+    """The result an activity returns (`to_dict()` is plain JSON for the orchestration)."""
+
+    order_id: str
+    status: ReservationStatus
+    lines: list[ReservationLine]
+    failed_skus: list[str] = field(default_factory=list)
+    expires_at: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("reserved", "committed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "orderId": self.order_id,
+            "status": self.status,
+            "ok": self.ok,
+            "lines": [{"sku": x.sku, "quantity": x.quantity} for x in self.lines],
+            "failedSkus": list(self.failed_skus),
+            "expiresAt": self.expires_at,
+        }
+
+
+def _outcome(res: Reservation) -> ReservationOutcome:
+    return ReservationOutcome(res.order_id, res.status, res.lines, res.failed_skus, iso(res.expires_at))
+
+
+def _lines_data(lines: list[ReservationLine]) -> list[ReservedLine]:
+    return [ReservedLine(sku=x.sku, quantity=x.quantity) for x in lines]
+
+
+def _hold(repo: InventoryRepository, order_id: str, line: ReservationLine) -> None:
+    def attempt() -> None:
+        item = repo.get_stock(line.sku)
+        if item is None:
+            raise InsufficientStock(f"unknown sku {line.sku}")
+        was_low = item.is_low
+        if item.hold(order_id, line.quantity):
+            repo.save_stock(item, events=stock_low_event(item, was_low))
+
+    with_retry(attempt)
+
+
+def _unhold(repo: InventoryRepository, order_id: str, sku: str, *, consume: bool) -> None:
+    def attempt() -> None:
+        item = repo.get_stock(sku)
+        if item is None or order_id not in item.holds:
+            return
+        if consume:
+            item.consume(order_id)
+        else:
+            item.release(order_id)
+        repo.save_stock(item)
+
+    with_retry(attempt)
+
+
+def _drop_holds(repo: InventoryRepository, res: Reservation) -> None:
+    for line in res.lines:
+        _unhold(repo, res.order_id, line.sku, consume=False)
+
+
+def _settle(
+    repo: InventoryRepository, res: Reservation, status: ReservationStatus, **changes: Any
+) -> tuple[Reservation, bool]:
+    """Write the final status: (saved, True); on a lost race (the winner's document, False)."""
+    event: Any = changes.pop("event", None)
+    res.status = status
+    res.updated_at = datetime.now(UTC)
+    for key, value in changes.items():
+        setattr(res, key, value)
+    try:
+        return repo.save_reservation(res, events=[event] if event is not None else []), True
+    except (BatchFailed, ETagMismatch) as exc:
+        if not is_write_conflict(exc):
+            raise
+        latest = repo.get_reservation(res.order_id)
+        assert latest is not None
+        return latest, False
+
+
+def reserve(
+    *,
+    store: DocumentStore,
+    order_id: str,
+    lines: list[ReservationLine],
+    ttl_seconds: int | None = None,
+    now: datetime | None = None,
+) -> ReservationOutcome:
+    """Hold every line for the order, or none. Idempotent per order id: the first call's lines
+    and result stand; later calls return them."""
+    repo = InventoryRepository(store)
+    at = now or datetime.now(UTC)
+    ttl = ttl_seconds if ttl_seconds is not None else get_settings().inventory_reservation_ttl_seconds
+    # Create first: the usual call is the first for its order, and a create that finds the
+    # document already there is the idempotency check (one write, no read of a missing item).
+    fresh = Reservation(order_id, merge_lines(lines), "pending", at + timedelta(seconds=ttl), at, at)
+    try:
+        res: Reservation | None = repo.create_reservation(fresh)
+    except (BatchFailed, DocumentExists) as exc:
+        if not is_write_conflict(exc):
+            raise
+        res = repo.get_reservation(order_id)
+    assert res is not None
+    for _ in range(_ROUNDS):
+        if res.status != "pending":
+            if res.status in ("failed", "released"):
+                _drop_holds(repo, res)  # a concurrent loser may have left one behind
+            return _outcome(res)
+        failed: list[str] = []
+        held: list[ReservationLine] = []
+        for line in res.lines:
+            try:
+                _hold(repo, order_id, line)
+            except InsufficientStock:
+                failed.append(line.sku)
+                break
+            held.append(line)
+        if failed:
+            for line in held:  # what this call held; a concurrent caller cleans up after itself
+                _unhold(repo, order_id, line.sku, consume=False)
+            res, won = _settle(repo, res, "failed", failed_skus=failed, reason="insufficient_stock")
+            if won:
+                return _outcome(res)  # nothing of this order is held any more
+        else:
+            event = InventoryReserved(
+                order_id=order_id, lines=_lines_data(res.lines), expires_at=iso(res.expires_at)
+            )
+            res, _ = _settle(repo, res, "reserved", event=new_event(event, subject=order_id))
+    return _outcome(res)
+
+
+def release(*, store: DocumentStore, order_id: str, reason: str = "released") -> ReservationOutcome:
+    """Give the order's holds back. Idempotent; a release before any reserve leaves a `released`
+    tombstone so that a late reserve for that order holds nothing."""
+    repo = InventoryRepository(store)
+    for _ in range(_ROUNDS):
+        res = repo.get_reservation(order_id)
+        if res is None:
+            at = datetime.now(UTC)
+            try:
+                res = repo.create_reservation(
+                    Reservation(order_id, [], "released", at, at, at, reason=reason)
+                )
+            except (BatchFailed, DocumentExists) as exc:
+                if not is_write_conflict(exc):
+                    raise
+                continue
+            return _outcome(res)
+        if res.status not in _HELD:
+            return _outcome(res)
+        _drop_holds(repo, res)
+        event = new_event(
+            InventoryReleased(order_id=order_id, lines=_lines_data(res.lines), reason=reason),
+            subject=order_id,
+        )
+        settled, won = _settle(repo, res, "released", reason=reason, event=event)
+        if won:
+            return _outcome(settled)
+    res = repo.get_reservation(order_id)
+    assert res is not None
+    return _outcome(res)
+
+
+def commit(*, store: DocumentStore, order_id: str) -> ReservationOutcome:
+    """Consume the order's holds (on-hand and reserved both go down). Idempotent; 404 without a
+    reservation, 409 `reservation_not_active` if it was released, failed or expired."""
+    repo = InventoryRepository(store)
+    for _ in range(_ROUNDS):
+        res = repo.get_reservation(order_id)
+        if res is None:
+            raise NotFound(f"no reservation for order {order_id}")
+        if res.status == "committed":
+            return _outcome(res)
+        if res.status != "reserved":
+            raise ReservationNotActive(f"the reservation of order {order_id} is {res.status}")
+        for line in res.lines:
+            _unhold(repo, order_id, line.sku, consume=True)
+        event = new_event(
+            InventoryCommitted(order_id=order_id, lines=_lines_data(res.lines)), subject=order_id
+        )
+        settled, won = _settle(repo, res, "committed", event=event)
+        if won or settled.status == "committed":
+            return _outcome(settled)
+    raise ReservationNotActive(f"the reservation of order {order_id} kept changing")
+
+
+def sweep_expired(*, store: DocumentStore, now: datetime | None = None, limit: int = 100) -> int:
+    """Release reservations past their expiry (the workflow that owned them died). The count."""
+    repo = InventoryRepository(store)
+    count = 0
+    for res in repo.expired_reservations(now or datetime.now(UTC), limit):
+        outcome = release(store=store, order_id=res.order_id, reason="expired")
+        count += outcome.status == "released"
+    return count
+
+
+__all__ = ["ReservationOutcome", "commit", "release", "reserve", "sweep_expired", "with_retry"]

@@ -1,0 +1,130 @@
+"""Stock levels: read, create with a product's skus, and admin adjustments (with an audit trail).
+
+Reservations (the order workflow's reserve / release / commit) are in `reservations.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.events import CloudEvent, new_event
+from shared.inventory.events import InventoryAdjusted, StockLow
+from shared.inventory.model import StockItem
+from shared.inventory.repository import InventoryRepository, is_write_conflict, with_retry
+from shared.ports.documents import BatchFailed, DocumentExists, DocumentStore, ETagMismatch, Page
+from shared.settings import get_settings
+
+
+class SkuTaken(Conflict):
+    code = "sku_taken"
+    title = "Sku already in use"
+
+
+def _repo(store: DocumentStore) -> InventoryRepository:
+    return InventoryRepository(store)
+
+
+def stock_low_event(item: StockItem, was_low: bool) -> list[CloudEvent]:
+    """StockLow when a change takes the sku across its threshold, not on every change below it."""
+    if item.is_low and not was_low:
+        data = StockLow(sku=item.sku, available=item.available, threshold=item.low_stock_threshold)
+        return [new_event(data, subject=item.sku)]
+    return []
+
+
+def get_stock(*, store: DocumentStore, sku: str) -> StockItem:
+    item = _repo(store).get_stock(sku)
+    if item is None:
+        raise NotFound(f"no inventory record for sku {sku}")
+    return item
+
+
+def ensure_stock(
+    *,
+    store: DocumentStore,
+    sku: str,
+    product_id: str,
+    product_exists: Callable[[str], bool],
+) -> StockItem:
+    """The sku's record, created at 0 on hand. Idempotent for the same product; a sku owned by
+    another live product is a 409. A record whose product was never created (its creator crashed
+    between the two writes) is taken over, so the orphan cannot block the sku forever."""
+    repo = _repo(store)
+    threshold = get_settings().inventory_low_stock_threshold
+    for _ in range(10):
+        try:
+            return repo.create_stock(StockItem(sku=sku, product_id=product_id, low_stock_threshold=threshold))
+        except DocumentExists:
+            pass
+        existing = repo.get_stock(sku)
+        if existing is None:
+            continue
+        if existing.product_id == product_id:
+            return existing
+        if existing.product_id and product_exists(existing.product_id):
+            raise SkuTaken(f"sku {sku} belongs to product {existing.product_id}")
+        existing.product_id = product_id
+        try:
+            return repo.save_stock(existing)
+        except (BatchFailed, ETagMismatch) as exc:
+            if not is_write_conflict(exc):
+                raise
+    raise SkuTaken(f"sku {sku} is being created concurrently")
+
+
+def adjust_stock(
+    *,
+    store: DocumentStore,
+    sku: str,
+    delta: int,
+    reason: str,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> StockItem:
+    """Change on-hand by `delta`; 409 `insufficient_stock` if `available` would go negative."""
+    if delta == 0:
+        raise ValidationFailed.field("delta", "must not be zero")
+    repo = _repo(store)
+    at = now or datetime.now(UTC)
+
+    def attempt() -> StockItem:
+        item = get_stock(store=store, sku=sku)
+        was_low = item.is_low
+        item.adjust(delta)
+        record = repo.adjustment_record(sku, delta, reason, actor, at, item)
+        adjusted = InventoryAdjusted(
+            sku=sku,
+            delta=delta,
+            reason=reason,
+            on_hand=item.on_hand,
+            reserved=item.reserved,
+            available=item.available,
+            adjusted_by=actor,
+        )
+        events = [new_event(adjusted, subject=sku), *stock_low_event(item, was_low)]
+        return repo.save_stock(item, events=events, records=[record])
+
+    return with_retry(attempt)
+
+
+def set_low_stock_threshold(*, store: DocumentStore, sku: str, threshold: int) -> StockItem:
+    if threshold < 0:
+        raise ValidationFailed.field("lowStockThreshold", "must be at least 0")
+    repo = _repo(store)
+
+    def attempt() -> StockItem:
+        item = get_stock(store=store, sku=sku)
+        was_low = item.is_low
+        item.low_stock_threshold = threshold
+        return repo.save_stock(item, events=stock_low_event(item, was_low))
+
+    return with_retry(attempt)
+
+
+def list_adjustments(
+    *, store: DocumentStore, sku: str, limit: int = 20, continuation_token: str | None = None
+) -> Page:
+    get_stock(store=store, sku=sku)  # 404 for an unknown sku rather than an empty list
+    return _repo(store).adjustments(sku, limit=limit, continuation_token=continuation_token)

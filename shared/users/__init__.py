@@ -1,0 +1,1 @@
+"""Users bounded context: profiles (just-in-time from token claims), addresses, preferences, roles."""

@@ -1,0 +1,49 @@
+"""User profiles: container `users`, partition `/userId` (a copy of `id`, so the outbox entries
+can share the profile's partition: with `/id` a partition is exactly one document)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from shared.events import CloudEvent
+from shared.inventory.repository import open_container
+from shared.outbox import UnitOfWork, register_outbox
+from shared.ports.documents import Document, DocumentNotFound, DocumentStore
+
+USERS = "users"
+USERS_PK = "/userId"
+register_outbox(USERS, USERS_PK)
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+
+
+def user_id_for(sub: str) -> str:
+    """The profile id for a token subject. Subjects are GUIDs or similar in practice; anything a
+    document id cannot hold (/ \\ ? #, very long) is hashed so it still maps to one stable id."""
+    if _SAFE_ID.match(sub):
+        return sub
+    return "u-" + hashlib.sha256(sub.encode()).hexdigest()[:40]
+
+
+class UserRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self.users = open_container(store, USERS, USERS_PK)
+
+    def get(self, user_id: str) -> Document | None:
+        try:
+            doc = self.users.read(user_id, user_id)
+        except DocumentNotFound:
+            return None
+        return doc if doc.get("docType") == "profile" else None
+
+    def create(self, doc: Document, events: Sequence[CloudEvent]) -> Document:
+        saved = UnitOfWork(self.users, doc["id"]).create(doc).emit(*events).commit()[0]
+        assert saved is not None
+        return saved
+
+    def replace(self, doc: Document, *, if_match: str, events: Sequence[CloudEvent]) -> Document:
+        body = {k: v for k, v in doc.items() if k not in ("_etag", "_ts")}
+        saved = UnitOfWork(self.users, doc["id"]).replace(body, if_match=if_match).emit(*events).commit()[0]
+        assert saved is not None
+        return saved

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from shared.catalog.repository import CatalogRepository
+from shared.catalog.schemas import ProductListQuery
+from shared.catalog.service import (
+    archive_product,
+    create_product,
+    find_sku,
+    get_product,
+    list_products,
+    price_history,
+    update_price,
+    update_product,
+)
+from shared.errors import NotFound, PreconditionFailed, ValidationFailed
+from shared.inventory.service import SkuTaken, get_stock
+from shared.money import Money
+from shared.outbox import PENDING
+from shared.ports.documents import DocumentStore
+from tests.unit.catalog.conftest import product_data
+
+
+def events(store: DocumentStore) -> list[dict]:
+    docs = CatalogRepository(store).products.query_all(PENDING)
+    return [d["_outbox"]["event"] for d in sorted(docs, key=lambda d: d["_outbox"]["seq"])]
+
+
+def test_create_gives_every_sku_an_inventory_record(store: DocumentStore, refs: dict[str, str]) -> None:
+    data = product_data(
+        refs,
+        variants=[
+            {"sku": "MUG-1-RED", "attributes": {"color": "red"}},
+            {"sku": "MUG-1-BLUE", "price": {"amount": "11.50", "currency": "USD"}},
+        ],
+    )
+    created = create_product(store=store, data=data)
+    product = created.value
+    assert product.status == "active" and product.images == [] and created.etag
+    for sku in ("MUG-1", "MUG-1-RED", "MUG-1-BLUE"):
+        assert get_stock(store=store, sku=sku).on_hand == 0
+    assert [e["type"] for e in events(store)] == ["ProductCreated"]
+    assert events(store)[0]["data"]["skus"] == ["MUG-1", "MUG-1-RED", "MUG-1-BLUE"]
+    info = find_sku(store=store, sku="MUG-1-BLUE")
+    assert info is not None and info.unit_price == Money.of("11.50", "USD") and info.product_id == product.id
+    assert find_sku(store=store, sku="NOPE") is None
+
+
+def test_duplicate_skus_and_unknown_references(store: DocumentStore, refs: dict[str, str]) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        create_product(store=store, data=product_data(refs, variants=[{"sku": "MUG-1"}]))
+    assert err.value.errors[0]["field"] == "variants[0].sku"
+    with pytest.raises(ValidationFailed) as err:
+        create_product(store=store, data=product_data({**refs, "brand_id": "nope"}))
+    assert err.value.errors[0]["field"] == "brandId"
+    create_product(store=store, data=product_data(refs))
+    with pytest.raises(SkuTaken):
+        create_product(store=store, data=product_data(refs))  # another product, same sku
+    assert list_products(store=store, query=ProductListQuery()).items.__len__() == 1
+
+
+def test_update_needs_the_current_etag(store: DocumentStore, refs: dict[str, str]) -> None:
+    created = create_product(store=store, data=product_data(refs))
+    pid = created.value.id
+    changed = product_data(refs, name="Big mug", variants=[{"sku": "MUG-1-XL"}])
+    with pytest.raises(PreconditionFailed):
+        update_product(store=store, product_id=pid, data=changed, if_match='"stale"')
+    assert get_product(store=store, product_id=pid).value.name == "Mug MUG-1"
+    updated = update_product(store=store, product_id=pid, data=changed, if_match=f'"{created.etag}"')
+    assert updated.value.name == "Big mug" and updated.etag != created.etag
+    assert get_stock(store=store, sku="MUG-1-XL").available == 0
+    modified = events(store)[-1]
+    assert modified["type"] == "ProductModified" and set(modified["data"]["changed"]) == {"name", "variants"}
+    with pytest.raises(PreconditionFailed):  # the old ETag is stale now
+        update_product(store=store, product_id=pid, data=changed, if_match=created.etag)
+
+
+def test_price_update_keeps_history_and_emits_old_and_new(store: DocumentStore, refs: dict[str, str]) -> None:
+    created = create_product(store=store, data=product_data(refs, amount="10.00"))
+    pid = created.value.id
+    new = update_price(store=store, product_id=pid, price=Money.of("12.50", "USD"), if_match=created.etag)
+    assert new.value.price.amount == Decimal("12.50")
+    event = events(store)[-1]
+    assert event["type"] == "PriceUpdated"
+    assert event["data"]["oldPrice"] == {"amount": "10.00", "currency": "USD"}
+    assert event["data"]["newPrice"] == {"amount": "12.50", "currency": "USD"}
+    history = price_history(store=store, product_id=pid).items
+    assert [str(p.price.amount) for p in history] == ["10.00", "12.50"]
+    with pytest.raises(ValidationFailed):
+        update_price(store=store, product_id=pid, price=Money.of("12", "EUR"), if_match=new.etag)
+
+
+def test_archive_hides_from_listing_but_not_from_get(store: DocumentStore, refs: dict[str, str]) -> None:
+    pid = create_product(store=store, data=product_data(refs)).value.id
+    archive_product(store=store, product_id=pid)
+    archive_product(store=store, product_id=pid)  # idempotent: one event
+    assert get_product(store=store, product_id=pid).value.status == "archived"
+    assert list_products(store=store, query=ProductListQuery()).items == []
+    assert [e["type"] for e in events(store)].count("ProductArchived") == 1
+    with pytest.raises(NotFound):
+        archive_product(store=store, product_id="missing")
+
+
+def test_listing_filters_and_pages(store: DocumentStore, refs: dict[str, str]) -> None:
+    for i, amount in enumerate(["5.00", "15.00", "25.00", "35.00", "45.00"]):
+        create_product(store=store, data=product_data(refs, sku=f"P{i}", amount=amount, name=f"Item {i}"))
+    mid = ProductListQuery(min_price=Decimal("10"), max_price=Decimal("35.00"))
+    assert [p.sku for p in list_products(store=store, query=mid).items] == ["P1", "P2", "P3"]
+    assert list_products(store=store, query=ProductListQuery(brand="other")).items == []
+    assert len(list_products(store=store, query=ProductListQuery(category=refs["category_id"])).items) == 5
+    seen: list[str] = []
+    token = None
+    for _ in range(5):
+        page = list_products(store=store, query=ProductListQuery(limit=2, continuation_token=token))
+        seen += [p.sku for p in page.items]
+        token = page.continuation_token
+        if token is None:
+            break
+    assert seen == ["P0", "P1", "P2", "P3", "P4"]
+
+
+def test_reads_are_cached_and_invalidated_by_own_writes(store: DocumentStore, refs: dict[str, str]) -> None:
+    created = create_product(store=store, data=product_data(refs))
+    pid = created.value.id
+    first = get_product(store=store, product_id=pid)
+    # A write behind the service's back (another instance) is not seen within the TTL...
+    repo = CatalogRepository(store)
+    doc = repo.get_product(pid)
+    assert doc is not None
+    repo.products.replace({**doc, "name": "Changed elsewhere"}, if_match=doc["_etag"])
+    assert get_product(store=store, product_id=pid).value.name == first.value.name
+    # ...but this instance's own write is visible to the next read at once.
+    renamed = product_data(refs, name="Renamed here")
+    current = repo.get_product(pid)
+    assert current is not None
+    update_product(store=store, product_id=pid, data=renamed, if_match=current["_etag"])
+    assert get_product(store=store, product_id=pid).value.name == "Renamed here"
