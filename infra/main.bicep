@@ -57,6 +57,26 @@ param appInsightsDisableLocalAuth bool = true
 param apimPublisherEmail string
 param apimPublisherName string = 'SmartCommerce'
 
+// --- notifications --------------------------------------------------------------------------------
+@allowed([ 'smtp', 'acs' ])
+@description('Email channel (NOTIFY_EMAIL_CHANNEL): an SMTP relay, or Azure Communication Services.')
+param notifyEmailChannel string = 'smtp'
+@allowed([ 'sink', 'acs' ])
+param notifySmsChannel string = 'acs'
+@allowed([ 'sink', 'webhook' ])
+param notifyPushChannel string = 'webhook'
+@description('SMTP relay (SMTP_HOST / SMTP_PORT / SMTP_FROM / SMTP_USERNAME); the password is a Key Vault reference set by hand.')
+param smtpHost string = ''
+param smtpPort int = 587
+param smtpFrom string = 'SmartCommerce <no-reply@example.com>'
+param smtpUsername string = ''
+@description('Azure Communication Services endpoint (ACS_ENDPOINT), sender address and SMS number.')
+param acsEndpoint string = ''
+param acsEmailSender string = ''
+param acsSmsFrom string = ''
+@description('Push provider webhook (PUSH_WEBHOOK_URL), called with the managed identity token.')
+param pushWebhookUrl string = ''
+
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName, application: 'smartcommerce' }
 
@@ -137,6 +157,22 @@ var appSettings = union({
   FRAUD_REVIEW_THRESHOLD: fraudReviewThreshold
   FRAUD_REJECT_THRESHOLD: fraudRejectThreshold
   MODEL_REFRESH_SECONDS: string(modelRefreshSeconds)
+  ORDER_REVIEW_TIMEOUT_SECONDS: '86400'
+  CATALOG_CACHE_TTL_SECONDS: '5'
+  INVENTORY_RESERVATION_TTL_SECONDS: '900'
+  INVENTORY_LOW_STOCK_THRESHOLD: '5'
+  NOTIFY_EMAIL_CHANNEL: notifyEmailChannel
+  NOTIFY_SMS_CHANNEL: notifySmsChannel
+  NOTIFY_PUSH_CHANNEL: notifyPushChannel
+  SMTP_HOST: smtpHost
+  SMTP_PORT: string(smtpPort)
+  SMTP_FROM: smtpFrom
+  SMTP_USERNAME: smtpUsername
+  SMTP_STARTTLS: 'true'
+  ACS_ENDPOINT: acsEndpoint
+  ACS_EMAIL_SENDER: acsEmailSender
+  ACS_SMS_FROM: acsSmsFrom
+  PUSH_WEBHOOK_URL: pushWebhookUrl
   // Resolved by the platform with the app identity; the code sees the secret's value.
   CARD_VAULT_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${keyVault.outputs.cardVaultKeySecretName})'
 }, appInsightsDisableLocalAuth ? {
