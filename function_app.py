@@ -3,10 +3,26 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions import ops
+from functions import catalog, fraud, fraud_monitoring, inventory, notifications, ops, orders, payments, users
+from functions import models as model_api
+from functions import outbox as outbox_relay
+from orchestrations import model_retraining, order_activities, order_workflow
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 # Auth is a JWT bearer checked in shared.auth (API Management in front in Azure), so HTTP functions
 # are anonymous at the Functions key level.
 app.register_functions(ops.bp)
+app.register_functions(fraud.bp)
+app.register_functions(payments.bp)
+app.register_functions(model_api.bp)
+app.register_functions(model_retraining.bp)
+app.register_functions(catalog.bp)
+app.register_functions(inventory.bp)
+app.register_functions(users.bp)
+app.register_functions(notifications.bp)
+app.register_functions(orders.bp)
+app.register_functions(order_workflow.bp)
+app.register_functions(order_activities.bp)
+app.register_functions(outbox_relay.bp)
+app.register_functions(fraud_monitoring.bp)

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # devhost creates one in the data dir.
     card_vault_key: str = Field("", validation_alias=_env("CARD_VAULT_KEY"))
 
+    # --- orders -----------------------------------------------------------------------------------
+    # How long an order flagged for review waits for a person before it is rejected (24 h).
+    order_review_timeout_seconds: int = Field(
+        86400, ge=1, le=30 * 24 * 3600, validation_alias=_env("ORDER_REVIEW_TIMEOUT_SECONDS")
+    )
+
     # --- fraud scoring and models --------------------------------------------------------------
     # Score >= review threshold -> "review"; >= reject threshold -> "reject" (0..1, calibrated).
     fraud_review_threshold: float = Field(0.5, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REVIEW_THRESHOLD"))
@@ -85,9 +91,13 @@ class Settings(BaseSettings):
 
     # --- notifications ----------------------------------------------------------------------------
     # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost).
-    notify_email_channel: Literal["smtp", "acs", "sink"] = Field("smtp", validation_alias=_env("NOTIFY_EMAIL_CHANNEL"))
+    notify_email_channel: Literal["smtp", "acs", "sink"] = Field(
+        "smtp", validation_alias=_env("NOTIFY_EMAIL_CHANNEL")
+    )
     notify_sms_channel: Literal["sink", "acs"] = Field("sink", validation_alias=_env("NOTIFY_SMS_CHANNEL"))
-    notify_push_channel: Literal["sink", "webhook"] = Field("sink", validation_alias=_env("NOTIFY_PUSH_CHANNEL"))
+    notify_push_channel: Literal["sink", "webhook"] = Field(
+        "sink", validation_alias=_env("NOTIFY_PUSH_CHANNEL")
+    )
     smtp_host: str = Field("127.0.0.1", validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(1025, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
     smtp_from: str = Field("SmartCommerce <no-reply@smartcommerce.local>", validation_alias=_env("SMTP_FROM"))
@@ -102,7 +112,9 @@ class Settings(BaseSettings):
     push_webhook_url: str = Field("", validation_alias=_env("PUSH_WEBHOOK_URL"))
     # Transient channel failures are retried in the handler with exponential backoff, then `failed`.
     notify_max_attempts: int = Field(4, ge=1, le=10, validation_alias=_env("NOTIFY_MAX_ATTEMPTS"))
-    notify_retry_base_seconds: float = Field(1.0, ge=0, le=60, validation_alias=_env("NOTIFY_RETRY_BASE_SECONDS"))
+    notify_retry_base_seconds: float = Field(
+        1.0, ge=0, le=60, validation_alias=_env("NOTIFY_RETRY_BASE_SECONDS")
+    )
     notify_default_locale: str = Field("en", validation_alias=_env("NOTIFY_DEFAULT_LOCALE"))
 
     # --- observability --------------------------------------------------------------------------

@@ -1,0 +1,195 @@
+"""Orders HTTP triggers: place (starts the workflow), read, list, events, cancel, review, refund, ship."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrations.order_workflow import NAME as WORKFLOW
+from orchestrations.order_workflow import REVIEW_EVENT
+from shared.http import Api, RequestContext, Response
+from shared.orders import service
+from shared.orders.deps import get_deps
+from shared.orders.model import Order
+from shared.orders.schemas import (
+    OrderAccepted,
+    OrderEvents,
+    OrderListQuery,
+    OrdersPage,
+    PlaceOrder,
+    RefundRequest,
+    RefundResult,
+    ReviewDecision,
+)
+
+log = logging.getLogger("smartcommerce.orders")
+bp = df.Blueprint()
+api = Api(bp, tag="orders")
+STAFF = ("support", "admin")
+
+
+async def _ensure_started(client: Any, order_id: str) -> None:
+    """Start the order's workflow unless it exists (a retried POST must not restart a finished one)."""
+    status = await client.get_status(order_id)
+    if status is not None and getattr(status, "runtime_status", None) is not None:
+        return
+    try:
+        await client.start_new(
+            WORKFLOW, order_id, {"reviewTimeoutSeconds": get_deps().review_timeout_seconds}
+        )
+    except Exception:
+        # Another request started it between our read and our start (instance already exists).
+        log.info("workflow %s was started concurrently", order_id)
+
+
+async def _signal(client: Any, order_id: str, payload: dict[str, Any]) -> None:
+    try:
+        await client.raise_event(order_id, REVIEW_EVENT, payload)
+    except Exception:
+        # The workflow already finished: the order's own state answers the client.
+        log.info("workflow %s did not take the %s event", order_id, REVIEW_EVENT)
+
+
+def _accepted(order_id: str, status: str, code: int = 202) -> Response:
+    return Response(
+        OrderAccepted(order_id=order_id, status=status),
+        status=code,  # type: ignore[arg-type]
+        headers={"Location": f"/api/orders/{order_id}"},
+    )
+
+
+@api.route(
+    "orders",
+    methods=["POST"],
+    auth=("customer",),
+    body=PlaceOrder,
+    response=OrderAccepted,
+    status=202,
+    durable_client=True,
+    summary="Place an order (priced from the catalog; the workflow runs after 202)",
+)
+async def place_order(ctx: RequestContext) -> Response:
+    placed = service.place_order(
+        get_deps(), ctx.require_principal(), ctx.body_as(PlaceOrder), ctx.header("idempotency-key")
+    )
+    await _ensure_started(ctx.client, placed.order_id)
+    return _accepted(placed.order_id, placed.status)
+
+
+@api.route(
+    "orders/{orderId}",
+    methods=["GET"],
+    auth="authenticated",
+    response=Order,
+    summary="An order (its owner, support or admin)",
+)
+def get_order(ctx: RequestContext) -> Order:
+    return service.get_order(get_deps(), ctx.route["orderId"], ctx.require_principal()).public()
+
+
+@api.route(
+    "orders",
+    methods=["GET"],
+    auth="authenticated",
+    query=OrderListQuery,
+    response=OrdersPage,
+    summary="Own orders; support and admin see all",
+)
+def list_orders(ctx: RequestContext) -> OrdersPage:
+    query = ctx.query_as(OrderListQuery)
+    page = service.list_orders(
+        get_deps(),
+        ctx.require_principal(),
+        status=query.status,
+        limit=query.limit,
+        token=query.continuation_token,
+    )
+    return OrdersPage(
+        items=[Order.model_validate(doc) for doc in page.items], continuation_token=page.continuation_token
+    )
+
+
+@api.route(
+    "orders/{orderId}/events",
+    methods=["GET"],
+    auth="authenticated",
+    response=OrderEvents,
+    summary="The order's event stream, oldest first",
+)
+def order_events(ctx: RequestContext) -> OrderEvents:
+    items = service.order_events(get_deps(), ctx.route["orderId"], ctx.require_principal())
+    return OrderEvents.model_validate({"items": items})
+
+
+@api.route(
+    "orders/{orderId}/cancel",
+    methods=["POST"],
+    auth="authenticated",
+    response=OrderAccepted,
+    durable_client=True,
+    status=202,
+    summary="Cancel: release, void or refund; then `cancelled`",
+)
+async def cancel_order(ctx: RequestContext) -> Response:
+    order_id = ctx.route["orderId"]
+    deps = get_deps()
+    if service.request_cancel(deps, order_id, ctx.require_principal()) == "signal":
+        await _signal(ctx.client, order_id, {"decision": "cancel", "by": ctx.require_principal().sub})
+    return _accepted(order_id, service.get_order(deps, order_id, ctx.require_principal()).status)
+
+
+@api.route(
+    "orders/{orderId}/review",
+    methods=["POST"],
+    auth=STAFF,
+    body=ReviewDecision,
+    response=OrderAccepted,
+    durable_client=True,
+    status=202,
+    summary="Approve or reject an order awaiting review",
+)
+async def review_order(ctx: RequestContext) -> Response:
+    order_id = ctx.route["orderId"]
+    decision = ctx.body_as(ReviewDecision)
+    state = service.check_reviewable(get_deps(), order_id)
+    await _signal(
+        ctx.client,
+        order_id,
+        {"decision": decision.decision, "note": decision.note, "by": ctx.require_principal().sub},
+    )
+    return _accepted(order_id, state.status)
+
+
+@api.route(
+    "orders/{orderId}/refunds",
+    methods=["POST"],
+    auth=STAFF,
+    body=RefundRequest,
+    response=RefundResult,
+    status=201,
+    summary="Refund part or all of the captured amount",
+)
+def refund_order(ctx: RequestContext) -> Response:
+    result = service.refund_order(
+        get_deps(),
+        ctx.route["orderId"],
+        ctx.require_principal(),
+        ctx.body_as(RefundRequest),
+        ctx.header("idempotency-key"),
+    )
+    return Response(result, status=201)
+
+
+@api.route(
+    "orders/{orderId}/ship",
+    methods=["POST"],
+    auth=("admin",),
+    response=OrderAccepted,
+    status=202,
+    summary="Ship a confirmed order",
+)
+def ship_order(ctx: RequestContext) -> Response:
+    state = service.ship_order(get_deps(), ctx.route["orderId"])
+    return _accepted(state.id, state.status)

@@ -1,0 +1,113 @@
+"""Payments HTTP triggers: card tokenization, reading a payment, and the sandbox ledger (dev only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.functions as func
+from pydantic import Field
+
+from shared.bootstrap import get_document_store
+from shared.http import Api, RequestContext, Response
+from shared.money import Money
+from shared.payments.sandbox import list_charges, sandbox_container
+from shared.payments.wiring import get_payment_service
+from shared.schema import ApiModel
+
+bp = func.Blueprint()
+api = Api(bp, tag="payments")
+
+
+class TokenRequest(ApiModel):
+    # Lengths only here: Luhn/expiry/CVC are checked by the vault so its messages never echo input.
+    card_number: str = Field(min_length=12, max_length=23)
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    cvc: str = Field(min_length=3, max_length=4)
+    holder_name: str = Field(min_length=1, max_length=200)
+
+
+class TokenPublic(ApiModel):
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class PaymentPublic(ApiModel):
+    id: str
+    order_id: str
+    provider: str | None
+    status: str
+    amount: Money
+    refunded_amount: Money
+    last4: str
+
+
+class ChargesQuery(ApiModel):
+    order_id: str | None = Field(None, max_length=200)
+
+
+class SandboxCharge(ApiModel):
+    provider: str
+    operation: str
+    order_id: str
+    amount: Money | None
+    idempotency_key: str
+    at: str
+    outcome: str | None = None
+    reference: str | None = None
+
+
+class SandboxCharges(ApiModel):
+    items: list[SandboxCharge]
+
+
+@api.route(
+    "payments/tokens",
+    methods=["POST"],
+    auth="authenticated",
+    body=TokenRequest,
+    response=TokenPublic,
+    status=201,
+    summary="Tokenize a card (the number and CVC are never stored in clear)",
+)
+def create_token(ctx: RequestContext) -> Response:
+    request = ctx.body_as(TokenRequest)
+    principal = ctx.require_principal()
+    public = get_payment_service().vault.tokenize(
+        owner_id=principal.sub,
+        number=request.card_number,
+        exp_month=request.exp_month,
+        exp_year=request.exp_year,
+        cvc=request.cvc,
+        holder_name=request.holder_name,
+    )
+    return Response(TokenPublic.model_validate(public), status=201)
+
+
+@api.route(
+    "payments/{paymentId}",
+    methods=["GET"],
+    auth="authenticated",
+    response=PaymentPublic,
+    summary="A payment (its owner, support or admin)",
+)
+def get_payment(ctx: RequestContext) -> PaymentPublic:
+    payment = get_payment_service().get(ctx.route["paymentId"], ctx.require_principal())
+    return PaymentPublic.model_validate(payment.model_dump())
+
+
+@api.route(
+    "dev/sandbox/charges",
+    methods=["GET"],
+    auth=("admin",),
+    query=ChargesQuery,
+    response=SandboxCharges,
+    dev_only=True,
+    summary="What the sandbox providers were asked to do (development only)",
+)
+def sandbox_charges(ctx: RequestContext) -> dict[str, Any]:
+    query = ctx.query_as(ChargesQuery)
+    return {"items": list_charges(sandbox_container(get_document_store()), query.order_id)}

@@ -1,0 +1,58 @@
+"""The order workflow's activities: thin wrappers over `shared.orders.steps` (plain JSON in/out).
+
+Each takes `{"orderId", ...}`; idempotency comes from the steps (keyed by order id and step), so
+the host may run an activity more than once after a crash or a retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared.orders import steps
+from shared.orders.compensation import compensate
+from shared.orders.deps import get_deps
+
+bp = df.Blueprint()
+
+
+@bp.activity_trigger(input_name="payload")
+def order_reserve_inventory(payload: dict[str, Any]) -> dict[str, Any]:
+    return steps.reserve(get_deps(), payload["orderId"])
+
+
+@bp.activity_trigger(input_name="payload")
+def order_authorize_payment(payload: dict[str, Any]) -> dict[str, Any]:
+    return steps.authorize(get_deps(), payload["orderId"])
+
+
+@bp.activity_trigger(input_name="payload")
+def order_fraud_check(payload: dict[str, Any]) -> dict[str, Any]:
+    return steps.fraud_check(get_deps(), payload["orderId"])
+
+
+@bp.activity_trigger(input_name="payload")
+def order_record_review(payload: dict[str, Any]) -> dict[str, Any]:
+    return steps.record_review(get_deps(), payload["orderId"], payload.get("review") or {})
+
+
+@bp.activity_trigger(input_name="payload")
+def order_capture_payment(payload: dict[str, Any]) -> dict[str, Any]:
+    return steps.capture(get_deps(), payload["orderId"])
+
+
+@bp.activity_trigger(input_name="payload")
+def order_confirm(payload: dict[str, Any]) -> dict[str, Any]:
+    return steps.confirm(get_deps(), payload["orderId"])
+
+
+@bp.activity_trigger(input_name="payload")
+def order_notify(payload: dict[str, Any]) -> dict[str, Any]:
+    return steps.notify(get_deps(), payload["orderId"], payload["kind"])
+
+
+@bp.activity_trigger(input_name="payload")
+def order_compensate(payload: dict[str, Any]) -> dict[str, Any]:
+    status = compensate(get_deps(), payload["orderId"], payload["final"], payload["reason"])
+    return {"status": status}

@@ -1,0 +1,122 @@
+"""The order workflow (Durable orchestrator): reserve -> authorize -> fraud check -> (review) ->
+capture -> confirm -> notify, with compensation on every failure path.
+
+The instance id is the order id. Authorization comes before the fraud check because the provider's
+risk signal arrives with it; capture waits until the order is approved, so a rejected order only
+ever had a hold (voided), never a charge. Deterministic: no I/O, time from the context only;
+everything with effects is an activity, each idempotent per order and step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from datetime import timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+bp = df.Blueprint()
+
+NAME = "order_workflow"
+REVIEW_EVENT = "ReviewDecision"
+DEFAULT_REVIEW_TIMEOUT_SECONDS = 86400
+# Activities retry transient trouble (store busy, provider retries exhausted) a few times.
+RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=5)
+
+
+def parse_decision(raw: Any) -> dict[str, Any]:
+    """The /review (or cancel) event's payload; the client may deliver a JSON string holding JSON."""
+    for _ in range(2):
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                return {"decision": "reject", "note": "unreadable decision"}
+    if not isinstance(raw, dict) or raw.get("decision") not in ("approve", "reject", "cancel"):
+        return {"decision": "reject", "note": "unreadable decision"}
+    return raw
+
+
+@bp.orchestration_trigger(context_name="context")
+def order_workflow(context: df.DurableOrchestrationContext) -> Generator[Any, Any, str]:
+    order_id = context.instance_id
+    options = context.get_input() or {}
+    if isinstance(options, str):
+        options = json.loads(options)
+    arg = {"orderId": order_id}
+
+    def step(name: str, extra: dict[str, Any] | None = None) -> Any:
+        return context.call_activity_with_retry(name, RETRY, {**arg, **(extra or {})})
+
+    def finish(final: str, reason: str) -> Any:
+        return step("order_compensate", {"final": final, "reason": reason})
+
+    try:
+        outcome = yield from _run(context, step, options)
+    except Exception:
+        # A step failed for good (after its retries): undo everything rather than leave the order
+        # pending with stock held. No status means "we failed"; the customer sees it cancelled.
+        outcome = ("cancelled", "processing_error")
+    if outcome[0] == "done":
+        return str(outcome[1])
+    result = yield finish(*outcome)
+    return str(result["status"])
+
+
+def _run(
+    context: df.DurableOrchestrationContext, step: Any, options: dict[str, Any]
+) -> Generator[Any, Any, tuple[str, str]]:
+    """The happy path; returns ("done", status) or (final status, reason) to compensate to."""
+    reserved = yield step("order_reserve_inventory")
+    if reserved.get("finished"):
+        return ("done", str(reserved["finished"]))
+    if not reserved["ok"]:
+        return ("out_of_stock", "insufficient_stock")
+    if reserved.get("cancelRequested"):
+        return ("cancelled", "cancelled on request")
+
+    auth = yield step("order_authorize_payment")
+    if auth["status"] == "cancelled":
+        return ("cancelled", "cancelled on request")
+    if auth["status"] != "authorized":
+        return ("payment_failed", auth.get("code") or "payment_failed")
+
+    fraud = yield step("order_fraud_check")
+    decision = fraud["decision"]
+    if decision == "review":
+        timeout = int(options.get("reviewTimeoutSeconds") or DEFAULT_REVIEW_TIMEOUT_SECONDS)
+        timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=timeout))
+        waiting = context.wait_for_external_event(REVIEW_EVENT)
+        winner = yield context.task_any([waiting, timer])
+        if winner == waiting:
+            timer.cancel()
+            review = parse_decision(waiting.result)
+        else:
+            review = {"decision": "reject", "note": "review timed out", "timedOut": True}
+        yield step("order_record_review", {"review": review})
+        decision = review["decision"]
+    if decision == "cancel":
+        return ("cancelled", "cancelled on request")
+    if decision == "reject":
+        return ("rejected", "fraud_rejected")
+
+    try:
+        captured = yield step("order_capture_payment")
+    except Exception:  # the provider stayed unavailable through every retry
+        return ("payment_failed", "capture_failed")
+    if captured["status"] == "cancelled":
+        return ("cancelled", "cancelled on request")
+    if captured["status"] != "captured":
+        return ("payment_failed", captured.get("code") or "capture_failed")
+
+    confirmed = yield step("order_confirm")
+    if confirmed["status"] == "reservation_lost":
+        return ("out_of_stock", "reservation_expired")
+    if confirmed.get("cancelRequested"):
+        return ("cancelled", "cancelled on request")
+    try:
+        yield step("order_notify", {"kind": "order_confirmed"})
+    except Exception:  # the order stands; only the message is missing (the bus stayed down)
+        return ("done", "confirmed")
+    return ("done", "confirmed")

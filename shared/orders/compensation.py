@@ -1,0 +1,95 @@
+"""Undoing an order: release or return the stock, void or refund the payment, then (and only then)
+record the final status. Used by the workflow's failure paths and by cancellation.
+
+Idempotent: each part checks the stream first. Returning consumed stock (a cancelled confirmed
+order) is recorded *before* the adjustment, so a crash between the two can at worst leave stock
+uncounted (a person recounts), never count it twice (which could oversell).
+"""
+
+from __future__ import annotations
+
+from shared.inventory import reservations
+from shared.inventory.service import adjust_stock
+from shared.orders.deps import OrderDeps
+from shared.orders.model import IN_FLIGHT, TERMINAL, InvalidOrderState, OrderState
+from shared.orders.steps import payment_view
+from shared.orders.stream import NewEvent
+
+FINAL_EVENT = {
+    "out_of_stock": "OrderOutOfStock",
+    "payment_failed": "OrderPaymentFailed",
+    "rejected": "OrderRejected",
+    "cancelled": "OrderCancelled",
+}
+
+
+def _load(deps: OrderDeps, order_id: str) -> OrderState:
+    loaded = deps.stream.load(order_id)
+    if loaded is None:
+        raise LookupError(f"order {order_id} does not exist")
+    return loaded.state
+
+
+def compensate(deps: OrderDeps, order_id: str, final: str, reason: str) -> str:
+    """Undo what the order holds and end it in `final`; the order's resulting status."""
+    if final not in FINAL_EVENT:
+        raise ValueError(f"unknown final status {final}")
+    state = _load(deps, order_id)
+    if state.status in TERMINAL:
+        return state.status
+    if state.status not in IN_FLIGHT:
+        if final != "cancelled":
+            raise InvalidOrderState(f"order {order_id} is {state.status}; it can only be cancelled")
+        return _cancel_fulfilled(deps, state, reason)
+    released = reservations.release(store=deps.store, order_id=order_id, reason=reason)
+    if released.status == "released":
+        deps.stream.update(
+            order_id,
+            lambda s: [("InventoryReleased", {"reason": reason})] if s.reservation == "reserved" else [],
+        )
+    payment = deps.payments.release(order_id=order_id, refund_id="compensation", reason=reason)
+    if payment is not None and payment.status in ("voided", "refunded"):
+        kind = "PaymentVoided" if payment.status == "voided" else "PaymentRefunded"
+        view = payment_view(payment)
+        deps.stream.update(
+            order_id,
+            lambda s: (
+                [(kind, {"payment": view})]
+                if s.payment and s.payment.status != view["status"] and s.status in IN_FLIGHT
+                else []
+            ),
+        )
+    final_data = {"reason": reason}
+    state = deps.stream.update(
+        order_id, lambda s: [(FINAL_EVENT[final], final_data)] if s.status in IN_FLIGHT else []
+    )
+    return state.status
+
+
+def _cancel_fulfilled(deps: OrderDeps, state: OrderState, reason: str) -> str:
+    """A confirmed (or, by staff, shipped) order: refund what is left, put unshipped stock back."""
+    order_id = state.id
+    payment = deps.payments.release(order_id=order_id, refund_id="cancellation", reason=reason)
+    if state.status == "confirmed" and not state.restocked:
+        state = deps.stream.update(order_id, lambda s: [] if s.restocked else [("InventoryReturned", {})])
+        for item in state.items:
+            adjust_stock(
+                store=deps.store,
+                sku=item.sku,
+                delta=item.quantity,
+                reason=f"order {order_id} cancelled",
+                actor="orders",
+            )
+
+    def decide(s: OrderState) -> list[NewEvent]:
+        if s.status in TERMINAL:
+            return []
+        data: dict[str, object] = {"reason": reason}
+        if payment is not None:
+            data |= {
+                "payment": payment_view(payment),
+                "refundedAmount": payment.refunded_amount.model_dump(mode="json"),
+            }
+        return [("OrderCancelled", data)]
+
+    return deps.stream.update(order_id, decide).status

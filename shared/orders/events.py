@@ -1,0 +1,54 @@
+"""The orders context's CloudEvents (published through the outbox with the stream append).
+
+Only the order's own milestones go to the bus; stream entries that record another context's facts
+(`InventoryReserved`, `PaymentCaptured`, `FraudChecked`) are published by those contexts. `data`
+carries the public order (never the payment token) so consumers such as notifications need no
+read-back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.events import register_event
+from shared.schema import ApiModel
+
+
+class OrderEventData(ApiModel):
+    order_id: str
+    customer_id: str
+    status: str
+    order: dict[str, Any]
+    # Flat, as the notifications context reads them: why it was cancelled, what was refunded.
+    reason: str | None = None
+    refund: dict[str, Any] | None = None
+
+
+def _declare(name: str, consumers: list[str], doc: str) -> type[OrderEventData]:
+    model = type(name, (OrderEventData,), {"__doc__": doc, "__module__": __name__})
+    return register_event(name, producer="orders", consumers=consumers)(model)
+
+
+PUBLISHED: dict[str, type[OrderEventData]] = {
+    "OrderCreated": _declare("OrderCreated", ["fraud", "recommendations"], "An order was placed and priced."),
+    "OrderAwaitingReview": _declare(
+        "OrderAwaitingReview", ["fraud"], "Fraud check asked for a person's decision."
+    ),
+    "OrderConfirmed": _declare(
+        "OrderConfirmed", ["recommendations", "analytics"], "Paid and its stock consumed."
+    ),
+    "OrderOutOfStock": _declare("OrderOutOfStock", ["analytics"], "Not enough stock; nothing was charged."),
+    "OrderPaymentFailed": _declare(
+        "OrderPaymentFailed", ["analytics"], "The payment failed; the reservation is released."
+    ),
+    "OrderRejected": _declare(
+        "OrderRejected", ["fraud", "analytics"], "Rejected as fraud; everything undone."
+    ),
+    "OrderCancelled": _declare(
+        "OrderCancelled", ["notifications", "analytics"], "Cancelled; everything undone."
+    ),
+    "OrderRefunded": _declare(
+        "OrderRefunded", ["notifications", "analytics"], "Money went back to the customer."
+    ),
+    "OrderShipped": _declare("OrderShipped", ["notifications", "analytics"], "Handed to the carrier."),
+}

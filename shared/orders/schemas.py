@@ -1,0 +1,73 @@
+"""Request and response models of the orders API (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from shared.money import Money
+from shared.orders.model import Order, OrderStatus
+from shared.schema import ApiModel, ListQuery
+from shared.users.schemas import AddressIn
+
+SKU = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class OrderLineIn(ApiModel):
+    sku: str = Field(pattern=SKU)
+    quantity: int = Field(ge=1, le=1000)
+
+
+class PlaceOrder(ApiModel):
+    items: list[OrderLineIn] = Field(min_length=1, max_length=100)
+    shipping_address_id: str | None = Field(None, min_length=1, max_length=64)
+    shipping_address: AddressIn | None = None
+    payment_token: str = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_address(self) -> PlaceOrder:
+        if (self.shipping_address_id is None) == (self.shipping_address is None):
+            raise ValueError("give exactly one of shippingAddressId and shippingAddress")
+        return self
+
+
+class OrderAccepted(ApiModel):
+    order_id: str
+    status: OrderStatus
+
+
+class OrdersPage(ApiModel):
+    items: list[Order]
+    continuation_token: str | None = None
+
+
+class OrderListQuery(ListQuery):
+    status: OrderStatus | None = None
+
+
+class OrderEventPublic(ApiModel):
+    sequence: int
+    type: str
+    at: str
+    data: dict[str, Any]
+
+
+class OrderEvents(ApiModel):
+    items: list[OrderEventPublic]
+
+
+class ReviewDecision(ApiModel):
+    decision: Literal["approve", "reject"]
+    note: str | None = Field(None, max_length=1000)
+
+
+class RefundRequest(ApiModel):
+    amount: Money | None = None
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RefundResult(ApiModel):
+    refund_id: str
+    amount: Money
+    status: str

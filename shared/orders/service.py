@@ -1,0 +1,213 @@
+"""Order commands and queries behind the HTTP triggers (the workflow steps are in steps.py).
+
+Idempotency of `POST /orders`: with an `Idempotency-Key` the order id is derived from the caller
+and the key, so two identical requests (even concurrent ones) race to create the same stream and
+exactly one `OrderCreated` exists; the request's hash is kept in that event, so the same key with
+a different body is recognised (422). Refunds do the same with the refund id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from shared.auth import Principal, ensure_owner
+from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.orders.compensation import compensate
+from shared.orders.deps import OrderDeps
+from shared.orders.model import IN_FLIGHT, TERMINAL, InvalidOrderState, OrderState
+from shared.orders.pricing import Line, price_lines
+from shared.orders.schemas import PlaceOrder, RefundRequest, RefundResult
+from shared.orders.steps import payment_view
+from shared.orders.stream import Loaded, NewEvent, StreamConflict
+from shared.ports.documents import Filter, Page, Query
+from shared.users.repository import UserRepository, user_id_for
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    code = "idempotency_key_reused"
+
+
+def request_hash(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _derived_id(prefix: str, *parts: str) -> str:
+    return prefix + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Placed:
+    order_id: str
+    status: str
+    created: bool
+
+
+def _address(deps: OrderDeps, principal: Principal, request: PlaceOrder) -> dict[str, Any]:
+    if request.shipping_address is not None:
+        return request.shipping_address.model_dump(mode="json", by_alias=True, exclude={"is_default"})
+    profile = UserRepository(deps.store).get(user_id_for(principal.sub)) or {}
+    for address in profile.get("addresses") or []:
+        if address.get("id") == request.shipping_address_id:
+            return {k: v for k, v in address.items() if k not in ("isDefault",)}
+    raise ValidationFailed.field("shippingAddressId", "unknown address", code="unknown_address")
+
+
+def _same_request(state: OrderState, digest: str) -> OrderState:
+    if state.request_hash != digest:
+        raise IdempotencyKeyReused.field("Idempotency-Key", "was used with a different request body")
+    return state
+
+
+def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key: str | None) -> Placed:
+    digest = request_hash(request.model_dump(mode="json", by_alias=True))
+    order_id = _derived_id("ord_", principal.sub, key) if key else "ord_" + uuid.uuid4().hex[:24]
+    existing = deps.stream.load(order_id)
+    if existing is not None:
+        state = _same_request(existing.state, digest)
+        return Placed(order_id, state.status, created=False)
+    try:
+        deps.payments.vault.describe(request.payment_token, principal.sub)
+    except NotFound:
+        raise ValidationFailed.field(
+            "paymentToken", "unknown payment token", code="unknown_payment_token"
+        ) from None
+    priced = price_lines(deps.store, [Line(i.sku, i.quantity) for i in request.items])
+    zero = priced.total - priced.total
+    created = {
+        "id": order_id,
+        "customerId": principal.sub,
+        "items": [i.model_dump(mode="json", by_alias=True) for i in priced.items],
+        "subtotal": priced.subtotal.model_dump(mode="json"),
+        "total": priced.total.model_dump(mode="json"),
+        "refundedAmount": zero.model_dump(mode="json"),
+        "currency": priced.currency,
+        "shippingAddress": _address(deps, principal, request),
+        "paymentToken": request.payment_token,
+        "customerEmail": principal.email,
+        "requestHash": digest,
+    }
+    try:
+        deps.stream.append(order_id, None, [("OrderCreated", created)])
+    except StreamConflict:  # the same key, concurrently: the other request created it
+        loaded = deps.stream.load(order_id)
+        assert loaded is not None
+        return Placed(order_id, _same_request(loaded.state, digest).status, created=False)
+    return Placed(order_id, "pending", created=True)
+
+
+def get_order(deps: OrderDeps, order_id: str, principal: Principal) -> OrderState:
+    loaded: Loaded | None = deps.stream.load(order_id)
+    if loaded is None:
+        raise NotFound("the order does not exist")
+    ensure_owner(principal, loaded.state.customer_id)
+    return loaded.state
+
+
+def list_orders(
+    deps: OrderDeps, principal: Principal, *, status: str | None, limit: int, token: str | None
+) -> Page:
+    where = [Filter("status", "=", status)] if status else []
+    order: tuple[tuple[str, Literal["asc", "desc"]], ...] = (("createdAt", "desc"),)
+    if principal.is_staff:
+        query = Query(where=(Filter("docType", "=", "order"), *where), order_by=order)
+        return deps.stream.orders.query(query, max_items=limit, continuation_token=token)
+    return deps.stream.lists.query(
+        Query(where=tuple(where), order_by=order),
+        partition_key=principal.sub,
+        max_items=limit,
+        continuation_token=token,
+    )
+
+
+def order_events(deps: OrderDeps, order_id: str, principal: Principal) -> list[dict[str, Any]]:
+    get_order(deps, order_id, principal)
+    return deps.stream.events(order_id)
+
+
+def request_cancel(deps: OrderDeps, order_id: str, principal: Principal) -> str:
+    """`signal`: the workflow is running and must undo its steps (tell it); `done`: cancelled here."""
+    state = get_order(deps, order_id, principal)
+    if state.status in TERMINAL:
+        raise InvalidOrderState(f"order {order_id} is {state.status}", code="order_finished")
+    if state.status == "shipped" and not principal.is_staff:
+        raise InvalidOrderState("a shipped order can only be cancelled by support", code="order_shipped")
+    if state.status in IN_FLIGHT:
+        deps.stream.update(
+            order_id,
+            lambda s: (
+                [("OrderCancellationRequested", {"by": principal.sub})]
+                if s.status in IN_FLIGHT and not s.cancel_requested
+                else []
+            ),
+        )
+        return "signal"
+    compensate(deps, order_id, "cancelled", "cancelled on request")
+    return "done"
+
+
+def check_reviewable(deps: OrderDeps, order_id: str) -> OrderState:
+    loaded = deps.stream.load(order_id)
+    if loaded is None:
+        raise NotFound("the order does not exist")
+    if loaded.state.status != "awaiting_review" or loaded.state.cancel_requested:
+        raise InvalidOrderState(f"order {order_id} is {loaded.state.status}, not awaiting review")
+    return loaded.state
+
+
+def refund_order(
+    deps: OrderDeps, order_id: str, principal: Principal, request: RefundRequest, key: str | None
+) -> RefundResult:
+    state = get_order(deps, order_id, principal)
+    digest = request_hash(request.model_dump(mode="json", by_alias=True))
+    refund_id = _derived_id("rf_", order_id, key) if key else "rf_" + uuid.uuid4().hex[:24]
+    done = next((r for r in state.refunds if r["refundId"] == refund_id), None)
+    if done is not None:
+        if done.get("requestHash") != digest:
+            raise IdempotencyKeyReused.field("Idempotency-Key", "was used with a different request body")
+        return RefundResult(refund_id=refund_id, amount=done["amount"], status="succeeded")
+    if state.status not in ("confirmed", "shipped"):
+        raise InvalidOrderState(
+            f"order {order_id} is {state.status}; only a confirmed or shipped order is refunded"
+        )
+    if request.amount is not None and request.amount.currency != state.currency:
+        raise ValidationFailed.field("amount.currency", f"must be {state.currency}", code="currency_mismatch")
+    payment, record = deps.payments.refund(
+        order_id=order_id, refund_id=refund_id, amount=request.amount, reason=request.reason
+    )
+    data = {
+        "refundId": refund_id,
+        "refund": record.amount.model_dump(mode="json"),
+        "reason": request.reason,
+        "refundedAmount": payment.refunded_amount.model_dump(mode="json"),
+        "requestHash": digest,
+        "payment": payment_view(payment),
+    }
+
+    def decide(s: OrderState) -> list[NewEvent]:
+        if any(r["refundId"] == refund_id for r in s.refunds):
+            return []
+        if s.status not in ("confirmed", "shipped"):  # cancelled meanwhile: the money is back anyway
+            raise Conflict(
+                f"order {order_id} changed to {s.status} during the refund", code="invalid_order_state"
+            )
+        return [("OrderRefunded", data)]
+
+    deps.stream.update(order_id, decide)
+    return RefundResult(refund_id=refund_id, amount=record.amount, status="succeeded")
+
+
+def ship_order(deps: OrderDeps, order_id: str) -> OrderState:
+    if deps.stream.load(order_id) is None:
+        raise NotFound("the order does not exist")
+
+    def decide(s: OrderState) -> list[NewEvent]:
+        if s.status != "confirmed":
+            raise InvalidOrderState(f"order {order_id} is {s.status}; only a confirmed order ships")
+        return [("OrderShipped", {})]
+
+    return deps.stream.update(order_id, decide)

@@ -1,0 +1,170 @@
+"""The order workflow's steps, as plain functions the activities call (and tests call directly).
+
+Each step is idempotent per order: it asks the owning context to do its part with a key derived
+from the order id (the reservation is keyed by order, the provider call by `<orderId>:<op>`), then
+records the outcome in the order's stream only if the stream does not show it yet. A step that is
+retried or replayed after a crash therefore finds the work done and records nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.errors import NotFound
+from shared.inventory import reservations
+from shared.inventory.model import ReservationLine
+from shared.inventory.reservations import ReservationNotActive
+from shared.orders.deps import OrderDeps
+from shared.orders.model import IN_FLIGHT, OrderPayment, OrderState
+from shared.orders.risk import fraud_input
+from shared.orders.stream import NewEvent
+from shared.payments.model import Payment
+from shared.payments.provider import InvalidProviderRequest
+from shared.ports.messaging import BusMessage
+
+NOTIFICATION_QUEUE = "notification-commands"
+
+
+def _load(deps: OrderDeps, order_id: str) -> OrderState:
+    loaded = deps.stream.load(order_id)
+    if loaded is None:
+        raise LookupError(f"order {order_id} does not exist")
+    return loaded.state
+
+
+def payment_view(payment: Payment) -> dict[str, Any]:
+    return OrderPayment(payment_id=payment.id, status=payment.status, last4=payment.last4).model_dump(
+        mode="json", by_alias=True
+    )
+
+
+def _lines(state: OrderState) -> list[ReservationLine]:
+    return [ReservationLine(sku=item.sku, quantity=item.quantity) for item in state.items]
+
+
+def reserve(deps: OrderDeps, order_id: str) -> dict[str, Any]:
+    state = _load(deps, order_id)
+    if state.status not in IN_FLIGHT:
+        return {"ok": False, "finished": state.status}
+    outcome = reservations.reserve(
+        store=deps.store, order_id=order_id, lines=_lines(state), ttl_seconds=deps.reservation_ttl_seconds
+    )
+    if outcome.ok:
+        lines = [{"sku": x.sku, "quantity": x.quantity} for x in outcome.lines]
+        state = deps.stream.update(
+            order_id, lambda s: [] if s.reservation else [("InventoryReserved", {"lines": lines})]
+        )
+    return {"ok": outcome.ok, "failedSkus": outcome.failed_skus, "cancelRequested": state.cancel_requested}
+
+
+def authorize(deps: OrderDeps, order_id: str) -> dict[str, Any]:
+    state = _load(deps, order_id)
+    if state.cancel_requested:
+        return {"status": "cancelled"}
+    payment = deps.payments.authorize(
+        order_id=order_id, customer_id=state.customer_id, token=state.payment_token, amount=state.total
+    )
+    kind = "PaymentAuthorized" if payment.status == "authorized" else "PaymentFailed"
+    data = {"payment": payment_view(payment), "riskSignal": payment.risk_signal, "code": payment.failure_code}
+    deps.stream.update(order_id, lambda s: [] if s.payment else [(kind, data)])
+    return {"status": payment.status, "code": payment.failure_code, "riskSignal": payment.risk_signal}
+
+
+def fraud_check(deps: OrderDeps, order_id: str) -> dict[str, Any]:
+    state = _load(deps, order_id)
+    if state.fraud is not None:
+        return {"decision": state.fraud.decision}
+    assessment = deps.scorer.score(fraud_input(deps, state))
+    checked = {
+        "score": assessment.score,
+        "decision": assessment.decision,
+        "modelVersion": assessment.model_version,
+        "reasons": assessment.reasons,
+    }
+
+    def decide(s: OrderState) -> list[NewEvent]:
+        if s.fraud is not None:
+            return []
+        events: list[NewEvent] = [("FraudChecked", checked)]
+        if assessment.decision == "review":
+            events.append(("OrderAwaitingReview", {"reasons": assessment.reasons}))
+        return events
+
+    state = deps.stream.update(order_id, decide)
+    return {"decision": state.fraud.decision if state.fraud else assessment.decision}
+
+
+def record_review(deps: OrderDeps, order_id: str, review: dict[str, Any]) -> dict[str, Any]:
+    data = {
+        "decision": review.get("decision"),
+        "note": review.get("note"),
+        "by": review.get("by"),
+        "timedOut": bool(review.get("timedOut")),
+    }
+    deps.stream.update(
+        order_id, lambda s: [] if s.review or s.status != "awaiting_review" else [("OrderReviewed", data)]
+    )
+    return data
+
+
+def capture(deps: OrderDeps, order_id: str) -> dict[str, Any]:
+    state = _load(deps, order_id)
+    if state.cancel_requested:
+        return {"status": "cancelled"}
+    try:
+        payment = deps.payments.capture(order_id=order_id)
+    except InvalidProviderRequest as exc:  # the provider refuses for good (e.g. authorization expired)
+        return {"status": "failed", "code": str(exc)}
+    data = {"payment": payment_view(payment)}
+    deps.stream.update(order_id, lambda s: [] if s.captured else [("PaymentCaptured", data)])
+    return {"status": payment.status}
+
+
+def confirm(deps: OrderDeps, order_id: str) -> dict[str, Any]:
+    """Consume the reservation, then show `confirmed`. A cancellation that arrived meanwhile is
+    handled after this by the workflow (refund and restock), never by skipping the commit."""
+    state = _load(deps, order_id)
+    if state.status in IN_FLIGHT:
+        try:
+            reservations.commit(store=deps.store, order_id=order_id)
+        except (ReservationNotActive, NotFound):
+            # The hold is gone (released by the expiry sweep): the stock may be sold already.
+            return {"status": "reservation_lost", "cancelRequested": state.cancel_requested}
+        state = deps.stream.update(
+            order_id,
+            lambda s: [("OrderConfirmed", {}), ("InventoryCommitted", {})] if s.status in IN_FLIGHT else [],
+        )
+    return {"status": state.status, "cancelRequested": state.cancel_requested}
+
+
+def notify(deps: OrderDeps, order_id: str, kind: str) -> dict[str, Any]:
+    """Ask the notifications context to tell the customer (a command on the queue; it dedupes on
+    `commandId`, so a repeated send is harmless)."""
+    state = _load(deps, order_id)
+    if kind in state.notified:
+        return {"sent": False}
+    command_id = f"{order_id}:notify:{kind}"
+    body = {
+        "commandId": command_id,
+        "type": "SendOrderConfirmation",
+        "data": {
+            "kind": kind,
+            "orderId": order_id,
+            "customerId": state.customer_id,
+            "customerEmail": state.customer_email,
+            "order": state.public().model_dump(mode="json", by_alias=True),
+        },
+    }
+    message = BusMessage(
+        message_id=command_id,
+        body=json.dumps(body).encode(),
+        subject="SendOrderConfirmation",
+        content_type="application/json",
+        application_properties={"type": "SendOrderConfirmation", "orderId": order_id},
+    )
+    deps.publisher.send(NOTIFICATION_QUEUE, [message])
+    deps.stream.update(
+        order_id, lambda s: [] if kind in s.notified else [("NotificationRequested", {"kind": kind})]
+    )
+    return {"sent": True}

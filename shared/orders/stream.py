@@ -1,0 +1,203 @@
+"""The order event stream (append-only, optimistic concurrency) and its projections.
+
+Container `order_streams`, partitioned by `/orderId`: the stream entries `<orderId>:<sequence>` and
+the stream head (the current state, id = order id) share a partition, so appending events, writing
+the new head and staging the outbox entries is one transactional batch. Entry ids are sequence
+numbers: two writers that read the same version both try to create the same entry id and exactly
+one wins (`StreamConflict` for the other, who re-reads and decides again).
+
+Read models, written after each commit and only ever moved forward (by version): the order
+document in `orders` (partition `/id`, what other contexts and staff lists read) and the customer's
+order list in `order_lists` (`/customerId`). `rebuild_projections` recomputes all of it from the
+streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.events import new_event
+from shared.orders.events import PUBLISHED
+from shared.orders.model import OrderState, apply
+from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.ports.documents import (
+    BatchFailed,
+    Container,
+    DocumentExists,
+    DocumentNotFound,
+    DocumentStore,
+    ETagMismatch,
+    Filter,
+    Query,
+)
+
+CONTAINER = "order_streams"
+PARTITION_KEY = "/orderId"
+READ_MODEL = "orders"
+LISTS = "order_lists"
+register_outbox(CONTAINER, PARTITION_KEY)
+NewEvent = tuple[str, dict[str, Any]]
+MAX_ROUNDS = 20
+
+
+class StreamConflict(Exception):
+    """Someone appended to the stream since it was read."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    state: OrderState
+    etag: str | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _public_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    # The payment token is an internal handle: kept in the stream, never shown or published.
+    return {k: v for k, v in data.items() if k != "paymentToken"} if event_type == "OrderCreated" else data
+
+
+class OrderStream:
+    def __init__(self, store: DocumentStore) -> None:
+        self.streams = store.container(CONTAINER, PARTITION_KEY, indexes=("docType", "sequence"))
+        self.orders = store.container(READ_MODEL, "/id", indexes=("docType", "createdAt", "status"))
+        self.lists = store.container(LISTS, "/customerId", indexes=("createdAt", "status"))
+
+    def load(self, order_id: str) -> Loaded | None:
+        try:
+            doc = self.streams.read(order_id, order_id)
+        except DocumentNotFound:
+            return None
+        if doc.get("docType") != "order_head":
+            return None
+        return Loaded(OrderState.model_validate(doc), doc.get("_etag"))
+
+    def append(self, order_id: str, current: Loaded | None, events: Sequence[NewEvent]) -> Loaded:
+        """Append `events` after `current` (None: a new stream). `StreamConflict` if it moved on."""
+        at = _now()
+        state = current.state if current else None
+        uow = UnitOfWork(self.streams, order_id)
+        for event_type, data in events:
+            state = apply(state, event_type, data, at)
+            uow.create(
+                {
+                    "id": f"{order_id}:{state.version:06d}",
+                    "docType": "order_event",
+                    "orderId": order_id,
+                    "sequence": state.version,
+                    "type": event_type,
+                    "at": at,
+                    "data": data,
+                }
+            )
+            if event_type in PUBLISHED:
+                payload = PUBLISHED[event_type](
+                    order_id=order_id,
+                    customer_id=state.customer_id,
+                    status=state.status,
+                    order=state.public().model_dump(mode="json", by_alias=True),
+                    reason=data.get("reason"),
+                    refund=data.get("refund"),
+                )
+                uow.emit(new_event(payload, subject=order_id))
+        assert state is not None
+        head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
+        if current is None:
+            uow.create(head)
+        else:
+            uow.replace(head, if_match=current.etag)
+        try:
+            written = uow.commit()[-1] or {}
+        except BatchFailed as exc:
+            raise StreamConflict(f"order {order_id} changed meanwhile") from exc
+        self.project(state)
+        return Loaded(state, written.get("_etag"))
+
+    def update(self, order_id: str, decide: Callable[[OrderState], Sequence[NewEvent]]) -> OrderState:
+        """Load, decide the events (may raise to refuse), append; again on a concurrent append."""
+        for _ in range(MAX_ROUNDS):
+            current = self.load(order_id)
+            if current is None:
+                raise DocumentNotFound(f"order {order_id}")
+            events = decide(current.state)
+            if not events:
+                return current.state
+            try:
+                return self.append(order_id, current, events).state
+            except StreamConflict:
+                continue
+        raise StreamConflict(f"order {order_id} kept changing")
+
+    def events(self, order_id: str) -> list[dict[str, Any]]:
+        query = Query(
+            where=(Filter("docType", "=", "order_event"), NOT_OUTBOX), order_by=(("sequence", "asc"),)
+        )
+        return [
+            {**e, "data": _public_data(e["type"], e["data"])}
+            for e in self.streams.query_all(query, partition_key=order_id)
+        ]
+
+    # --- read models ------------------------------------------------------------------------------
+    def project(self, state: OrderState) -> None:
+        """The order document and the customer's list entry (public view + version)."""
+        view = {
+            **state.public().model_dump(mode="json", by_alias=True),
+            "version": state.version,
+            "orderId": state.id,
+        }
+        _forward(self.orders, {**view, "docType": "order"}, state.id)
+        _forward(self.lists, view, state.customer_id)
+
+
+def _forward(container: Container, document: dict[str, Any], partition_key: str) -> None:
+    """Write `document` unless a newer version is there already (projections may arrive late)."""
+    for _ in range(MAX_ROUNDS):
+        try:
+            existing = container.read(document["id"], partition_key)
+        except DocumentNotFound:
+            try:
+                container.create(document)
+                return
+            except DocumentExists:
+                continue
+        if int(existing.get("version", 0)) >= int(document["version"]):
+            return
+        try:
+            container.replace(document, if_match=existing["_etag"])
+            return
+        except (ETagMismatch, DocumentNotFound):
+            continue
+
+
+def replay(entries: Sequence[dict[str, Any]]) -> OrderState | None:
+    state: OrderState | None = None
+    for entry in entries:
+        state = apply(state, entry["type"], entry["data"], entry["at"])
+    return state
+
+
+def rebuild_projections(store: DocumentStore) -> int:
+    """Recompute every stream head and read model from the streams. Returns the order count."""
+    stream = OrderStream(store)
+    query = Query(where=(Filter("docType", "=", "order_event"), NOT_OUTBOX))
+    by_order: dict[str, list[dict[str, Any]]] = {}
+    for entry in stream.streams.query_all(query):
+        by_order.setdefault(entry["orderId"], []).append(entry)
+    for order_id, entries in by_order.items():
+        state = replay(sorted(entries, key=lambda e: int(e["sequence"])))
+        assert state is not None
+        head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
+        stream.streams.upsert(head)
+        view = {
+            **state.public().model_dump(mode="json", by_alias=True),
+            "version": state.version,
+            "orderId": order_id,
+        }
+        stream.orders.upsert({**view, "docType": "order"})
+        stream.lists.upsert(view)
+    return len(by_order)
