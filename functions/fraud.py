@@ -1,13 +1,18 @@
-"""Fraud: `POST /api/fraud/score` (support, admin). Thin: the body is validated by the edge, the
-service scores it (model + rules, or rules alone while no model is live)."""
+"""Fraud: `POST /api/fraud/score` (support, admin), the review queue `GET /api/fraud/reviews`
+(support, admin) and `POST /api/fraud/chargebacks` (admin: a chargeback becomes a fraud label for
+retraining). Thin: the edge validates, one service function does the work."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
 from shared.fraud.model import FraudAssessment, FraudInput
+from shared.fraud.schemas import ChargebackIn, FraudLabelPublic
 from shared.fraud.service import score_transaction
-from shared.http import Api, RequestContext
+from shared.http import Api, RequestContext, Response
+from shared.orders.model import Order
+from shared.orders.schemas import OrdersPage
+from shared.schema import ListQuery
 
 bp = func.Blueprint()
 api = Api(bp, tag="fraud")
@@ -23,3 +28,49 @@ api = Api(bp, tag="fraud")
 )
 def score_fraud(ctx: RequestContext) -> FraudAssessment:
     return score_transaction(ctx.body_as(FraudInput))
+
+
+@api.route(
+    "fraud/reviews",
+    methods=["GET"],
+    auth=("support", "admin"),
+    query=ListQuery,
+    response=OrdersPage,
+    summary="Orders waiting for a person's fraud review, newest first",
+)
+def list_reviews(ctx: RequestContext) -> OrdersPage:
+    # The orders context owns the query; imported here so the scoring route's cold start stays small.
+    from shared.orders.deps import get_deps
+    from shared.orders.service import list_orders
+
+    query = ctx.query_as(ListQuery)
+    page = list_orders(
+        get_deps(),
+        ctx.require_principal(),
+        status="awaiting_review",
+        limit=query.limit,
+        token=query.continuation_token,
+    )
+    items = [Order.model_validate(doc) for doc in page.items]
+    return OrdersPage(items=items, continuation_token=page.continuation_token)
+
+
+@api.route(
+    "fraud/chargebacks",
+    methods=["POST"],
+    auth=("admin",),
+    body=ChargebackIn,
+    response=FraudLabelPublic,
+    status=201,
+    summary="Record a chargeback: the order becomes a fraud label for retraining",
+)
+def record_chargeback(ctx: RequestContext) -> Response:
+    from shared.fraud.labels import record_chargeback as record
+    from shared.orders.deps import get_deps
+
+    body = ctx.body_as(ChargebackIn)
+    doc, created = record(
+        get_deps(), order_id=body.order_id, reason=body.reason, by=ctx.require_principal().sub
+    )
+    label = FraudLabelPublic.from_doc(doc).model_dump(mode="json", by_alias=True)
+    return Response(label, status=201 if created else 200)

@@ -16,6 +16,8 @@ class ModelVersionInfo(ApiModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     data_window: dict[str, Any] = Field(default_factory=dict)
     source: str | None = None
+    data_sources: dict[str, int] = Field(default_factory=dict, description="training rows per origin")
+    labelled_rows: int | None = Field(None, description="review outcomes and chargebacks used")
     live: bool = False
     evaluation: dict[str, Any] | None = None
 
@@ -46,6 +48,8 @@ def describe_models(registry: ModelRegistry, *, max_versions: int = 20) -> Model
                     metrics=meta.get("metrics", {}),
                     data_window=meta.get("dataWindow", {}),
                     source=meta.get("source"),
+                    data_sources=meta.get("dataSources", {}),
+                    labelled_rows=meta.get("labelledRows"),
                     live=version == live,
                     evaluation=registry.evaluation(name, version),
                 )

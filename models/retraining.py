@@ -7,8 +7,10 @@
 
 Staging in the blob store keeps orchestration payloads small JSON, and a replayed or retried
 activity finds its earlier output instead of training (or registering) twice.
-Data source: the synthetic generator until the orders context records labels (review outcomes,
-chargebacks); `source` names it in the metadata so the two are never mixed up.
+Data sources: the synthetic generator plus the labelled production rows (review outcomes,
+chargebacks; `shared.fraud.labels`) the caller passes to `extract`. The frame keeps each row's
+origin, and the version's metadata records `source`, `dataSources` (rows per origin) and
+`labelledRows`, so what a model learnt from is never a guess.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from models.fraud.labelled import data_sources
 from models.registry import CONTAINER, ModelRegistry
 from shared.ports.blobs import BlobContainer, BlobNotFound, BlobStore
 
@@ -56,9 +60,30 @@ def _load_arrays(blobs: BlobContainer, path: str) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
+def summary(frame: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """What a run's data is: rows, fraud rate and rows per origin (synthetic / review / chargeback)."""
+    sources = data_sources(frame)
+    labelled = sum(n for origin, n in sources.items() if origin != "synthetic")
+    return {
+        "rows": len(frame["is_fraud"]),
+        "fraudRate": float(np.mean(frame["is_fraud"])),
+        "source": "synthetic+labels" if labelled else "synthetic",
+        "dataSources": sources,
+        "labelledRows": labelled,
+    }
+
+
 def extract(
-    store: BlobStore, *, name: str, run_id: str, n_customers: int = 6000, seed: int = 0
+    store: BlobStore,
+    *,
+    name: str,
+    run_id: str,
+    n_customers: int = 6000,
+    seed: int = 0,
+    labelled: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
+    """Stage the run's training data: the generator's history plus `labelled` rows (raw columns,
+    `is_fraud`, `source`). A repeated call returns the staged data's summary (labels read once)."""
     _check(name, run_id)
     blobs = store.container(CONTAINER)
     path = f"_runs/{name}/{run_id}/frame.npz"
@@ -66,15 +91,12 @@ def extract(
         frame = _load_arrays(blobs, path)
     except BlobNotFound:
         from models.fraud.dataset import fraud_frame
+        from models.fraud.labelled import merge_labelled
         from models.synthetic import generate_history
 
-        frame = fraud_frame(generate_history(n_customers, seed=seed))
+        frame = merge_labelled(fraud_frame(generate_history(n_customers, seed=seed)), labelled)
         _save_arrays(blobs, path, frame)  # numeric and unicode arrays only: no pickle needed
-    return {
-        "rows": len(frame["is_fraud"]),
-        "fraudRate": float(np.mean(frame["is_fraud"])),
-        "source": "synthetic",
-    }
+    return summary(frame)
 
 
 def train(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
@@ -88,7 +110,15 @@ def train(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
     frame = _load_arrays(blobs, f"_runs/{name}/{run_id}/frame.npz")
     trained = fraud.train(frame, label="is_fraud")
     artifact = fraud.export(trained)  # raises ParityError: nothing registered
-    artifact.metadata.update({"source": "synthetic", "run": run_id})
+    data = summary(frame)
+    artifact.metadata.update(
+        {
+            "source": data["source"],
+            "dataSources": data["dataSources"],
+            "labelledRows": data["labelledRows"],
+            "run": run_id,
+        }
+    )
     version = ModelRegistry(blobs).register(artifact)
     _save_arrays(
         blobs, f"_runs/{name}/{run_id}/holdout.npz", {"X": trained.holdout_X, "y": trained.holdout_y}

@@ -25,6 +25,10 @@ from models.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 MAX_CACHED_SESSIONS = 8
+# While no version is live (a fresh host still training its first model at seed time), the pointer
+# is re-checked this often, so the first model serves within seconds of its promotion instead of
+# one full refresh interval later. A HEAD-like read per interval: still not one per call.
+NO_MODEL_RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,10 @@ class ModelRuntime:
         try:
             if self._clock() >= self._next_check:
                 self._refresh()
-                self._next_check = self._clock() + self._refresh_seconds
+                interval = self._refresh_seconds
+                if self._model is None:
+                    interval = min(interval, NO_MODEL_RECHECK_SECONDS)
+                self._next_check = self._clock() + interval
         finally:
             self._lock.release()
         return self._model

@@ -27,8 +27,19 @@ def train_initial_models(blob_store: BlobStore, *, n_customers: int = 4000, seed
     champion = registry.champion(fraud.MODEL_NAME)
     if champion is not None:
         return {fraud.MODEL_NAME: champion.version}
-    trained = fraud.train(fraud_frame(generate_history(n_customers, seed=seed)), label="is_fraud")
-    version = registry.register(fraud.export(trained))
+    frame = fraud_frame(generate_history(n_customers, seed=seed))
+    trained = fraud.train(frame, label="is_fraud")
+    artifact = fraud.export(trained)
+    # Seed time has no production labels yet: the generator alone.
+    artifact.metadata.update(
+        {
+            "source": "synthetic",
+            "dataSources": {"synthetic": len(frame["is_fraud"])},
+            "labelledRows": 0,
+            "run": "seed",
+        }
+    )
+    version = registry.register(artifact)
     promote_if_better(registry, fraud.MODEL_NAME, version, trained.holdout_X, trained.holdout_y)
     log.info(
         "seeded fraud model %s (PR-AUC %.3f on the generator's holdout)", version, trained.metrics["pr_auc"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.bootstrap import get_blob_store
+from shared.bootstrap import get_blob_store, get_document_store
 
 bp = df.Blueprint()
 
@@ -53,7 +53,14 @@ def retrain_extract(step: dict[str, Any]) -> dict[str, Any]:
     from models import retraining
 
     size = {"n_customers": int(step["customers"])} if step.get("customers") else {}
-    return retraining.extract(get_blob_store(), name=step["name"], run_id=step["runId"], **size)
+    labelled: list[dict[str, Any]] = []
+    if step["name"] == "fraud":
+        from shared.fraud.labels import labelled_rows
+
+        labelled = labelled_rows(get_document_store())  # review outcomes and chargebacks
+    return retraining.extract(
+        get_blob_store(), name=step["name"], run_id=step["runId"], labelled=labelled, **size
+    )
 
 
 @bp.activity_trigger(input_name="step")

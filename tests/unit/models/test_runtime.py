@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models.registry import CONTAINER, ModelRegistry
-from models.runtime import ModelRuntime, load_version
+from models.runtime import NO_MODEL_RECHECK_SECONDS, ModelRuntime, load_version
 from shared.adapters.folder_blobs import FolderBlobStore
 from shared.ports.blobs import BlobContainer, BlobProperties
 from tests.ml_fixtures import artifact, trained_model
@@ -48,6 +48,25 @@ def blobs(tmp_path: Path) -> CountingContainer:
 def test_no_champion_means_no_model(blobs: CountingContainer) -> None:
     runtime = ModelRuntime(ModelRegistry(blobs), "fraud", refresh_seconds=0)  # type: ignore[arg-type]
     assert runtime.current() is None
+
+
+def test_without_a_champion_the_pointer_is_rechecked_soon_not_on_every_call(
+    blobs: CountingContainer,
+) -> None:
+    registry = ModelRegistry(blobs)  # type: ignore[arg-type]
+    clock = Clock()
+    runtime = ModelRuntime(registry, "fraud", refresh_seconds=30, clock=clock)
+    assert runtime.current() is None
+    for _ in range(50):
+        assert runtime.current() is None
+    assert blobs.property_reads == 1
+    version = registry.register(artifact())
+    registry.promote("fraud", version)  # e.g. the seeder finished training
+    clock.now += NO_MODEL_RECHECK_SECONDS
+    assert runtime.current().version == version  # type: ignore[union-attr]
+    clock.now += NO_MODEL_RECHECK_SECONDS  # a live model: back to the full interval
+    runtime.current()
+    assert blobs.property_reads == 2
 
 
 def test_pointer_is_polled_at_most_every_interval_and_promotion_is_picked_up(
