@@ -23,6 +23,7 @@ from devhost.index import SERVICE_BUS, FunctionInfo
 from devhost.invoker import Invoker
 from shared.adapters.localbus import LeasedMessage, LocalBus, LockLostError
 from shared.adapters.localbus_topology import EntitySpec
+from shared.telemetry import span_from_traceparent
 
 log = logging.getLogger("devhost.servicebus")
 
@@ -114,8 +115,14 @@ class Pump:
         arg: Any = [to_sdk_message(m) for m in group] if self.batch else to_sdk_message(first)
         renew = asyncio.create_task(self._renew([m.lock_token for m in group]))
         outcome = "completed"
+        props = first.message.application_properties
         try:
-            await self.invoker.invoke(self.fn, **{self.fn.param_name: arg})
+            # Continue the sender's trace (its traceparent property), as the Functions host does:
+            # events the handler emits then carry the same trace id on to their consumers.
+            with span_from_traceparent(
+                f"servicebus {self.fn.name}", props.get("traceparent"), tracestate=props.get("tracestate")
+            ):
+                await self.invoker.invoke(self.fn, **{self.fn.param_name: arg})
             for m in group:
                 await self._bus(self.bus.complete, m.lock_token)
         except LockLostError:
@@ -135,7 +142,6 @@ class Pump:
             for m in group:
                 self.in_flight.pop(m.lock_token, None)
             self.wake.set()
-        props = first.message.application_properties
         cid = first.message.correlation_id or props.get("correlationId") or "-"
         log.info(
             "servicebus %s -> %s outcome=%s delivery=%d messages=%d duration_ms=%.1f message_id=%s "

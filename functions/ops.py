@@ -8,6 +8,7 @@ import azure.functions as func
 from pydantic import Field
 
 from shared.auth import mint_dev_token
+from shared.bootstrap import register_health_checks
 from shared.health import run_checks
 from shared.http import Api, RequestContext
 from shared.openapi import build_openapi
@@ -15,6 +16,8 @@ from shared.schema import ApiModel
 
 bp = func.Blueprint()
 api = Api(bp, tag="ops")
+# Documents, blobs and events appear in /api/health from the first request, used yet or not.
+register_health_checks()
 
 
 class HealthReport(ApiModel):

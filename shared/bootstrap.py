@@ -9,6 +9,7 @@ adapters are imported lazily so the embedded configuration never loads their SDK
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 
 from shared.ports.blobs import BlobStore
@@ -85,11 +86,34 @@ def get_publisher() -> MessagePublisher:
     return publisher
 
 
+def _port_check(name: str) -> Callable[[], object]:
+    def check() -> object:
+        # Looked up by name at run time, so `reset()` (tests) and the getters' caches apply.
+        port: DocumentStore | BlobStore | MessagePublisher = _PORTS[name]()
+        return port.health()
+
+    return check
+
+
+_PORTS: dict[str, Callable[[], DocumentStore | BlobStore | MessagePublisher]] = {
+    "documents": get_document_store,
+    "blobs": get_blob_store,
+    "events": get_publisher,
+}
+
+
 def register_health_checks() -> None:
-    """Eagerly build every port so /api/health lists them from the first request."""
-    get_document_store()
-    get_blob_store()
-    get_publisher()
+    """List every port in /api/health from the first request without building any adapter now
+    (functions/ops.py calls this at import; cold start stays cheap). Each check builds its port
+    on first run, so a port that cannot even be built (a missing endpoint setting, say) shows up
+    as failing, with its error type, instead of being absent from the report."""
+    for name in _PORTS:
+        with _health_lock:
+            if name in _health_registered:
+                continue  # the port is built and its own check is in place
+        from shared.health import register_check
+
+        register_check(name, _port_check(name))
 
 
 def reset() -> None:

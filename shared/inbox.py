@@ -40,10 +40,14 @@ def processed_once(event_id: str, handler_name: str, *, store: DocumentStore | N
     marker = _marker_id(event_id)
     try:
         inbox.read(marker, handler_name)
+        seen = True
+    except DocumentNotFound:
+        seen = False
+    # Yield outside the try: a DocumentNotFound raised by the caller's block must propagate,
+    # not be taken for a missing marker (which made contextmanager fail with a RuntimeError).
+    if seen:
         yield False
         return
-    except DocumentNotFound:
-        pass
     yield True
     with suppress(DocumentExists):  # a concurrent delivery finished first
         inbox.create(

@@ -42,7 +42,19 @@ _last_ns = 0
 _counter = itertools.count()
 
 
+def check_outbox_partition_key(container_name: str, partition_key_path: str) -> None:
+    """Outbox entries share the state document's partition, so the partition key cannot be the id:
+    under `/id` a partition holds exactly one document and an entry would need the state's id.
+    Use a copy of the id in its own field instead (products use `/productId`, users `/userId`)."""
+    if partition_key_path.strip("/") == "id":
+        raise ValueError(
+            f"outbox container {container_name}: partition key path /id cannot hold outbox entries "
+            "next to the state document; partition on a copy of the id (e.g. /orderId) instead"
+        )
+
+
 def register_outbox(container_name: str, partition_key_path: str) -> None:
+    check_outbox_partition_key(container_name, partition_key_path)
     existing = _containers.get(container_name)
     if existing is not None and existing != partition_key_path:
         raise ValueError(f"outbox container {container_name} registered with {existing}")
@@ -119,6 +131,8 @@ class UnitOfWork:
         if not self._ops and not self._events:
             return []
         path = self.container.partition_key_path
+        if self._events:
+            check_outbox_partition_key(self.container.name, path)
         entries = [
             BatchOp("create", document=outbox_document(e, path, self.partition_key)) for e in self._events
         ]

@@ -18,13 +18,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from shared.ports.messaging import BusMessage
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -141,3 +144,20 @@ def span_from_traceparent(
     parent = _propagator.extract(carrier)
     with tracer().start_as_current_span(name, context=parent, kind=kind) as span:
         yield span
+
+
+def with_trace_context(messages: Sequence[BusMessage]) -> list[BusMessage]:
+    """`messages` with the current span's `traceparent` on each one that carries none yet.
+
+    Events keep the trace they were created in (the outbox relay runs outside any request span,
+    and the event's own traceparent is the right parent); commands and other bare messages sent
+    from inside a span get the current one, so the consumer continues this trace either way."""
+    current = current_traceparent()
+    if current is None:
+        return list(messages)
+    return [
+        m
+        if m.application_properties.get("traceparent")
+        else replace(m, application_properties={**m.application_properties, "traceparent": current})
+        for m in messages
+    ]

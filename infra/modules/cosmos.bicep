@@ -13,7 +13,7 @@ param capacityMode string = 'serverless'
 @minValue(1000)
 param autoscaleMaxThroughput int = 1000
 
-// Shape: {"containers": [{"name": "...", "partitionKey": "/path"}]}; tests/unit/test_infra.py checks it.
+// Shape: {"containers": [{"name": "...", "partitionKey": "/path", "defaultTtl"?: -1 | seconds}]}; tests/unit/test_infra.py checks it.
 var containerSpec = loadJsonContent('../containers.json')
 var serverless = capacityMode == 'serverless'
 
@@ -52,7 +52,8 @@ resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containe
     parent: database
     name: container.name
     properties: {
-      resource: {
+      // TTL only where containers.json asks for it (-1: on, each item sets its own `ttl`).
+      resource: union({
         id: container.name
         partitionKey: { paths: [ container.partitionKey ], kind: 'Hash', version: 2 }
         indexingPolicy: {
@@ -61,7 +62,7 @@ resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containe
           includedPaths: [ { path: '/*' } ]
           excludedPaths: [ { path: '/"_etag"/?' } ]
         }
-      }
+      }, contains(container, 'defaultTtl') ? { defaultTtl: container.?defaultTtl } : {})
     }
   }
 ]

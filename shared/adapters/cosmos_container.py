@@ -16,6 +16,7 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared.adapters import cosmos_batch
 from shared.adapters.cosmos_query import compile_query, pointer_accessor
 from shared.adapters.doc_common import (
     MAX_PATCH_OPS,
@@ -46,6 +47,9 @@ log = logging.getLogger("smartcommerce.cosmos")
 
 MAX_BATCH = 100
 _HIDDEN = ("_rid", "_self", "_attachments", "_lsn")
+# Every batch operation names its partition (see cosmos_batch): harmless for Cosmos DB, required
+# by the cosmosdb-server stand-in for anything but creates.
+cosmos_batch.install()
 
 
 def ru_logger(operation: str) -> Callable[..., None]:
@@ -233,8 +237,10 @@ class CosmosContainer(Container):
             raise ValueError(f"a batch holds 1 to {MAX_BATCH} operations")
         sdk_ops: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         missing_is_mismatch: list[bool] = []
+        pk_json = cosmos_batch.partition_key_json(partition_key)
         for op in operations:
-            sdk_ops.append(self._batch_op(partition_key, op))
+            kind, args, kwargs = self._batch_op(partition_key, op)
+            sdk_ops.append((kind, args, {**kwargs, cosmos_batch.PARTITION_KEY_KWARG: pk_json}))
             missing_is_mismatch.append(op.kind == "upsert" and op.if_match is not None)
         try:
             results = self.proxy.execute_item_batch(

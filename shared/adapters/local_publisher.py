@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from shared.adapters.localbus import LocalBus
 from shared.ports.messaging import BusMessage, MessagePublisher
+from shared.telemetry import with_trace_context
 
 
 class LocalBusPublisher(MessagePublisher):
@@ -19,11 +20,11 @@ class LocalBusPublisher(MessagePublisher):
     def publish(self, messages: Sequence[BusMessage]) -> None:
         # A message no subscription wants is dropped, as Service Bus does: still "accepted".
         if messages:
-            self.bus.publish(self.bus.topology.topic, messages)
+            self.bus.publish(self.bus.topology.topic, with_trace_context(messages))
 
     def send(self, queue: str, messages: Sequence[BusMessage]) -> None:
         if messages:
-            self.bus.send(queue, messages)
+            self.bus.send(queue, with_trace_context(messages))
 
     def health(self) -> None:
         self.bus.entities()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender
 
 from shared.ports.messaging import BusMessage, MessagePublisher
+from shared.telemetry import with_trace_context
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 def to_servicebus(message: BusMessage) -> ServiceBusMessage:
     props: dict[str | bytes, Any] = {str(k): v for k, v in message.application_properties.items()}
     props.setdefault("type", message.subject)
+    if "traceparent" in props:
+        # The Functions host's Service Bus extension links the consumer's trace through
+        # Diagnostic-Id (W3C format); `traceparent` stays for devhost and our own consumers.
+        props.setdefault("Diagnostic-Id", props["traceparent"])
     return ServiceBusMessage(
         message.body,
         message_id=message.message_id,
@@ -82,13 +87,13 @@ class ServiceBusPublisher(MessagePublisher):
         if not messages:
             return
         with self._lock:
-            self._send_batched(self._sender(self.topic, queue=False), messages)
+            self._send_batched(self._sender(self.topic, queue=False), with_trace_context(messages))
 
     def send(self, queue: str, messages: Sequence[BusMessage]) -> None:
         if not messages:
             return
         with self._lock:
-            self._send_batched(self._sender(queue, queue=True), messages)
+            self._send_batched(self._sender(queue, queue=True), with_trace_context(messages))
 
     def health(self) -> None:
         # Opening the sender performs the CBS token handshake: fails fast without rights.

@@ -99,6 +99,44 @@ class Api:
 
         return decorator
 
+    def document(
+        self,
+        path: str,
+        methods: Sequence[str],
+        *,
+        function_name: str,
+        auth: Auth | list[str] = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        summary: str = "",
+    ) -> RouteInfo:
+        """List in the OpenAPI document an HTTP function the blueprint registers itself with
+        `bp.route` (one that needs extra bindings `route` cannot pass, e.g. SignalR negotiate).
+        Nothing is registered with the host; tests/unit/test_openapi_routes.py checks that every
+        HTTP function the app serves is documented, through `route` or this."""
+
+        def not_served_here(*_: Any) -> Any:
+            raise RuntimeError(f"{function_name} is served by its own bp.route function")
+
+        info = RouteInfo(
+            path=path.strip("/"),
+            methods=tuple(method.upper() for method in methods),
+            auth=_check_auth(auth),
+            body=None,
+            query=None,
+            response=response,
+            status=status,
+            summary=summary,
+            tag=self.tag,
+            function_name=function_name,
+            dev_only=False,
+            handler=not_served_here,
+            wrapper=not_served_here,
+        )
+        register(info)
+        self.routes.append(info)
+        return info
+
     @staticmethod
     def _make_wrapper(info_ref: list[RouteInfo], *, is_async: bool, durable_client: bool) -> Any:
         # Plain functions with explicit annotations (no functools.wraps: the worker inspects the

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 Auth = None | Literal["authenticated"] | tuple[str, ...]
 
-_PARAM = re.compile(r"\{([^}:?]+)(?::([^}?]+))?\??\}")
+# `{name}`, `{name:constraint}`, `{name?}` and catch-all `{*name}`: group 1 is the bare name.
+_PARAM = re.compile(r"\{\*?([^}:?*]+)(?::([^}?]+))?\??\}")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ def test_product_app_serves_health_soon_after_first_start(start_devhost: StartDe
     r = ApiClient(dh.url).get("/api/health")
     assert r.status == 200, r
     assert r.json()["status"] in {"ok", "degraded"}
+    # Each dependency is reported, and on a healthy local start each one passes.
+    checks = r.json()["checks"]
+    ports = ("documents", "blobs", "events")
+    assert all(checks.get(name, {}).get("status") == "ok" for name in ports), checks
     status = ApiClient(dh.url).get("/runtime/devhost/status").json()
     assert status["functions"]["httpTrigger"] >= 1
     assert dh.stop() == 0

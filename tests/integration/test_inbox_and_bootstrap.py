@@ -13,7 +13,7 @@ from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.sqlite_documents import SqliteDocumentStore
 from shared.health import run_checks
 from shared.inbox import processed_once
-from shared.ports.documents import DocumentStore
+from shared.ports.documents import DocumentNotFound, DocumentStore
 from shared.settings import reset_settings_cache
 
 
@@ -42,6 +42,19 @@ def test_a_failed_handler_runs_again_on_redelivery(docs: DocumentStore) -> None:
     with processed_once("event-2", "flaky.handler", store=docs) as first:
         assert not first
     assert attempts == 2
+
+
+def test_errors_inside_the_block_propagate_unchanged(docs: DocumentStore) -> None:
+    # A DocumentNotFound from the handler's own reads is the handler's error, seen or not.
+    with processed_once("event-3", "reader.handler", store=docs) as first:
+        assert first
+    for _ in range(2):
+        with pytest.raises(DocumentNotFound), processed_once("event-3", "reader.handler", store=docs):
+            docs.container("inbox", "/handler").read("no-such-marker", "reader.handler")
+    with pytest.raises(DocumentNotFound), processed_once("event-4", "reader.handler", store=docs):
+        docs.container("inbox", "/handler").read("no-such-marker", "reader.handler")
+    with processed_once("event-4", "reader.handler", store=docs) as first:
+        assert first  # the failed first run left no marker
 
 
 @pytest.fixture
@@ -79,3 +92,23 @@ def test_cosmos_without_an_endpoint_is_a_clear_error(
     reset_settings_cache()
     with pytest.raises(ValueError, match="COSMOS__accountEndpoint"):
         bootstrap.get_document_store()
+
+
+def test_health_lists_every_port_before_any_is_used(embedded_settings: Path) -> None:
+    bootstrap.register_health_checks()
+    assert bootstrap.get_document_store.cache_info().currsize == 0  # registering built nothing
+    _, checks = run_checks()
+    assert all(checks[name]["status"] == "ok" for name in ("documents", "blobs", "events")), checks
+
+
+def test_health_reports_a_port_that_cannot_be_built(
+    embedded_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SC_DOCUMENT_STORE", "cosmos")
+    monkeypatch.delenv("COSMOS__accountEndpoint", raising=False)
+    reset_settings_cache()
+    bootstrap.register_health_checks()
+    status, checks = run_checks()
+    assert status == "degraded"
+    assert checks["documents"]["status"] == "error" and checks["documents"]["detail"] == "ValueError"
+    assert checks["blobs"]["status"] == "ok"

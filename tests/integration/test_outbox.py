@@ -42,7 +42,6 @@ def ping(who: str, subject: str) -> CloudEvent:
 def test_commit_writes_state_and_outbox_then_relay_publishes_and_clears(
     docs: DocumentStore, make_container: MakeContainer, bus: LocalBus
 ) -> None:
-    # Create-only units of work: the only batch kind cosmosdb-server runs (see the batch suite).
     orders = make_container("/orderId")
     events = [ping("a", "o1"), ping("b", "o1")]
     [order] = (
@@ -59,7 +58,53 @@ def test_commit_writes_state_and_outbox_then_relay_publishes_and_clears(
     assert relay.run_once() == 0
 
 
-@pytest.mark.embedded_only("needs an atomic batch with a conditional replace; cosmosdb-server has neither")
+def test_a_conditional_replace_commits_with_its_events(
+    docs: DocumentStore, make_container: MakeContainer, bus: LocalBus
+) -> None:
+    # The usual service write: read, change, replace on the ETag, emit what happened.
+    orders = make_container("/orderId")
+    created = orders.create({"id": "o1", "orderId": "o1", "status": "new"})
+    event = ping("pay", "o1")
+    [saved] = (
+        UnitOfWork(orders, "o1")
+        .replace({**created, "status": "paid"}, if_match=created["_etag"])
+        .emit(event)
+        .commit()
+    )
+    assert saved is not None and saved["status"] == "paid"
+    assert OutboxRelay(docs, LocalBusPublisher(bus), {orders.name: "/orderId"}).run_once() == 1
+    assert [e.id for e in drain(bus)] == [event.id]
+
+
+def test_a_stale_unit_of_work_fails_before_any_event(make_container: MakeContainer) -> None:
+    # Runs on cosmosdb-server too: the failing write comes first, so nothing after it is applied.
+    orders = make_container("/orderId")
+    created = orders.create({"id": "o1", "orderId": "o1", "status": "new"})
+    orders.replace({**created, "status": "paid"})
+    with pytest.raises(BatchFailed) as info:
+        UnitOfWork(orders, "o1").replace({**created, "status": "x"}, if_match=created["_etag"]).emit(
+            ping("x", "o1")
+        ).commit()
+    assert info.value.index == 0
+    assert [d["status"] for d in orders.query_all(Query())] == ["paid"]
+
+
+def test_a_container_partitioned_on_id_cannot_hold_an_outbox(
+    make_container: MakeContainer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "_containers", {})
+    with pytest.raises(ValueError, match="/id"):
+        register_outbox("by-id", "/id")
+    assert outbox.outbox_containers() == {}
+    by_id = make_container("/id")
+    with pytest.raises(ValueError, match="/id"):
+        UnitOfWork(by_id, "o1").create({"id": "o1"}).emit(ping("x", "o1")).commit()
+    assert by_id.query_all(Query()) == []
+    # Without events a unit of work is just a batch, which /id containers can do.
+    assert UnitOfWork(by_id, "o1").create({"id": "o1"}).commit()[0] is not None
+
+
+@pytest.mark.embedded_only("needs an atomic batch (roll back the applied write); cosmosdb-server has none")
 def test_a_failed_commit_leaves_neither_state_nor_events(
     make_container: MakeContainer, bus: LocalBus
 ) -> None:
@@ -67,9 +112,9 @@ def test_a_failed_commit_leaves_neither_state_nor_events(
     created = orders.create({"id": "o1", "orderId": "o1", "status": "new"})
     orders.replace({**created, "status": "paid"})
     with pytest.raises(BatchFailed):
-        UnitOfWork(orders, "o1").replace({**created, "status": "cancelled"}, if_match=created["_etag"]).emit(
-            ping("x", "o1")
-        ).commit()
+        UnitOfWork(orders, "o1").create({"id": "line1", "orderId": "o1"}).replace(
+            {**created, "status": "cancelled"}, if_match=created["_etag"]
+        ).emit(ping("x", "o1")).commit()
     assert orders.read("o1", "o1")["status"] == "paid"
     assert len(orders.query_all(Query())) == 1
 

@@ -59,6 +59,9 @@ def test_same_idempotency_key_gives_one_order(deps: OrderDeps, run: Run) -> None
 
     first, second, third = run(scenario)
     assert first == second == third
+    # The repeat answers what the first request answered, though the order is confirmed by now.
+    assert service.get_order(deps, first, CUSTOMER).status == "confirmed"
+    assert service.place_order(deps, CUSTOMER, body, "k-1") == service.Placed(first, "pending", False)
     assert charges(deps, first) == [("sandbox", "authorize"), ("sandbox", "capture")]
     assert levels(deps, "SKU-I") == (4, 0)
     changed = PlaceOrder.model_validate(
@@ -111,6 +114,14 @@ def test_others_get_404_and_staff_see_everything(deps: OrderDeps) -> None:
     assert service.list_orders(deps, ADMIN, status="confirmed", limit=20, token=None).items == []
     events = service.order_events(deps, order_id, CUSTOMER)
     assert [e["sequence"] for e in events] == [1] and "paymentToken" not in events[0]["data"]
+
+
+@pytest.mark.parametrize("who", [CUSTOMER, SUPPORT])
+def test_a_continuation_token_the_list_never_issued_is_422(deps: OrderDeps, who: Principal) -> None:
+    for token in ("not-a-token", "eyJ4IjoxfQ"):  # garbage, and well-formed JSON of another query
+        with pytest.raises(ValidationFailed) as info:
+            service.list_orders(deps, who, status=None, limit=20, token=token)
+        assert info.value.status == 422
 
 
 def test_partial_then_full_refund_never_beyond_captured(deps: OrderDeps, run: Run) -> None:

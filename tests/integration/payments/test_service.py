@@ -8,10 +8,12 @@ import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, ServiceUnavailable
 from shared.money import Money
 from shared.outbox import PENDING
+from shared.payments.cards import CardDetails
 from shared.payments.ledger import payments_container
+from shared.payments.provider import AuthorizeRequest
 from shared.payments.sandbox import list_charges, sandbox_container
 from shared.payments.service import PaymentService
 from tests.integration.payments.conftest import card_token
@@ -158,6 +160,44 @@ def test_processing_error_goes_to_the_fallback_provider(
     service: PaymentService, store: SqliteDocumentStore
 ) -> None:
     assert authorize(service, "4000000000000119") == "authorized"
+    assert service.capture(order_id="o1").provider == "sandbox-fallback"
+    assert charges(store) == [("sandbox-fallback", "authorize"), ("sandbox-fallback", "capture")]
+
+
+def test_a_refund_the_provider_never_took_frees_its_amount(
+    service: PaymentService, store: SqliteDocumentStore
+) -> None:
+    """The provider is down through every retry of a refund: 503, and nothing stays pending, so a
+    later refund (under another key) can still give back everything that was captured."""
+    authorize(service, "4242424242424242")
+    service.capture(order_id="o1")
+    service.router.providers[0].outage_calls = service.router.attempts  # type: ignore[attr-defined]
+    with pytest.raises(ServiceUnavailable) as info:
+        service.refund(order_id="o1", refund_id="r1", amount=Money.of("5.00", "USD"), reason="dent")
+    assert info.value.status == 503
+    payment = service.find("o1")
+    assert payment is not None and payment.pending_refunds == [] and payment.refundable() == AMOUNT
+    payment, refund = service.refund(order_id="o1", refund_id="r2", amount=None, reason="all")
+    assert refund.amount == AMOUNT and payment.status == "refunded"
+    assert charges(store).count(("sandbox", "refund")) == 1
+    assert service.ledger.replay("o1") == payment
+
+
+def test_crash_after_a_fallback_authorization_goes_back_to_the_fallback(
+    service: PaymentService, store: SqliteDocumentStore
+) -> None:
+    """The primary was down, the fallback authorized, the process died before the ledger write;
+    the retried step, with the primary healthy again, must not put a second hold on the card."""
+    primary = service.router.providers[0]
+    primary.outage_calls = service.router.attempts  # type: ignore[attr-defined]
+    request = AuthorizeRequest(
+        order_id="o1",
+        amount=AMOUNT,
+        card=CardDetails(number="4242424242424242", exp_month=12, exp_year=2031),
+        idempotency_key="o1:authorize",
+    )
+    assert service.router.authorize(request).provider == "sandbox-fallback"  # then the crash
+    assert authorize(service, "4242424242424242") == "authorized"
     assert service.capture(order_id="o1").provider == "sandbox-fallback"
     assert charges(store) == [("sandbox-fallback", "authorize"), ("sandbox-fallback", "capture")]
 

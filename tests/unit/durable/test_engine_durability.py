@@ -124,3 +124,40 @@ def test_purge_and_conflicting_start(run: Any) -> None:
 
     purged, again, status = run(scenario)
     assert (purged, again, status) == (1, 0, None)
+
+
+def test_a_durable_timer_survives_the_engine_dying(tmp_path: Path) -> None:
+    db = tmp_path / "durable.db"
+
+    async def first_life() -> tuple[str, str]:
+        engine = Engine(db, ORCHESTRATORS, ACTIVITIES, poll_seconds=0.05)
+        await engine.start()
+        iid = engine.start_new("race", "timer-1", json.dumps({"timeout": 0.6}))
+        for _ in range(200):  # until the timer is scheduled (a message due in the future)
+            if engine.store.db.execute(
+                "SELECT COUNT(*) FROM messages WHERE instance_id = ?", (iid,)
+            ).fetchone()[0]:
+                break
+            await asyncio.sleep(0.01)
+        status = (engine.status(iid) or {}).get("runtimeStatus", "?")
+        for task in [*engine._loops, *engine.runner.tasks]:  # SIGKILL, as above
+            task.cancel()
+        await asyncio.sleep(0)
+        messages.forget_owner(engine.owner)
+        engine.store.close()
+        return iid, status
+
+    async def second_life(iid: str) -> dict[str, Any]:
+        await asyncio.sleep(0.8)  # the timer comes due while no engine runs
+        engine = Engine(db, ORCHESTRATORS, ACTIVITIES, poll_seconds=0.05)
+        await engine.start()
+        try:
+            return await engine.wait(iid, timeout=10)
+        finally:
+            await engine.stop()
+
+    iid, status_at_kill = asyncio.run(first_life())
+    assert status_at_kill in ("Pending", "Running")
+    doc = asyncio.run(second_life(iid))
+    assert doc["runtimeStatus"] == "Completed"
+    assert doc["output"] == {"outcome": "timed out"}

@@ -1,0 +1,113 @@
+"""The trace travels: publishers stamp outgoing messages, devhost's Service Bus pump continues it.
+
+Request span -> event/command on the bus (traceparent property) -> the consuming function runs in
+a span of the same trace -> what it emits carries that trace on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import azure.functions as func
+import pytest
+from azure.functions.servicebus import ServiceBusMessage
+
+from devhost.index import FunctionIndex
+from devhost.invoker import Invoker
+from devhost.servicebus import ServiceBusTriggers
+from shared.adapters.local_publisher import LocalBusPublisher
+from shared.adapters.localbus import LocalBus
+from shared.adapters.localbus_topology import parse_topology
+from shared.adapters.servicebus_publisher import to_servicebus
+from shared.events import PlatformPinged, new_event
+from shared.ports.messaging import BusMessage
+from shared.settings import get_settings
+from shared.telemetry import configure_tracing, current_traceparent, tracer, with_trace_context
+from tests.unit.edge_support import (
+    fresh_settings,  # noqa: F401 - autouse fixture
+    use_env,
+)
+
+TOPOLOGY = parse_topology({"topic": "events", "subscriptions": [{"name": "all", "eventTypes": ["Happened"]}]})
+SENT = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
+
+
+@pytest.fixture(autouse=True)
+def tracing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_env(monkeypatch, tmp_path)
+    configure_tracing(get_settings())  # an SDK provider: spans get their own ids
+
+
+def trace_id(traceparent: str | None) -> str:
+    assert traceparent is not None
+    return traceparent.split("-")[1]
+
+
+def test_messages_without_a_traceparent_get_the_current_one() -> None:
+    bare = BusMessage("m1", b"{}", "Command", application_properties={"type": "Command"})
+    own = BusMessage(
+        "m2", b"{}", "Happened", application_properties={"type": "Happened", "traceparent": SENT}
+    )
+    assert with_trace_context([bare, own]) == [bare, own]  # no span: nothing to add
+    with tracer().start_as_current_span("request"):
+        current = current_traceparent()
+        stamped, kept = with_trace_context([bare, own])
+    assert stamped.application_properties == {"type": "Command", "traceparent": current}
+    assert kept is own  # an event keeps the trace it was created in
+    assert "traceparent" not in bare.application_properties  # the caller's message is not changed
+
+
+def test_the_local_publisher_sends_the_trace(tmp_path: Path) -> None:
+    bus = LocalBus(tmp_path / "bus.db", TOPOLOGY)
+    try:
+        with tracer().start_as_current_span("request"):
+            current = current_traceparent()
+            LocalBusPublisher(bus).publish([BusMessage("m1", b"{}", "Happened", application_properties={})])
+        [leased] = bus.receive("events", "all", max_count=5)
+        assert leased.message.application_properties["traceparent"] == current
+    finally:
+        bus.close()
+
+
+def test_service_bus_messages_carry_the_trace_for_the_functions_host() -> None:
+    event = new_event(PlatformPinged(requested_by="ops"), subject="s", traceparent=SENT)
+    props = to_servicebus(event.to_message()).application_properties
+    assert props is not None
+    assert props["traceparent"] == SENT and props["Diagnostic-Id"] == SENT
+
+
+def test_a_service_bus_triggered_function_continues_the_senders_trace(tmp_path: Path) -> None:
+    bus = LocalBus(tmp_path / "bus.db", TOPOLOGY)
+    seen: list[tuple[str | None, str | None]] = []
+    app = func.FunctionApp()
+
+    @app.service_bus_topic_trigger(
+        arg_name="msg", topic_name="events", subscription_name="all", connection="SB"
+    )
+    def consume(msg: ServiceBusMessage) -> None:
+        emitted = new_event(PlatformPinged(requested_by="consumer"), subject="s")
+        seen.append((current_traceparent(), emitted.traceparent))
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(2) as pool:
+            triggers = ServiceBusTriggers(list(FunctionIndex.from_app(app)), bus, Invoker(loop, pool), 2)
+            await triggers.start()
+            deadline = time.monotonic() + 10
+            while not seen and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            await triggers.stop(grace_seconds=2)
+
+    try:
+        props = {"type": "Happened", "traceparent": SENT}
+        bus.publish("events", [BusMessage("m1", b"{}", "Happened", application_properties=props)])
+        asyncio.run(run())
+    finally:
+        bus.close()
+    [(inside, emitted)] = seen
+    assert trace_id(inside) == trace_id(SENT)
+    assert inside is not None and inside.split("-")[2] != SENT.split("-")[2]  # a child span
+    assert emitted == inside  # what the handler emits carries the trace on
