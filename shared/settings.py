@@ -74,20 +74,30 @@ class Settings(BaseSettings):
 
     # --- fraud scoring and models --------------------------------------------------------------
     # Score >= review threshold -> "review"; >= reject threshold -> "reject" (0..1, calibrated).
-    fraud_review_threshold: float = Field(0.5, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REVIEW_THRESHOLD"))
-    fraud_reject_threshold: float = Field(0.9, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REJECT_THRESHOLD"))
+    fraud_review_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REVIEW_THRESHOLD")
+    )
+    fraud_reject_threshold: float = Field(
+        0.9, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REJECT_THRESHOLD")
+    )
     # How often a process re-checks a model's champion pointer (ETag) for a newly promoted version.
-    model_refresh_seconds: float = Field(30.0, ge=0.0, le=3600.0, validation_alias=_env("MODEL_REFRESH_SECONDS"))
+    model_refresh_seconds: float = Field(
+        30.0, ge=0.0, le=3600.0, validation_alias=_env("MODEL_REFRESH_SECONDS")
+    )
 
     # --- catalog, inventory ----------------------------------------------------------------------
     # Product reads are cached per instance this long; an instance's own writes invalidate at once.
-    catalog_cache_ttl_seconds: float = Field(5.0, ge=0, le=300, validation_alias=_env("CATALOG_CACHE_TTL_SECONDS"))
+    catalog_cache_ttl_seconds: float = Field(
+        5.0, ge=0, le=300, validation_alias=_env("CATALOG_CACHE_TTL_SECONDS")
+    )
     # A reservation whose order workflow died is released by the sweep after this long.
     inventory_reservation_ttl_seconds: int = Field(
         900, ge=1, le=7 * 24 * 3600, validation_alias=_env("INVENTORY_RESERVATION_TTL_SECONDS")
     )
     # Default per-sku StockLow threshold for new skus (each sku can change its own).
-    inventory_low_stock_threshold: int = Field(5, ge=0, validation_alias=_env("INVENTORY_LOW_STOCK_THRESHOLD"))
+    inventory_low_stock_threshold: int = Field(
+        5, ge=0, validation_alias=_env("INVENTORY_LOW_STOCK_THRESHOLD")
+    )
 
     # --- notifications ----------------------------------------------------------------------------
     # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost).
@@ -118,7 +128,9 @@ class Settings(BaseSettings):
     notify_default_locale: str = Field("en", validation_alias=_env("NOTIFY_DEFAULT_LOCALE"))
 
     # --- observability --------------------------------------------------------------------------
-    appinsights_connection_string: str = Field("", validation_alias=_env("APPLICATIONINSIGHTS_CONNECTION_STRING"))
+    appinsights_connection_string: str = Field(
+        "", validation_alias=_env("APPLICATIONINSIGHTS_CONNECTION_STRING")
+    )
     trace_console: bool = Field(False, validation_alias=_env("SC_TRACE_CONSOLE"))
 
     @property
