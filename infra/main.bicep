@@ -74,8 +74,13 @@ param smtpUsername string = ''
 param acsEndpoint string = ''
 param acsEmailSender string = ''
 param acsSmsFrom string = ''
-@description('Push provider webhook (PUSH_WEBHOOK_URL), called with the managed identity token.')
+@description('Push provider webhook (PUSH_WEBHOOK_URL).')
 param pushWebhookUrl string = ''
+@allowed([ 'Free_F1', 'Standard_S1' ])
+@description('Azure SignalR Service tier for live order status (Free_F1: 20 connections, for trials).')
+param signalRSku string = 'Standard_S1'
+@description('Origins browsers may open the live order-status connection from.')
+param signalRAllowedOrigins array = [ '*' ]
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName, application: 'smartcommerce' }
@@ -132,6 +137,17 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
+module signalR 'modules/signalr.bicep' = {
+  name: 'signalr'
+  params: {
+    location: location
+    tags: tags
+    name: 'sigr-${token}'
+    skuName: signalRSku
+    allowedOrigins: signalRAllowedOrigins
+  }
+}
+
 // Every app setting the app gets. Names are the env var names shared/settings.py reads, plus the
 // host-only names listed in infra/README.md; tests/unit/test_infra.py keeps the three in step.
 // Settings not listed here either keep a default that is right for Azure or are development-only
@@ -173,6 +189,9 @@ var appSettings = union({
   ACS_EMAIL_SENDER: acsEmailSender
   ACS_SMS_FROM: acsSmsFrom
   PUSH_WEBHOOK_URL: pushWebhookUrl
+  // The SignalR bindings' connection (connectionStringSetting "AzureSignalRConnectionString"),
+  // identity-based: the service URI, no key.
+  AzureSignalRConnectionString__serviceUri: signalR.outputs.serviceUri
   // Resolved by the platform with the app identity; the code sees the secret's value.
   CARD_VAULT_KEY: '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${keyVault.outputs.cardVaultKeySecretName})'
 }, appInsightsDisableLocalAuth ? {
@@ -203,6 +222,7 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
+    signalRName: signalR.outputs.name
   }
 }
 
@@ -229,3 +249,4 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output SERVICEBUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
 output KEY_VAULT_NAME string = keyVault.outputs.name
+output SIGNALR_HOST string = signalR.outputs.hostName

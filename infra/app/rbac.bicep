@@ -9,6 +9,7 @@ param serviceBusNamespaceName string
 param storageAccountName string
 param keyVaultName string
 param appInsightsName string
+param signalRName string
 
 // Built-in role definition ids (the same in every tenant).
 var roles = {
@@ -21,6 +22,9 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  // What the Functions SignalR extension needs with an identity-based connection: negotiate
+  // (client tokens) and sending to users.
+  signalRServiceOwner: '7e4f1700-ea5a-4f59-8f37-079cfe29dce3'
 }
 // Cosmos DB's data-plane roles live in the account, not in Azure RBAC: "Cosmos DB Built-in Data Contributor".
 var cosmosDataContributorRoleId = '00000000-0000-0000-0000-000000000002'
@@ -43,6 +47,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
+}
+
+resource signalR 'Microsoft.SignalRService/signalR@2023-02-01' existing = {
+  name: signalRName
 }
 
 resource cosmosData 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-05-15' = {
@@ -96,5 +104,15 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     principalId: principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+resource signalROwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: signalR
+  name: guid(signalR.id, principalId, roles.signalRServiceOwner)
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.signalRServiceOwner)
   }
 }

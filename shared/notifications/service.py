@@ -74,6 +74,12 @@ def customer_of_order(order_id: str, *, store: DocumentStore | None = None) -> s
     return str(customer) if customer else None
 
 
+def attempt_lease_seconds(settings: Settings) -> float:
+    """How long one send attempt may hold a notification: an SMTP send is several round trips, each
+    bounded by the timeout (the HTTP providers use 10 s), plus a margin."""
+    return 3 * max(settings.smtp_timeout_seconds, 10.0) + 15.0
+
+
 def notify(
     request: NotificationRequest,
     *,
@@ -100,6 +106,7 @@ def notify(
         chans,
         settings.notify_max_attempts,
         settings.notify_retry_base_seconds,
+        lease_seconds=attempt_lease_seconds(settings),
     )
     records: list[dict[str, Any]] = []
     for recipient in recipients:

@@ -4,7 +4,9 @@ Templates are written by admins, so they run in Jinja's SandboxedEnvironment (no
 to internals, no arbitrary calls). HTML email bodies are autoescaped so a customer's name cannot
 inject markup; subjects and text bodies are not (they are not HTML). StrictUndefined turns an
 unknown variable into an error: at save time the template is rendered with the sample data of its
-kind, so a typo is a 422 for the admin instead of a broken email for every customer.
+kind, so a typo is a 422 for the admin instead of a broken email for every customer. Rendering only
+runs the branches the sample takes, so the names a template reads (and their first-level fields)
+are also checked against the sample without rendering: a typo inside `{% if %}` is caught too.
 """
 
 from __future__ import annotations
@@ -12,14 +14,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from shared.errors import ValidationFailed
 from shared.notifications.model import TemplateIn, TemplateVariant
 
-_text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-_html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
+MAX_PRODUCT = 100_000  # longest string/list `*` may build, largest `**` exponent's result size
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox stops calls into Python internals, not `{{ 'x' * 10**10 }}`, which would exhaust
+    the worker's memory when the template is checked at save time; these operators are bounded."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise SecurityError("exponent too large for a template")
+        if operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
+            counts = [v for v in (left, right) if isinstance(v, int)]
+            if sizes and counts and max(sizes[0], 1) * max(counts[0], 0) > MAX_PRODUCT:
+                raise SecurityError("repetition too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
+def _sandbox(*, autoescape: bool) -> _Sandbox:
+    env = _Sandbox(undefined=StrictUndefined, autoescape=autoescape, keep_trailing_newline=True)
+    env.globals.pop("lipsum", None)  # generates arbitrary amounts of text; no template needs it
+    return env
+
+
+_text_env = _sandbox(autoescape=False)
+_html_env = _sandbox(autoescape=True)
 
 _ORDER = {
     "id": "ord-sample",
@@ -79,6 +108,28 @@ def _problem(exc: Exception) -> str:
     return f"does not render with the sample data: {type(exc).__name__}"
 
 
+def unknown_names(source: str, sample: dict[str, Any]) -> list[str]:
+    """Variables (and first-level fields of them) the template reads that `sample` lacks, whichever
+    branch they are in. Names the template sets itself (`set`, `for`) are its own business."""
+    tree = _text_env.parse(source)
+    given = meta.find_undeclared_variables(tree) - set(_text_env.globals)
+    problems = [f"{name!r} is undefined" for name in sorted(given - set(sample))]
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        target = getattr(node, "node", None)
+        if not (isinstance(target, nodes.Name) and target.name in given):
+            continue
+        value = sample.get(target.name)
+        key = (
+            node.attr
+            if isinstance(node, nodes.Getattr)
+            else getattr(getattr(node, "arg", None), "value", None)
+        )
+        # dict methods (`order.get(...)`) are allowed by the sandbox and render fine.
+        if isinstance(value, dict) and isinstance(key, str) and key not in value and not hasattr(dict, key):
+            problems.append(f"{target.name!r} has no attribute {key!r}")
+    return list(dict.fromkeys(problems))
+
+
 def validate_template(template: TemplateIn) -> None:
     """422 naming each bad field (`variants[0].html`) when a variant fails to render."""
     sample = SAMPLE_DATA[template.kind]
@@ -91,8 +142,13 @@ def validate_template(template: TemplateIn) -> None:
             env = _html_env if field == "html" else _text_env
             try:
                 env.from_string(source).render(sample)
+                unknown = unknown_names(source, sample)
             except Exception as exc:  # any failure to render is the admin's to fix, never a 500
                 errors.append({"field": f"variants[{index}].{field}", "message": _problem(exc)})
+                continue
+            if unknown:
+                message = f"unknown variable: {'; '.join(unknown)}"
+                errors.append({"field": f"variants[{index}].{field}", "message": message})
         if variant.channel != "email" and variant.html:
             errors.append({"field": f"variants[{index}].html", "message": "only email variants have html"})
     if errors:

@@ -140,7 +140,8 @@ def kind_context(request: NotificationRequest, order: dict[str, Any]) -> dict[st
         context["refund"] = {
             "amount": _amount(amount),
             "currency": _currency(amount, order["currency"]),
-            "reason": str(refund.get("reason") or ""),
+            # The orders context sends the refund as Money and its reason flat beside it.
+            "reason": str(refund.get("reason") or data.get("reason") or ""),
         }
     elif request.kind == "order_shipped":
         shipment = _section(data, "shipment")

@@ -19,7 +19,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -31,8 +31,6 @@ from tests.e2e.helpers import ApiClient, unique, wait_for
 from tests.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.e2e
-
-EXTENSION = "shared.notifications.devstream:RealtimeStreamExtension"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +52,9 @@ def devhost(start_devhost_module: StartDevhost, smtp: SmtpServer) -> DevhostProc
         "NOTIFY_SMS_CHANNEL": "sink",
         "NOTIFY_PUSH_CHANNEL": "sink",
     }
-    return start_devhost_module(env=env, extra_args=["--extension", EXTENSION])
+    # The real-time stream extension is one of devhost's default services (devhost/services.py):
+    # passing it again with --extension would register its route twice.
+    return start_devhost_module(env=env)
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +208,41 @@ def test_a_failing_smtp_server_is_retried_then_the_email_is_failed_with_the_reas
     assert failed["attempts"] == 3 and smtp.attempts - attempts_before == 3
     assert failed["reason"] == "gave up after 3 attempts: SMTP 451 4.3.0 Mailbox busy, try again later"
     assert smtp.to(email) == []
+
+
+def test_a_confirmation_whose_first_delivery_died_mid_send_is_sent_by_the_redelivery(
+    devhost: DevhostProcess, api: ApiClient, bus: LocalBus, smtp: SmtpServer
+) -> None:
+    """A worker claimed the email (a `queued` record with a lease) and died; the bus redelivers the
+    command while that lease still runs. The redelivery must wait it out and send, not leave the
+    record `queued` forever (the inbox would mark the command handled)."""
+    from shared.adapters.sqlite_documents import SqliteDocumentStore
+    from shared.notifications.model import notification_id
+    from shared.notifications.service import notifications_container
+
+    token, user_id, email = _customer(api)
+    command = _confirmation(unique("ord"), user_id, email)
+    now = datetime.now(UTC)
+    store = SqliteDocumentStore(devhost.data_dir / "documents.db")
+    notifications_container(store).create(
+        {
+            "id": notification_id(command["commandId"], "email"),
+            "userId": user_id,
+            "eventId": command["commandId"],
+            "channel": "email",
+            "template": "order-confirmation",
+            "subject": "",
+            "status": "queued",
+            "attempts": 0,
+            "createdAt": now.isoformat(),
+            "leaseUntil": (now + timedelta(seconds=1.5)).isoformat(),
+        }
+    )
+    _send_command(bus, command)
+    [received] = smtp.wait_for(1, address=email, timeout=20)
+    assert received["Subject"] == f"Order confirmed - order {command['data']['orderId']}"
+    sent = wait_for(lambda: _email_status(api, token, "sent"), message="the taken-over email to show as sent")
+    assert sent["attempts"] == 1
 
 
 def test_bad_templates_are_rejected_when_saved(api: ApiClient) -> None:
@@ -394,7 +429,7 @@ def test_a_real_order_is_confirmed_by_email_and_its_status_changes_are_streamed(
 
 
 def test_stopping_devhost_ends_open_streams_at_once(start_devhost: StartDevhost, tmp_path: Any) -> None:
-    dh = start_devhost(extra_args=["--extension", EXTENSION])
+    dh = start_devhost()
     api = ApiClient(dh.url)
     token, user_id, _ = _customer(api)
     info = api.post("/api/realtime/negotiate", None, token=token, headers={"x-sc-user-id": user_id}).json()
@@ -409,3 +444,41 @@ def test_stopping_devhost_ends_open_streams_at_once(start_devhost: StartDevhost,
         assert not stream.thread.is_alive(), "the stream did not end with the host"
     finally:
         stream.close()
+
+
+def test_the_notification_routes_answer_bad_callers_and_bad_input_with_problems(api: ApiClient) -> None:
+    """API.md: 401 without a valid token, 403 without the role, 400 malformed JSON, 422 invalid
+    input; each a problem+json with a code, and nothing is saved."""
+    admin = api.dev_token(unique("admin"), roles=["admin"])
+    customer = api.dev_token(unique("cust"), roles=["customer"])
+    template = {"kind": "stock_low", "variants": [{"channel": "sms", "body": "{{ stock.sku }}"}]}
+    cases = [
+        (api.get("/api/me/notifications"), 401),
+        (api.get("/api/me/notifications", token="not-a-token"), 401),
+        (api.get("/api/me/notifications?limit=0", token=customer), 422),
+        (api.get("/api/me/notifications?continuationToken=forged", token=customer), 422),
+        (api.get("/api/notifications/templates"), 401),
+        (api.get("/api/notifications/templates", token=customer), 403),
+        (api.put("/api/notifications/templates/stock-low", template), 401),
+        (api.request("PUT", "/api/notifications/templates/stock-low", data=b"{", token=admin), 400),
+        (
+            api.put("/api/notifications/templates/stock-low", {"kind": "nope", "variants": []}, token=admin),
+            422,
+        ),
+        (api.put("/api/notifications/templates/Bad_Name", template, token=admin), 422),
+        (
+            api.put(
+                "/api/notifications/templates/stock-low", {**template, "kind": "order_shipped"}, token=admin
+            ),
+            422,
+        ),
+    ]
+    for result, status in cases:
+        assert result.status == status, result
+        assert result.content_type.startswith("application/problem+json") and result.json()["code"], result
+    listed = api.get("/api/notifications/templates", token=admin).json()["items"]
+    assert {t["name"]: t["version"] for t in listed}["stock-low"] == 0
+    assert api.get("/api/me/notifications?limit=100", token=customer).json() == {
+        "items": [],
+        "continuationToken": None,
+    }

@@ -49,3 +49,22 @@ def test_realtime_uses_the_signalr_bindings_on_one_hub() -> None:
     assert info["hubName"] == out["hubName"] == "orders"
     assert info["connectionStringSetting"] == out["connectionStringSetting"] == "AzureSignalRConnectionString"
     assert info["userId"] == "{headers.x-sc-user-id}" and out["name"] == "$return"
+
+
+def test_azure_gets_a_serverless_signalr_service_the_bindings_reach_with_the_app_identity() -> None:
+    """The bindings name a connection; Azure must have the service, the identity-based setting for
+    that connection (`<name>__serviceUri`, no key) and a role for the app on that service."""
+    import re
+    from pathlib import Path
+
+    infra = Path(__file__).resolve().parents[3] / "infra"
+    setting = _of_type(_bindings()["realtime_negotiate"], "signalRConnectionInfo")["connectionStringSetting"]
+    main = (infra / "main.bicep").read_text()
+    assert re.search(rf"^\s*{setting}__serviceUri:\s*signalR\.outputs\.serviceUri\s*$", main, re.M)
+    assert not re.search(rf"^\s*{setting}:", main, re.M), "a connection string would carry a key"
+    module = (infra / "modules" / "signalr.bicep").read_text()
+    assert "'Microsoft.SignalRService/signalR@" in module
+    assert "{ flag: 'ServiceMode', value: 'Serverless' }" in module and "disableLocalAuth: true" in module
+    rbac = (infra / "app" / "rbac.bicep").read_text()
+    owner = "7e4f1700-ea5a-4f59-8f37-079cfe29dce3"  # SignalR Service Owner, what the extension needs
+    assert owner in rbac and "scope: signalR" in rbac

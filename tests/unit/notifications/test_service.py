@@ -130,3 +130,26 @@ def test_a_forged_continuation_token_is_a_422_not_a_500(store: SqliteDocumentSto
     with pytest.raises(ValidationFailed) as caught:
         service.list_notifications("dan", limit=2, continuation_token="garbage!", store=store)
     assert caught.value.errors[0]["field"] == "continuationToken"
+
+
+def test_each_admin_gets_their_own_stock_low_record(
+    store: SqliteDocumentStore, channels: dict[str, ScriptedChannel]
+) -> None:
+    """The dedupe key is (event, channel) per recipient: a second admin is not a redelivery."""
+    for sub in ("root1", "root2"):
+        _profile(store, sub)
+        set_roles(store=store, user_id=sub, roles=["admin"])
+    event = {
+        "specversion": "1.0",
+        "id": "evt-low-2",
+        "source": "smartcommerce.inventory",
+        "type": "StockLow",
+        "time": "2026-01-01T00:00:00Z",
+        "data": {"sku": "SKU-9", "available": 1, "threshold": 3},
+    }
+    for _ in range(2):  # delivered twice: still one email per admin
+        service.notify(parse_message(json.dumps(event)), store=store, channels=channels, settings=SETTINGS)
+    assert sorted(m.to for m in channels["email"].sent) == ["root1@example.com", "root2@example.com"]
+    for sub in ("root1", "root2"):
+        listed = service.list_notifications(sub, limit=10, continuation_token=None, store=store)
+        assert sorted(n.channel for n in listed.items) == ["email", "push"]

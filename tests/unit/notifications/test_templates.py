@@ -92,3 +92,45 @@ def test_two_variants_for_the_same_channel_and_locale_are_refused() -> None:
                 "variants": [{"channel": "sms", "body": "a"}, {"channel": "sms", "body": "b"}],
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ("{% if order.status == 'lost' %}{{ coupon }}{% endif %}", "'coupon' is undefined"),
+        ("{% if order.status == 'lost' %}{{ order.trackingUrl }}{% endif %}", "'order' has no attribute"),
+        ("{% if false %}{{ customer['nickname'] }}{% endif %}", "'nickname'"),
+    ],
+)
+def test_an_unknown_variable_in_a_branch_the_sample_skips_is_a_422_too(body: str, named: str) -> None:
+    """Rendering only runs the branches the sample data takes; the name check covers the rest."""
+    with pytest.raises(ValidationFailed) as caught:
+        validate_template(_template(body=body))
+    assert caught.value.errors[0]["field"] == "variants[0].body"
+    assert named in caught.value.errors[0]["message"]
+
+
+def test_names_the_template_sets_itself_and_dict_methods_are_not_unknown() -> None:
+    body = (
+        "{% set total = order.total %}{% for item in order['items'] %}{{ item.sku }}{% endfor %}"
+        "{{ total }} {{ order.get('coupon', '') }} {{ range(2) | list }} {{ customer.name }}"
+    )
+    validate_template(_template(body=body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{{ 'x' * 1000000000 }}", "{{ (['x'] * 10**9) | length }}", "{{ 9 ** 999999 }}", "{{ lipsum(10**6) }}"],
+)
+def test_templates_cannot_make_the_worker_build_huge_values(body: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        validate_template(_template(body=body))
+    assert caught.value.errors[0]["field"] == "variants[0].body"
+
+
+def test_ordinary_arithmetic_and_repetition_still_render() -> None:
+    rendered = render_variant(
+        TemplateVariant(channel="email", body="{{ '-' * 20 }} {{ 2 ** 10 }} {{ order.total | float * 2 }}"),
+        {"order": {"total": "1.50"}},
+    )
+    assert rendered.body == "-" * 20 + " 1024 3.0"

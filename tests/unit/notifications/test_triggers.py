@@ -104,3 +104,32 @@ def test_messages_that_cannot_be_a_notification_are_refused(body: bytes, code: s
     with pytest.raises(ValidationFailed) as caught:
         parse_message(body)
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize("type_", ["OrderCancelled", "OrderRefunded", "OrderShipped"])
+def test_the_orders_contexts_own_events_render_with_the_builtin_templates(type_: str) -> None:
+    """Built from shared.orders.events' models, so a change of their shape shows up here."""
+    from shared.notifications.defaults import BUILTIN
+    from shared.notifications.model import TEMPLATE_FOR_KIND
+    from shared.notifications.templates import render_variant
+    from shared.orders.events import PUBLISHED
+
+    refund = {"amount": "5.00", "currency": "USD"} if type_ == "OrderRefunded" else None
+    data = PUBLISHED[type_](
+        order_id="ord-1",
+        customer_id="user-1",
+        status="confirmed",
+        order=ORDER,
+        reason="damaged",
+        refund=refund,
+    ).model_dump(mode="json", by_alias=True)
+    event = {"specversion": "1.0", "id": "e", "source": "s", "type": type_, "time": "2026-01-01T00:00:00Z"}
+    request = parse_message(json.dumps({**event, "data": data}))
+    context = kind_context(request, order_context(request.data, None))
+    context["customer"] = {"id": "user-1", "name": "Ada", "email": "ada@example.com"}
+    for variant in BUILTIN[TEMPLATE_FOR_KIND[request.kind]].variants:
+        assert "ord-1" in render_variant(variant, context).body + render_variant(variant, context).subject
+    if type_ == "OrderRefunded":
+        assert context["refund"] == {"amount": "5.00", "currency": "USD", "reason": "damaged"}
+    if type_ == "OrderCancelled":
+        assert context["reason"] == "damaged"
