@@ -12,6 +12,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devhost.services import ServiceSpec
 
 DEFAULT_APP = "function_app:app"
 
@@ -73,7 +77,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     _setup_logging()
     from devhost.host import Host, HostOptions
     from devhost.index import load_app
-    from devhost.services import SERVICES, ServiceSpec
+    from devhost.services import SERVICES
 
     app = load_app(args.app)
     options = HostOptions(
@@ -81,11 +85,20 @@ def cmd_start(args: argparse.Namespace) -> int:
         port=args.port,
         data_dir=Path(os.environ["SC_DATA_DIR"]),
         seed=not args.no_seed,
-        services=[*SERVICES, *(ServiceSpec(target) for target in args.extension)],
+        services=service_list(SERVICES, args.extension),
     )
     host = Host(app, load_host_json(root), options)
     asyncio.run(host.run())
     return 0
+
+
+def service_list(defaults: list[ServiceSpec], extra: list[str]) -> list[ServiceSpec]:
+    """The default services plus each `--extension` once: naming a default service again (or the
+    same extension twice) would mount its routes twice and stop the host."""
+    from devhost.services import ServiceSpec
+
+    known = {spec.target for spec in defaults}
+    return [*defaults, *(ServiceSpec(t) for t in dict.fromkeys(extra) if t not in known)]
 
 
 def cmd_deadletters(args: argparse.Namespace) -> int:

@@ -77,6 +77,15 @@ def put_template(ctx: RequestContext) -> TemplatePublic:
     )
 
 
+api.document(
+    "realtime/negotiate",
+    ["POST"],
+    function_name="realtime_negotiate",
+    auth="authenticated",
+    summary="SignalR negotiate: {url, accessToken} for the caller's live order-status connection",
+)
+
+
 @bp.route(route="realtime/negotiate", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.generic_input_binding(
     arg_name="connectionInfo",

@@ -82,3 +82,12 @@ def test_index_groups_by_trigger_and_names_parameters() -> None:
     fc = index.get("c")
     assert fc is not None and fc.is_async and fc.input_bindings() == []
     assert index.get("a") is not None and not index.get("a").is_async  # type: ignore[union-attr]
+
+
+def test_an_extension_named_twice_or_already_a_default_service_is_loaded_once() -> None:
+    from devhost.cli import service_list
+    from devhost.services import ServiceSpec
+
+    defaults = [ServiceSpec("pkg.a:Ext"), ServiceSpec("pkg.b:pump", every_seconds=1.0)]
+    services = service_list(defaults, ["pkg.a:Ext", "pkg.c:Ext", "pkg.c:Ext"])
+    assert [s.target for s in services] == ["pkg.a:Ext", "pkg.b:pump", "pkg.c:Ext"]
