@@ -8,7 +8,7 @@ import azure.functions as func
 
 from shared.bootstrap import get_document_store
 from shared.http import Api, RequestContext
-from shared.inventory import reservations, service
+from shared.inventory import expiry, service
 from shared.inventory.schemas import (
     Adjustment,
     AdjustmentCreate,
@@ -77,6 +77,6 @@ def inventory_set_threshold(ctx: RequestContext) -> StockLevels:
 @bp.timer_trigger(schedule="0 * * * * *", arg_name="timer", run_on_startup=False)
 def inventory_sweep_reservations(timer: func.TimerRequest) -> None:
     """Every minute: release reservations whose order workflow never released or committed them."""
-    released = reservations.sweep_expired(store=get_document_store())
+    released = expiry.sweep_expired(store=get_document_store())
     if released:
         log.info("released %d expired reservations", released)

@@ -27,6 +27,9 @@ class TtlCache:
         self._lock = threading.Lock()
         self._products: dict[str, tuple[float, Any]] = {}
         self._lists: dict[Hashable, tuple[float, Any]] = {}
+        # Bumped by every invalidation: a reader that started before one must not cache its result
+        # (it may have read the document before the write that caused the invalidation).
+        self._generation = 0
 
     def _get(self, table: dict[Any, tuple[float, Any]], key: Hashable) -> Any | None:
         with self._lock:
@@ -38,11 +41,18 @@ class TtlCache:
                 return None
             return entry[1]
 
-    def _put(self, table: dict[Any, tuple[float, Any]], key: Hashable, value: Any) -> None:
+    def generation(self) -> int:
+        """Take this before reading the store; pass it to `put_*` as `since`."""
+        with self._lock:
+            return self._generation
+
+    def _put(self, table: dict[Any, tuple[float, Any]], key: Hashable, value: Any, since: int | None) -> None:
         ttl = self._ttl()
         if ttl <= 0:
             return
         with self._lock:
+            if since is not None and since != self._generation:
+                return  # invalidated while the value was being read: it may be stale
             if len(table) >= MAX_ENTRIES:
                 table.clear()  # crude but bounded: a burst of distinct keys cannot grow memory
             table[key] = (self._clock() + ttl, value)
@@ -50,17 +60,18 @@ class TtlCache:
     def get_product(self, product_id: str) -> Any | None:
         return self._get(self._products, product_id)
 
-    def put_product(self, product_id: str, value: Any) -> None:
-        self._put(self._products, product_id, value)
+    def put_product(self, product_id: str, value: Any, *, since: int | None = None) -> None:
+        self._put(self._products, product_id, value, since)
 
     def get_list(self, key: Hashable) -> Any | None:
         return self._get(self._lists, key)
 
-    def put_list(self, key: Hashable, value: Any) -> None:
-        self._put(self._lists, key, value)
+    def put_list(self, key: Hashable, value: Any, *, since: int | None = None) -> None:
+        self._put(self._lists, key, value, since)
 
     def invalidate(self, product_id: str) -> None:
         with self._lock:
+            self._generation += 1
             self._products.pop(product_id, None)
             self._lists.clear()
 
@@ -71,6 +82,7 @@ class TtlCache:
 
     def clear(self) -> None:
         with self._lock:
+            self._generation += 1
             self._products.clear()
             self._lists.clear()
 

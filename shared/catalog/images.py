@@ -26,6 +26,9 @@ IMAGES_CONTAINER = "images"
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _IMAGE_TYPE = re.compile(r"^image/[a-z0-9.+-]{1,50}$")
 _IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
+# Product ids are server-generated (hex); no dots or slashes, so a route value cannot walk the
+# blob namespace ("../..") and make the blob store refuse the name with a 500.
+_PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class UnsupportedMediaType(DomainError):
@@ -92,7 +95,7 @@ def add_image(
 
 
 def get_image(*, blobs: BlobStore, product_id: str, image_id: str) -> Image:
-    if not _IMAGE_ID.match(image_id):
+    if not (_IMAGE_ID.match(image_id) and _PRODUCT_ID.match(product_id)):
         raise NotFound("no such image")
     try:
         blob = blobs.container(IMAGES_CONTAINER).get(_blob_name(product_id, image_id))

@@ -8,14 +8,13 @@ hence `/productId` (a copy of `id`) rather than `/id`, where a partition is exac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from shared.catalog.model import to_micros
 from shared.catalog.schemas import ProductListQuery
 from shared.events import CloudEvent
-from shared.inventory.repository import open_container
+from shared.inventory.repository import open_container, query_page
 from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
-from shared.ports.documents import Document, DocumentNotFound, DocumentStore, Filter, Page, Query
+from shared.ports.documents import Container, Document, DocumentNotFound, DocumentStore, Filter, Page, Query
 
 PRODUCTS = "products"
 CATEGORIES = "categories"
@@ -62,14 +61,15 @@ class CatalogRepository:
             where.append(Filter("priceMicros", ">=", to_micros(query.min_price)))
         if query.max_price is not None:
             where.append(Filter("priceMicros", "<=", to_micros(query.max_price)))
-        return self.products.query(
+        return query_page(
+            self.products,
             Query(where=tuple(where), order_by=(("name", "asc"),)),
             max_items=query.limit,
             continuation_token=query.continuation_token,
         )
 
     # --- categories and brands ------------------------------------------------------------------
-    def taxon_container(self, kind: str) -> Any:
+    def taxon_container(self, kind: str) -> Container:
         return self.categories if kind == "category" else self.brands
 
     def get_taxon(self, kind: str, taxon_id: str) -> Document | None:
@@ -82,11 +82,10 @@ class CatalogRepository:
         return dict(self.taxon_container(kind).create(doc))
 
     def list_taxa(self, kind: str, *, limit: int, continuation_token: str | None) -> Page:
-        container = self.taxon_container(kind)
-        page: Page = container.query(
-            Query(order_by=(("name", "asc"),)), max_items=limit, continuation_token=continuation_token
+        query = Query(order_by=(("name", "asc"),))
+        return query_page(
+            self.taxon_container(kind), query, max_items=limit, continuation_token=continuation_token
         )
-        return page
 
 
 def _strip(doc: Document) -> Document:

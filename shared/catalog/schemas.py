@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -14,7 +15,26 @@ from shared.schema import ApiModel, ListQuery, Page
 # Skus and ids end up in URLs and document ids (Cosmos refuses / \ ? #): keep them plain.
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 AttributeValue = str | int | float | bool
-Attributes = dict[str, AttributeValue]
+
+
+MAX_ATTRIBUTE_NAME = 64
+MAX_ATTRIBUTE_TEXT = 200
+
+
+def _plain(attributes: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
+    # JSON like 1e400 parses to an infinite float, which no store can write back as JSON (a 500);
+    # and bounded sizes keep a product with 100 variants well under a document's size limit.
+    for name, value in attributes.items():
+        if not 1 <= len(name) <= MAX_ATTRIBUTE_NAME:
+            raise ValueError(f"attribute names are 1 to {MAX_ATTRIBUTE_NAME} characters")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"attribute {name!r} must be a finite number")
+        if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_TEXT:
+            raise ValueError(f"attribute {name!r} is longer than {MAX_ATTRIBUTE_TEXT} characters")
+    return attributes
+
+
+Attributes = Annotated[dict[str, AttributeValue], AfterValidator(_plain)]
 ProductStatus = Literal["active", "archived"]
 MAX_PRICE = Decimal(1_000_000_000)
 

@@ -102,9 +102,12 @@ def get_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductPu
     cached = cache.get_product(product_id)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    # Taken before the read: a write committed meanwhile invalidates, and then this (possibly
+    # older) read must not be cached over it.
+    generation = cache.generation()
     doc = _load(_repo(store), product_id)
     result = Versioned(to_public(doc), doc["_etag"])
-    cache.put_product(product_id, result)
+    cache.put_product(product_id, result, since=generation)
     return result
 
 
@@ -113,11 +116,12 @@ def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductsP
     cached = cache.get_list(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    generation = cache.generation()
     page = _repo(store).list_products(query)
     result = ProductsPublic(
         items=[to_public(doc) for doc in page.items], continuation_token=page.continuation_token
     )
-    cache.put_list(key, result)
+    cache.put_list(key, result, since=generation)
     return result
 
 
@@ -157,6 +161,10 @@ def update_product(
     _check_references(repo, data)
     etag = doc["_etag"]
     old_price = Money.model_validate(doc["price"])
+    if data.price.currency != old_price.currency:
+        # As for PUT .../price: a product keeps its currency (its price history and the listing's
+        # minPrice/maxPrice compare amounts of one currency).
+        raise ValidationFailed.field("price.currency", f"must stay {old_price.currency}")
     new_skus = [sku for sku in product_skus(data) if sku not in doc.get("skus", [])]
     _ensure_skus(store, repo, product_id, new_skus)
     changed = apply_update(doc, data, datetime.now(UTC))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from shared.errors import ValidationFailed
 from shared.events import CloudEvent
 from shared.inventory.model import Reservation, StockItem, iso
 from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
@@ -53,6 +54,26 @@ def open_container(store: DocumentStore, name: str, pk: str, indexes: Sequence[s
         return store.container(name, pk, indexes=tuple(indexes))  # type: ignore[call-arg]
     except TypeError:
         return store.container(name, pk)
+
+
+def query_page(
+    container: Container,
+    query: Query,
+    *,
+    max_items: int,
+    continuation_token: str | None,
+    partition_key: str | None = None,
+) -> Page:
+    """One page of `query`. The adapters answer a continuation token they did not issue for this
+    query with ValueError: that is the client's mistake (a 422 naming the field), never a 500."""
+    try:
+        return container.query(
+            query, partition_key=partition_key, max_items=max_items, continuation_token=continuation_token
+        )
+    except ValueError:
+        if not continuation_token:
+            raise
+        raise ValidationFailed.field("continuationToken", "not a token this list returned") from None
 
 
 def is_write_conflict(exc: BaseException) -> bool:
@@ -115,8 +136,8 @@ class InventoryRepository:
         query = Query(
             where=(Filter("docType", "=", "adjustment"), NOT_OUTBOX), order_by=(("createdAt", "desc"),)
         )
-        return self.stock.query(
-            query, partition_key=sku, max_items=limit, continuation_token=continuation_token
+        return query_page(
+            self.stock, query, partition_key=sku, max_items=limit, continuation_token=continuation_token
         )
 
     @staticmethod

@@ -5,14 +5,16 @@ transaction. It is a small saga recorded in the order's reservation document:
 
 1. the document is created `pending` (idempotency: a second `reserve` for the order finds it);
 2. each sku gets a hold keyed by the order id (idempotent: a held sku is not held twice);
-3. if a sku is short, every hold of the order is dropped and the document ends `failed`;
+3. if a sku is short, the document ends `failed` and then every hold of the order is dropped;
    otherwise it ends `reserved`, with `InventoryReserved` in the same write.
 
 A crash between the steps leaves a `pending` document with an expiry: a retry of `reserve`
-resumes it, and otherwise the sweep releases it. Releasing and committing check the document's
-status first, so calling either twice changes nothing the second time. Whenever a final status
-write loses a race (a release beat a reserve), the loser re-reads and, if the order's stock must
-not stay held, drops its holds again (idempotently), so no hold outlives its reservation.
+resumes it, and otherwise the sweep releases it (a crash after `failed` but before its holds are
+dropped is cleaned up by the activity's retry, which finds the document failed). Releasing and
+committing check the document's status first, so calling either twice changes nothing the second
+time. Whenever a final status write loses a race (a release beat a reserve), the loser re-reads
+and, if the order's stock must not stay held, drops its holds again (idempotently), so no hold
+outlives its reservation.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ class ReservationOutcome:
         }
 
 
-def _outcome(res: Reservation) -> ReservationOutcome:
+def outcome_of(res: Reservation) -> ReservationOutcome:
+    """What a call returns for the reservation as stored."""
     return ReservationOutcome(res.order_id, res.status, res.lines, res.failed_skus, iso(res.expires_at))
 
 
@@ -156,28 +159,31 @@ def reserve(
         if res.status != "pending":
             if res.status in ("failed", "released"):
                 _drop_holds(repo, res)  # a concurrent loser may have left one behind
-            return _outcome(res)
+            return outcome_of(res)
         failed: list[str] = []
-        held: list[ReservationLine] = []
         for line in res.lines:
             try:
                 _hold(repo, order_id, line)
             except InsufficientStock:
                 failed.append(line.sku)
                 break
-            held.append(line)
         if failed:
-            for line in held:  # what this call held; a concurrent caller cleans up after itself
-                _unhold(repo, order_id, line.sku, consume=False)
+            # Settle first, drop the holds after. Holds are keyed by order, so a concurrent reserve
+            # of this order shares them; dropping them while the document is still pending could
+            # pull them from under that call's winning "reserved" (a reservation without its
+            # stock). Now it loses its settle and drops its holds; if it won first, ours lose and
+            # we keep its holds. A crash right here leaves holds of a failed reservation: the
+            # activity's retry finds it failed and drops them (top of the loop).
             res, won = _settle(repo, res, "failed", failed_skus=failed, reason="insufficient_stock")
             if won:
-                return _outcome(res)  # nothing of this order is held any more
+                _drop_holds(repo, res)  # every line: a concurrent call may have held others
+                return outcome_of(res)  # nothing of this order is held any more
         else:
             event = InventoryReserved(
                 order_id=order_id, lines=_lines_data(res.lines), expires_at=iso(res.expires_at)
             )
             res, _ = _settle(repo, res, "reserved", event=new_event(event, subject=order_id))
-    return _outcome(res)
+    return outcome_of(res)
 
 
 def release(*, store: DocumentStore, order_id: str, reason: str = "released") -> ReservationOutcome:
@@ -196,9 +202,13 @@ def release(*, store: DocumentStore, order_id: str, reason: str = "released") ->
                 if not is_write_conflict(exc):
                     raise
                 continue
-            return _outcome(res)
+            return outcome_of(res)
+        if res.status == "failed":
+            # A failed reserve drops its holds after recording `failed`; if it crashed in
+            # between, this release (the workflow's compensation) finishes that. Idempotent.
+            _drop_holds(repo, res)
         if res.status not in _HELD:
-            return _outcome(res)
+            return outcome_of(res)
         _drop_holds(repo, res)
         event = new_event(
             InventoryReleased(order_id=order_id, lines=_lines_data(res.lines), reason=reason),
@@ -206,10 +216,10 @@ def release(*, store: DocumentStore, order_id: str, reason: str = "released") ->
         )
         settled, won = _settle(repo, res, "released", reason=reason, event=event)
         if won:
-            return _outcome(settled)
+            return outcome_of(settled)
     res = repo.get_reservation(order_id)
     assert res is not None
-    return _outcome(res)
+    return outcome_of(res)
 
 
 def commit(*, store: DocumentStore, order_id: str) -> ReservationOutcome:
@@ -221,7 +231,7 @@ def commit(*, store: DocumentStore, order_id: str) -> ReservationOutcome:
         if res is None:
             raise NotFound(f"no reservation for order {order_id}")
         if res.status == "committed":
-            return _outcome(res)
+            return outcome_of(res)
         if res.status != "reserved":
             raise ReservationNotActive(f"the reservation of order {order_id} is {res.status}")
         for line in res.lines:
@@ -231,18 +241,8 @@ def commit(*, store: DocumentStore, order_id: str) -> ReservationOutcome:
         )
         settled, won = _settle(repo, res, "committed", event=event)
         if won or settled.status == "committed":
-            return _outcome(settled)
+            return outcome_of(settled)
     raise ReservationNotActive(f"the reservation of order {order_id} kept changing")
 
 
-def sweep_expired(*, store: DocumentStore, now: datetime | None = None, limit: int = 100) -> int:
-    """Release reservations past their expiry (the workflow that owned them died). The count."""
-    repo = InventoryRepository(store)
-    count = 0
-    for res in repo.expired_reservations(now or datetime.now(UTC), limit):
-        outcome = release(store=store, order_id=res.order_id, reason="expired")
-        count += outcome.status == "released"
-    return count
-
-
-__all__ = ["ReservationOutcome", "commit", "release", "reserve", "sweep_expired", "with_retry"]
+__all__ = ["ReservationOutcome", "commit", "outcome_of", "release", "reserve", "with_retry"]

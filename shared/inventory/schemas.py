@@ -29,7 +29,10 @@ class StockLevels(ApiModel):
 
 
 class AdjustmentCreate(ApiModel):
-    delta: int = Field(ge=-1_000_000, le=1_000_000, description="Change of on-hand units (not 0)")
+    # Strict: JSON `true` or "3" is not a count of units (lax mode would read them as 1 and 3).
+    delta: int = Field(
+        ge=-1_000_000, le=1_000_000, strict=True, description="Change of on-hand units (not 0)"
+    )
     reason: str = Field(min_length=1, max_length=500)
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.auth import Principal
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.events import CloudEvent, new_event
 from shared.inventory.repository import is_write_conflict, with_retry
 from shared.ports.documents import BatchFailed, Document, DocumentExists, DocumentStore
@@ -24,6 +24,7 @@ from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, 
 _known: set[str] = set()
 _known_lock = threading.Lock()
 MAX_KNOWN = 100_000
+MAX_ADDRESSES = 20
 
 
 def _now() -> str:
@@ -142,10 +143,18 @@ def _with_default(addresses: list[dict[str, Any]], default_id: str | None) -> li
     return [{**a, "isDefault": a["id"] == chosen} for a in addresses]
 
 
+class TooManyAddresses(Conflict):
+    code = "too_many_addresses"
+    title = "Too many addresses"
+
+
 def add_address(*, store: DocumentStore, user_id: str, data: AddressIn) -> Address:
     address_id = uuid.uuid4().hex
 
     def mutate(doc: Document) -> list[str]:
+        # Addresses live in the profile document: a bound keeps it far from the store's size limit.
+        if len(doc["addresses"]) >= MAX_ADDRESSES:
+            raise TooManyAddresses(f"a profile keeps at most {MAX_ADDRESSES} addresses; delete one first")
         new = {**data.model_dump(mode="json", by_alias=True), "id": address_id}
         doc["addresses"] = _with_default([*doc["addresses"], new], address_id if data.is_default else None)
         return ["addresses"]

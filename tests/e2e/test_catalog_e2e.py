@@ -3,6 +3,7 @@ changed after each rejected request."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +15,7 @@ from tests.e2e.conftest import StartDevhost
 from tests.e2e.helpers import ApiClient, unique, wait_for
 
 pytestmark = pytest.mark.e2e
+JSON = {"Content-Type": "application/json"}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 16
 
 
@@ -83,6 +85,15 @@ def test_create_is_admin_only_and_validated(s: Shop) -> None:
     assert error_fields(s.api.post("/api/products", {**body, "brandId": "nope"}, token=s.admin)) == [
         "brandId"
     ]
+    # JSON 1e400 parses to an infinite float: it was a 500 (and left the sku's inventory record).
+    infinite = {"w": "INFINITE"}
+    for field, doc in (
+        ("attributes", {**body, "attributes": infinite}),
+        ("variants[0].attributes", {**body, "variants": [{"sku": "V-1", "attributes": infinite}]}),
+    ):
+        raw = json.dumps(doc).replace('"INFINITE"', "1e400").encode()
+        r = s.api.request("POST", "/api/products", data=raw, headers=JSON, token=s.admin)
+        assert error_fields(r) == [field], r
     # None of the rejected requests created anything: the sku is still free.
     assert s.api.get(f"/api/inventory/{body['sku']}").status == 404
     assert s.api.post("/api/products", body, token=s.admin).status == 201
@@ -104,7 +115,12 @@ def test_put_requires_if_match(s: Shop) -> None:
     assert error_fields(
         s.api.put(path, {**edited, "sku": "bad sku!"}, token=s.admin, headers={"If-Match": etag})
     ) == ["sku"]
+    euros = {**edited, "price": {"amount": "9.00", "currency": "EUR"}}
+    assert error_fields(s.api.put(path, euros, token=s.admin, headers={"If-Match": etag})) == [
+        "price.currency"
+    ]
     assert get(s, pid)["name"] == created.json()["name"]  # nothing changed
+    assert get(s, pid)["price"] == {"amount": "19.99", "currency": "USD"}
     ok = s.api.put(path, edited, token=s.admin, headers={"If-Match": etag})
     assert ok.status == 200, ok
     assert ok.json()["name"] == "Renamed" and ok.json()["status"] == "active" and ok.json()["images"] == []
@@ -167,11 +183,16 @@ def test_listing_filters_and_continuation(s: Shop) -> None:
     page = s.api.get(url).json()
     names += [p["name"] for p in page["items"]]
     assert page["continuationToken"]
+    page_one_token = page["continuationToken"]
     page = s.api.get(url + "&continuationToken=" + quote(page["continuationToken"])).json()
     names += [p["name"] for p in page["items"]]
     assert names == ["Lamp 0", "Lamp 1", "Lamp 2", "Lamp 3"] and page["continuationToken"] is None
     assert error_fields(s.api.get("/api/products?limit=500")) == ["limit"]
     assert error_fields(s.api.get("/api/products?minPrice=cheap")) == ["minPrice"]
+    # A token this list did not issue (made up, or from other filters) is a 422, never a 500.
+    assert error_fields(s.api.get(url + "&continuationToken=garbage")) == ["continuationToken"]
+    foreign = f"/api/products?brand={other[1]}&limit=3&continuationToken=" + quote(page_one_token)
+    assert error_fields(s.api.get(foreign)) == ["continuationToken"]
 
 
 def test_images(s: Shop) -> None:
@@ -190,6 +211,8 @@ def test_images(s: Shop) -> None:
     image = s.api.get(url)
     assert image.status == 200 and image.body == PNG and image.content_type.startswith("image/png")
     assert s.api.get(f"/api/products/{pid}/images/{'0' * 32}").status == 404
+    # A product id that tries to walk the blob namespace is a 404 too (it was a 500).
+    assert s.api.get(f"/api/products/..%2F..%2Fx/images/{'0' * 32}").status == 404
     assert (
         s.api.request("POST", "/api/products/missing/images", data=PNG, headers=headers, token=s.admin).status
         == 404
@@ -214,6 +237,7 @@ def test_categories_and_brands(s: Shop) -> None:
             if not token:
                 break
         assert name in names
+        assert error_fields(s.api.get(f"/api/{kind}?continuationToken=garbage")) == ["continuationToken"]
     assert error_fields(
         s.api.post("/api/categories", {"name": "Sub", "parentId": "nope"}, token=s.admin)
     ) == ["parentId"]

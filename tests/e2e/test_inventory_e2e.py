@@ -61,6 +61,10 @@ def test_adjustments(s: Shop) -> None:
     assert error_fields(s.api.post(path, {"delta": "many", "reason": "x"}, token=s.admin)) == ["delta"]
     assert "reason" in error_fields(s.api.post(path, {"delta": 1}, token=s.admin))
     assert error_fields(s.api.post(path, {"delta": 0, "reason": "x"}, token=s.admin)) == ["delta"]
+    # JSON true and "3" are not unit counts (lax parsing took them as 1 and 3 and changed stock).
+    for not_a_count in (True, "3", 1.5):
+        r = s.api.post(path, {"delta": not_a_count, "reason": "x"}, token=s.admin)
+        assert error_fields(r) == ["delta"], not_a_count
     bad = s.api.request(
         "POST", path, data=b"{not json", headers={"Content-Type": "application/json"}, token=s.admin
     )
@@ -80,6 +84,9 @@ def test_adjustments(s: Shop) -> None:
         (12, "received shipment"),
     ]
     assert s.api.get(path, token=s.customer).status == 403
+    assert error_fields(s.api.get(path + "?continuationToken=garbage", token=s.admin)) == [
+        "continuationToken"
+    ]
 
 
 def test_threshold(s: Shop) -> None:

@@ -130,3 +130,12 @@ def test_staff_lookup_and_roles(api: ApiClient) -> None:
     r = api.put(path, {"roles": ["customer", "support"]}, token=admin)
     assert r.status == 200 and r.json()["roles"] == ["customer", "support"]
     assert api.put("/api/users/nobody-at-all/roles", {"roles": []}, token=admin).status == 404
+
+
+def test_address_book_is_bounded(api: ApiClient) -> None:
+    _, token = customer(api)
+    for n in range(20):
+        assert api.post("/api/me/addresses", {**ADDRESS, "line1": f"{n} Main St"}, token=token).status == 201
+    r = api.post("/api/me/addresses", ADDRESS, token=token)
+    assert r.status == 409 and problem_code(r) == "too_many_addresses"
+    assert len(me(api, token)["addresses"]) == 20

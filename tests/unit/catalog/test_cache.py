@@ -47,3 +47,16 @@ def test_zero_ttl_disables_caching() -> None:
     cache = TtlCache(lambda: 0.0, Clock())
     cache.put_product("p1", "v1")
     assert cache.get_product("p1") is None
+
+
+def test_a_read_that_raced_an_invalidation_is_not_cached() -> None:
+    # Reader takes the generation, reads the (old) document; a write commits and invalidates;
+    # the reader's put must be dropped, or the old value would be served for a whole TTL.
+    cache = TtlCache(lambda: 60.0, Clock())
+    before = cache.generation()
+    cache.on_event(event("ProductModified", "p1"))
+    cache.put_product("p1", "old", since=before)
+    cache.put_list(("q",), "old page", since=before)
+    assert cache.get_product("p1") is None and cache.get_list(("q",)) is None
+    cache.put_product("p1", "new", since=cache.generation())
+    assert cache.get_product("p1") == "new"

@@ -69,3 +69,10 @@ def test_prices_are_bounded_for_the_listing_filter() -> None:
     assert PriceUpdate.model_validate({"price": {"amount": "1000000000.00", "currency": "USD"}})
     with pytest.raises(ValidationError):
         PriceUpdate.model_validate({"price": {"amount": "1000000000.01", "currency": "USD"}})
+
+
+def test_image_route_values_cannot_walk_the_blob_namespace(blobs: BlobStore) -> None:
+    # A product id like "../x" made the folder store refuse the blob name (ValueError: a 500).
+    for product_id in ("..", "../..", "a/b", "a.b"):
+        with pytest.raises(NotFound):
+            get_image(blobs=blobs, product_id=product_id, image_id="0" * 32)

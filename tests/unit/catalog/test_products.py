@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from shared.catalog.repository import CatalogRepository
 from shared.catalog.schemas import ProductListQuery
@@ -138,3 +139,43 @@ def test_reads_are_cached_and_invalidated_by_own_writes(store: DocumentStore, re
     assert current is not None
     update_product(store=store, product_id=pid, data=renamed, if_match=current["_etag"])
     assert get_product(store=store, product_id=pid).value.name == "Renamed here"
+
+
+def test_put_cannot_change_the_currency(store: DocumentStore, refs: dict[str, str]) -> None:
+    # Like PUT .../price: a product keeps one currency (history and price filters compare amounts).
+    created = create_product(store=store, data=product_data(refs, amount="10.00"))
+    pid = created.value.id
+    euros = product_data(refs).model_copy(update={"price": Money.of("9.00", "EUR")})
+    with pytest.raises(ValidationFailed) as raised:
+        update_product(store=store, product_id=pid, data=euros, if_match=created.etag)
+    assert [e["field"] for e in raised.value.errors] == ["price.currency"]
+    assert get_product(store=store, product_id=pid).value.price == Money.of("10.00", "USD")
+    assert [e["type"] for e in events(store)] == ["ProductCreated"]
+
+
+def test_a_foreign_continuation_token_is_a_validation_error(
+    store: DocumentStore, refs: dict[str, str]
+) -> None:
+    for n in range(3):
+        create_product(store=store, data=product_data(refs, sku=f"MUG-{n}"))
+    page = list_products(store=store, query=ProductListQuery(limit=2))
+    assert page.continuation_token
+    garbage = ProductListQuery(limit=2, continuation_token="garbage")
+    # A real token, but from another query (other filters): not this list's token either.
+    foreign = ProductListQuery(limit=2, continuation_token=page.continuation_token, category="other")
+    for query in (garbage, foreign):
+        with pytest.raises(ValidationFailed) as raised:
+            list_products(store=store, query=query)
+        assert [e["field"] for e in raised.value.errors] == ["continuationToken"]
+
+
+def test_attributes_must_be_finite_and_bounded(refs: dict[str, str]) -> None:
+    # json.loads reads 1e400 as inf, which the store cannot serialize back: refuse it up front.
+    with pytest.raises(PydanticValidationError) as raised:
+        product_data(refs, attributes={"weight": float("inf")})
+    assert [e["loc"] for e in raised.value.errors()] == [("attributes",)]
+    assert product_data(refs, attributes={"weight": 1.5}).attributes == {"weight": 1.5}
+    # Bounded, so 100 variants of 50 attributes stay under the store's document size limit.
+    for too_big in ({"x" * 65: 1}, {"": 1}, {"note": "x" * 201}):
+        with pytest.raises(PydanticValidationError):
+            product_data(refs, attributes=too_big)

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.errors import NotFound
+from shared.inventory.expiry import extend, sweep_expired
 from shared.inventory.model import ReservationLine
-from shared.inventory.reservations import ReservationNotActive, commit, release, reserve, sweep_expired
+from shared.inventory.repository import InventoryRepository
+from shared.inventory.reservations import ReservationNotActive, commit, release, reserve
 from shared.inventory.service import get_stock
 from shared.ports.documents import DocumentStore
 from tests.unit.inventory.conftest import pending_event_types, stocked
@@ -114,3 +116,51 @@ def test_outcome_is_plain_json(store: DocumentStore) -> None:
     data = reserve(store=store, order_id="o1", lines=[line("A", 1)]).to_dict()
     assert data["ok"] is True and data["lines"] == [{"sku": "A", "quantity": 1}]
     assert isinstance(data["expiresAt"], str)
+
+
+def test_release_of_a_failed_reservation_drops_holds_a_crash_left_behind(store: DocumentStore) -> None:
+    # A failed reserve records `failed` first and drops its holds after; a crash in between leaves
+    # a hold. The workflow's compensation releases the order: that must give the hold back.
+    stocked(store, "A", 5)
+    stocked(store, "B", 1)
+    assert reserve(store=store, order_id="o1", lines=[line("A", 1), line("B", 2)]).status == "failed"
+    repo = InventoryRepository(store)
+    item = repo.get_stock("A")
+    assert item is not None and item.hold("o1", 1)
+    repo.save_stock(item)  # the hold the crashed call left
+    assert levels(store, "A") == (5, 1, 4)
+    assert release(store=store, order_id="o1", reason="out_of_stock").status == "failed"
+    assert levels(store, "A") == (5, 0, 5)
+    assert "InventoryReleased" not in pending_event_types(store)  # nothing was reserved
+
+
+def test_extend_keeps_a_reservation_past_its_default_expiry(store: DocumentStore) -> None:
+    # An order waiting hours for a fraud review must not lose its stock to the 15-minute sweep.
+    stocked(store, "A", 5)
+    start = datetime.now(UTC)
+    reserve(store=store, order_id="o1", lines=[line("A", 2)], ttl_seconds=60, now=start)
+    out = extend(store=store, order_id="o1", ttl_seconds=3600, now=start + timedelta(seconds=30))
+    assert out.ok and out.expires_at is not None
+    assert datetime.fromisoformat(out.expires_at) == start + timedelta(seconds=3630)
+    # Never shortens; idempotent.
+    assert extend(store=store, order_id="o1", ttl_seconds=10, now=start + timedelta(seconds=40)) == out
+    assert sweep_expired(store=store, now=start + timedelta(minutes=30)) == 0
+    assert levels(store, "A") == (5, 2, 3)
+    assert sweep_expired(store=store, now=start + timedelta(hours=2)) == 1
+    assert levels(store, "A") == (5, 0, 5)
+
+
+def test_extend_refuses_what_is_no_longer_held(store: DocumentStore) -> None:
+    stocked(store, "A", 5)
+    start = datetime.now(UTC)
+    with pytest.raises(NotFound):
+        extend(store=store, order_id="nope", ttl_seconds=60)
+    reserve(store=store, order_id="late", lines=[line("A", 1)], ttl_seconds=60, now=start)
+    # Past its expiry the sweep may already be releasing it: too late to keep it.
+    with pytest.raises(ReservationNotActive):
+        extend(store=store, order_id="late", ttl_seconds=600, now=start + timedelta(seconds=61))
+    reserve(store=store, order_id="gone", lines=[line("A", 1)])
+    release(store=store, order_id="gone")
+    with pytest.raises(ReservationNotActive):
+        extend(store=store, order_id="gone", ttl_seconds=600)
+    assert levels(store, "A") == (5, 1, 4)

@@ -10,6 +10,8 @@ from shared.ports.documents import DocumentStore
 from shared.users.repository import UserRepository, user_id_for
 from shared.users.schemas import AddressIn, Preferences, ProfilePatch
 from shared.users.service import (
+    MAX_ADDRESSES,
+    TooManyAddresses,
     add_address,
     delete_address,
     ensure_profile,
@@ -118,3 +120,12 @@ def test_preferences_and_roles(store: DocumentStore) -> None:
     assert profile.roles == ["customer", "admin"]
     with pytest.raises(NotFound):
         set_roles(store=store, user_id="nobody", roles=["admin"])
+
+
+def test_address_book_is_bounded(store: DocumentStore) -> None:
+    ensure_profile(ALICE, store=store)
+    for n in range(MAX_ADDRESSES):
+        add_address(store=store, user_id="alice-1", data=address(line1=f"{n} Main St"))
+    with pytest.raises(TooManyAddresses):
+        add_address(store=store, user_id="alice-1", data=address(line1="one more"))
+    assert len(get_profile(store=store, user_id="alice-1").addresses) == MAX_ADDRESSES

@@ -1,0 +1,57 @@
+"""Reservation expiry: the sweep that releases reservations whose order workflow died, and
+`extend` for a workflow that legitimately waits longer than the TTL (an order in review).
+
+The two are safe together without a lock: the sweep only releases what is past its expiry, and
+`extend` refuses what is already past it, so a reservation the sweep may be releasing is never
+reported as kept.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from shared.errors import NotFound
+from shared.inventory.repository import InventoryRepository, is_write_conflict
+from shared.inventory.reservations import ReservationNotActive, ReservationOutcome, outcome_of, release
+from shared.ports.documents import BatchFailed, DocumentStore, ETagMismatch
+
+ROUNDS = 20
+
+
+def extend(
+    *, store: DocumentStore, order_id: str, ttl_seconds: int, now: datetime | None = None
+) -> ReservationOutcome:
+    """Keep the order's stock held until `ttl_seconds` from now (never shortens), for a workflow
+    that waits longer than the default TTL, e.g. for a person's fraud review. Idempotent. 404
+    without a reservation; 409 `reservation_not_active` if it is not held or already past its
+    expiry: the sweep may be releasing it, so it cannot be kept any more."""
+    repo = InventoryRepository(store)
+    for _ in range(ROUNDS):
+        at = now or datetime.now(UTC)
+        res = repo.get_reservation(order_id)
+        if res is None:
+            raise NotFound(f"no reservation for order {order_id}")
+        if res.status == "committed":
+            return outcome_of(res)
+        if res.status != "reserved" or res.expires_at <= at:
+            raise ReservationNotActive(f"the reservation of order {order_id} is {res.status} or expired")
+        until = at + timedelta(seconds=ttl_seconds)
+        if res.expires_at >= until:
+            return outcome_of(res)
+        res.expires_at, res.updated_at = until, at
+        try:
+            return outcome_of(repo.save_reservation(res))
+        except (BatchFailed, ETagMismatch) as exc:
+            if not is_write_conflict(exc):
+                raise
+    raise ReservationNotActive(f"the reservation of order {order_id} kept changing")
+
+
+def sweep_expired(*, store: DocumentStore, now: datetime | None = None, limit: int = 100) -> int:
+    """Release reservations past their expiry (the workflow that owned them died). The count."""
+    repo = InventoryRepository(store)
+    count = 0
+    for res in repo.expired_reservations(now or datetime.now(UTC), limit):
+        outcome = release(store=store, order_id=res.order_id, reason="expired")
+        count += outcome.status == "released"
+    return count
