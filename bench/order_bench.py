@@ -119,17 +119,21 @@ def customer(api: Client, n: int) -> tuple[str, dict[str, Any]]:
     return token, body
 
 
-def one_order(api: Client, token: str, body: dict[str, Any], poll: float = 0.005) -> float:
+def one_order(
+    api: Client, token: str, body: dict[str, Any], poll: float = 0.005, timeout: float = 60.0
+) -> float:
     began = time.perf_counter()
     status, accepted = api.call("POST", "/api/orders", body, token)
     assert status == 202, accepted
     order_id = accepted["orderId"]
-    while True:
-        _, order = api.call("GET", f"/api/orders/{order_id}", token=token)
+    while time.perf_counter() - began < timeout:  # bounded: a stuck order fails the run, not hangs it
+        status, order = api.call("GET", f"/api/orders/{order_id}", token=token)
+        assert status == 200, order
         if order["status"] != "pending":
             assert order["status"] == "confirmed", order
             return time.perf_counter() - began
         time.sleep(poll)
+    raise TimeoutError(f"order {order_id} still pending after {timeout:.0f}s")
 
 
 def run_clients(
@@ -179,7 +183,11 @@ def main(orders: int) -> None:
             twenty = run_clients(api, clients, orders)
         finally:
             proc.terminate()
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
     chain1, chain20 = asyncio.run(chain_figures(orders))
     print(f"{'scenario':<22} {'conc':>4} {'n':>5} {'per s':>9} {'p50 ms':>9} {'p99 ms':>9}")
     order1, p50_order1 = row("order POST->confirmed", 1, *single)

@@ -9,9 +9,10 @@ import azure.durable_functions as df
 
 from orchestrations.order_workflow import NAME as WORKFLOW
 from orchestrations.order_workflow import REVIEW_EVENT
+from shared.auth import Principal
 from shared.http import Api, RequestContext, Response
 from shared.orders import service
-from shared.orders.deps import get_deps
+from shared.orders.deps import OrderDeps, get_deps
 from shared.orders.model import Order
 from shared.orders.schemas import (
     OrderAccepted,
@@ -30,18 +31,47 @@ api = Api(bp, tag="orders")
 STAFF = ("support", "admin")
 
 
+LIVE = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
+
+
+async def _runtime_status(client: Any, order_id: str) -> str | None:
+    """The workflow instance's runtime status name, None if there is no such instance."""
+    status = await client.get_status(order_id)
+    runtime = getattr(status, "runtime_status", None) if status is not None else None
+    if runtime is None:
+        return None
+    return str(getattr(runtime, "value", runtime))
+
+
+async def _workflow_exists(client: Any, order_id: str) -> bool:
+    return await _runtime_status(client, order_id) is not None
+
+
 async def _ensure_started(client: Any, order_id: str) -> None:
     """Start the order's workflow unless it exists (a retried POST must not restart a finished one)."""
-    status = await client.get_status(order_id)
-    if status is not None and getattr(status, "runtime_status", None) is not None:
+    if await _workflow_exists(client, order_id):
         return
     try:
         await client.start_new(
             WORKFLOW, order_id, {"reviewTimeoutSeconds": get_deps().review_timeout_seconds}
         )
     except Exception:
-        # Another request started it between our read and our start (instance already exists).
+        # Fine if another request started it between our read and our start; anything else must
+        # not become a 202 for an order nothing will ever process (the client retries its key).
+        if not await _workflow_exists(client, order_id):
+            raise
         log.info("workflow %s was started concurrently", order_id)
+
+
+async def request_cancellation(client: Any, deps: OrderDeps, order_id: str, principal: Principal) -> None:
+    """Record the cancellation; tell the order's workflow, or undo here if no workflow runs it
+    (never started, or ended without finishing the order): else the order would stay in flight."""
+    if service.request_cancel(deps, order_id, principal) != "signal":
+        return
+    if await _runtime_status(client, order_id) in LIVE:
+        await _signal(client, order_id, {"decision": "cancel", "by": principal.sub})
+    else:
+        service.cancel_without_workflow(deps, order_id)
 
 
 async def _signal(client: Any, order_id: str, payload: dict[str, Any]) -> None:
@@ -135,8 +165,7 @@ def order_events(ctx: RequestContext) -> OrderEvents:
 async def cancel_order(ctx: RequestContext) -> Response:
     order_id = ctx.route["orderId"]
     deps = get_deps()
-    if service.request_cancel(deps, order_id, ctx.require_principal()) == "signal":
-        await _signal(ctx.client, order_id, {"decision": "cancel", "by": ctx.require_principal().sub})
+    await request_cancellation(ctx.client, deps, order_id, ctx.require_principal())
     return _accepted(order_id, service.get_order(deps, order_id, ctx.require_principal()).status)
 
 

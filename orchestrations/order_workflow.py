@@ -23,6 +23,11 @@ REVIEW_EVENT = "ReviewDecision"
 DEFAULT_REVIEW_TIMEOUT_SECONDS = 86400
 # Activities retry transient trouble (store busy, provider retries exhausted) a few times.
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=5)
+# Undoing must not give up after a few seconds of provider outage: that would leave the order in
+# flight with its stock held and its hold on the card. Rounds of RETRY, a durable timer between
+# them growing from `compensationRetrySeconds` (30 s, 1 min, ... about 4 h in all).
+COMPENSATION_ROUNDS = 10
+DEFAULT_COMPENSATION_RETRY_SECONDS = 30
 
 
 def parse_decision(raw: Any) -> dict[str, Any]:
@@ -60,8 +65,17 @@ def order_workflow(context: df.DurableOrchestrationContext) -> Generator[Any, An
         outcome = ("cancelled", "processing_error")
     if outcome[0] == "done":
         return str(outcome[1])
-    result = yield finish(*outcome)
-    return str(result["status"])
+    pause = int(options.get("compensationRetrySeconds") or DEFAULT_COMPENSATION_RETRY_SECONDS)
+    for attempt in range(COMPENSATION_ROUNDS):
+        try:
+            result = yield finish(*outcome)
+            return str(result["status"])
+        except Exception:
+            if attempt == COMPENSATION_ROUNDS - 1:
+                raise
+        # Compensation is idempotent (each part checks the stream), so a later round resumes it.
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=pause * 2**attempt))
+    raise AssertionError("unreachable")
 
 
 def _run(

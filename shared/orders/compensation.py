@@ -36,6 +36,7 @@ def compensate(deps: OrderDeps, order_id: str, final: str, reason: str) -> str:
         raise ValueError(f"unknown final status {final}")
     state = _load(deps, order_id)
     if state.status in TERMINAL:
+        deps.stream.project(state)  # a retry after a crash between the final commit and projecting
         return state.status
     if state.status not in IN_FLIGHT:
         if final != "cancelled":
@@ -51,10 +52,13 @@ def compensate(deps: OrderDeps, order_id: str, final: str, reason: str) -> str:
     if payment is not None and payment.status in ("voided", "refunded"):
         kind = "PaymentVoided" if payment.status == "voided" else "PaymentRefunded"
         view = payment_view(payment)
+        # A refund here (captured, then the reservation was lost) shows in the order's
+        # refundedAmount too, as a refund by staff or a cancellation would.
+        data = {"payment": view, "refundedAmount": payment.refunded_amount.model_dump(mode="json")}
         deps.stream.update(
             order_id,
             lambda s: (
-                [(kind, {"payment": view})]
+                [(kind, data)]
                 if s.payment and s.payment.status != view["status"] and s.status in IN_FLIGHT
                 else []
             ),
@@ -70,8 +74,17 @@ def _cancel_fulfilled(deps: OrderDeps, state: OrderState, reason: str) -> str:
     """A confirmed (or, by staff, shipped) order: refund what is left, put unshipped stock back."""
     order_id = state.id
     payment = deps.payments.release(order_id=order_id, refund_id="cancellation", reason=reason)
-    if state.status == "confirmed" and not state.restocked:
-        state = deps.stream.update(order_id, lambda s: [] if s.restocked else [("InventoryReturned", {})])
+    returned = False
+
+    def mark_returned(s: OrderState) -> list[NewEvent]:
+        # Decided on the fresh state: of two concurrent cancellations exactly one appends the
+        # event, and only that one puts the stock back (both adjusting would oversell).
+        nonlocal returned
+        returned = s.status == "confirmed" and not s.restocked
+        return [("InventoryReturned", {})] if returned else []
+
+    deps.stream.update(order_id, mark_returned)
+    if returned:
         for item in state.items:
             adjust_stock(
                 store=deps.store,

@@ -167,6 +167,8 @@ def apply(state: OrderState | None, event_type: str, data: dict[str, Any], at: s
     ):
         update["payment"] = OrderPayment.model_validate(data["payment"])
         update["risk_signal"] = data.get("riskSignal", state.risk_signal)
+        if event_type == "PaymentRefunded" and data.get("refundedAmount"):
+            update["refunded_amount"] = Money.model_validate(data["refundedAmount"])
     elif event_type == "FraudChecked":
         update["fraud"] = OrderFraud.model_validate(data)
     elif event_type == "OrderCancellationRequested":

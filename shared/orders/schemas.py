@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from shared.money import Money
 from shared.orders.model import Order, OrderStatus
@@ -65,6 +65,14 @@ class ReviewDecision(ApiModel):
 class RefundRequest(ApiModel):
     amount: Money | None = None
     reason: str = Field(min_length=1, max_length=500)
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: Money | None) -> Money | None:
+        # A zero refund is malformed input (422), not a refund beyond the captured amount (409).
+        if amount is not None and amount.is_zero():
+            raise ValueError("must be greater than zero (leave it out to refund the rest)")
+        return amount
 
 
 class RefundResult(ApiModel):

@@ -68,8 +68,10 @@ def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key:
     order_id = _derived_id("ord_", principal.sub, key) if key else "ord_" + uuid.uuid4().hex[:24]
     existing = deps.stream.load(order_id)
     if existing is not None:
-        state = _same_request(existing.state, digest)
-        return Placed(order_id, state.status, created=False)
+        _same_request(existing.state, digest)
+        # API.md: a repeat returns the first result ({orderId, status: "pending"}), whatever the
+        # workflow has done since; GET /orders/{id} tells the current status.
+        return Placed(order_id, "pending", created=False)
     try:
         deps.payments.vault.describe(request.payment_token, principal.sub)
     except NotFound:
@@ -96,7 +98,8 @@ def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key:
     except StreamConflict:  # the same key, concurrently: the other request created it
         loaded = deps.stream.load(order_id)
         assert loaded is not None
-        return Placed(order_id, _same_request(loaded.state, digest).status, created=False)
+        _same_request(loaded.state, digest)
+        return Placed(order_id, "pending", created=False)
     return Placed(order_id, "pending", created=True)
 
 
@@ -113,15 +116,18 @@ def list_orders(
 ) -> Page:
     where = [Filter("status", "=", status)] if status else []
     order: tuple[tuple[str, Literal["asc", "desc"]], ...] = (("createdAt", "desc"),)
-    if principal.is_staff:
-        query = Query(where=(Filter("docType", "=", "order"), *where), order_by=order)
-        return deps.stream.orders.query(query, max_items=limit, continuation_token=token)
-    return deps.stream.lists.query(
-        Query(where=tuple(where), order_by=order),
-        partition_key=principal.sub,
-        max_items=limit,
-        continuation_token=token,
-    )
+    try:
+        if principal.is_staff:
+            query = Query(where=(Filter("docType", "=", "order"), *where), order_by=order)
+            return deps.stream.orders.query(query, max_items=limit, continuation_token=token)
+        return deps.stream.lists.query(
+            Query(where=tuple(where), order_by=order),
+            partition_key=principal.sub,
+            max_items=limit,
+            continuation_token=token,
+        )
+    except ValueError:  # the adapters' answer to a token they did not issue: the client's mistake
+        raise ValidationFailed.field("continuationToken", "not a token this list returned") from None
 
 
 def order_events(deps: OrderDeps, order_id: str, principal: Principal) -> list[dict[str, Any]]:
@@ -132,12 +138,8 @@ def order_events(deps: OrderDeps, order_id: str, principal: Principal) -> list[d
 def request_cancel(deps: OrderDeps, order_id: str, principal: Principal) -> str:
     """`signal`: the workflow is running and must undo its steps (tell it); `done`: cancelled here."""
     state = get_order(deps, order_id, principal)
-    if state.status in TERMINAL:
-        raise InvalidOrderState(f"order {order_id} is {state.status}", code="order_finished")
-    if state.status == "shipped" and not principal.is_staff:
-        raise InvalidOrderState("a shipped order can only be cancelled by support", code="order_shipped")
     if state.status in IN_FLIGHT:
-        deps.stream.update(
+        state = deps.stream.update(
             order_id,
             lambda s: (
                 [("OrderCancellationRequested", {"by": principal.sub})]
@@ -145,9 +147,25 @@ def request_cancel(deps: OrderDeps, order_id: str, principal: Principal) -> str:
                 else []
             ),
         )
-        return "signal"
+        if state.status in IN_FLIGHT:
+            return "signal"
+        # The workflow moved the order on between our read and our write (confirmed or ended it), so
+        # no request was recorded and the workflow will not look for one: decide on the new status,
+        # rather than answer 202 for a cancellation nobody will carry out.
+    if state.status in TERMINAL:
+        raise InvalidOrderState(f"order {order_id} is {state.status}", code="order_finished")
+    if state.status == "shipped" and not principal.is_staff:
+        raise InvalidOrderState("a shipped order can only be cancelled by support", code="order_shipped")
     compensate(deps, order_id, "cancelled", "cancelled on request")
     return "done"
+
+
+def cancel_without_workflow(deps: OrderDeps, order_id: str) -> str:
+    """Undo and cancel an in-flight order that no workflow runs (its `POST /orders` died between
+    recording the order and starting the workflow): nobody else would ever act on the request.
+    Safe if a workflow starts late after all: the cancellation is in the stream before this runs,
+    so its steps stop, and a released reservation leaves a tombstone a late reserve respects."""
+    return compensate(deps, order_id, "cancelled", "cancelled on request")
 
 
 def check_reviewable(deps: OrderDeps, order_id: str) -> OrderState:

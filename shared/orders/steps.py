@@ -143,6 +143,7 @@ def notify(deps: OrderDeps, order_id: str, kind: str) -> dict[str, Any]:
     `commandId`, so a repeated send is harmless)."""
     state = _load(deps, order_id)
     if kind in state.notified:
+        deps.stream.project(state)  # a retry after a crash between the commit and projecting
         return {"sent": False}
     command_id = f"{order_id}:notify:{kind}"
     body = {

@@ -126,6 +126,9 @@ class OrderStream:
                 raise DocumentNotFound(f"order {order_id}")
             events = decide(current.state)
             if not events:
+                # Nothing to record: often an earlier attempt recorded it and died before projecting
+                # (the read models are written after the commit), so bring them up to date.
+                self.project(current.state)
                 return current.state
             try:
                 return self.append(order_id, current, events).state

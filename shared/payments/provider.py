@@ -64,6 +64,13 @@ class PaymentProvider(ABC):
     def authorize(self, request: AuthorizeRequest) -> Authorization:
         """Hold `amount` on the card; `PaymentDeclined` or `TransientProviderError` otherwise."""
 
+    def has_authorization(self, request: AuthorizeRequest) -> bool:
+        """Whether this provider already took an authorize with the request's idempotency key.
+        Routing asks before choosing a provider: a retry after a crash must go back to the one
+        that holds the money, not put a second hold on the card elsewhere. A provider that
+        cannot tell answers False (the default)."""
+        return False
+
     @abstractmethod
     def capture(self, *, order_id: str, authorization_id: str, amount: Money, idempotency_key: str) -> str:
         """Take (part of) the held amount; returns the capture reference."""

@@ -64,7 +64,11 @@ class PaymentRouter:
         raise AssertionError("unreachable")
 
     def authorize(self, request: AuthorizeRequest) -> Authorization:
-        for provider in self.providers:
+        # A provider that already has this key (the fallback took it, then the process died before
+        # the ledger recorded it) answers again, and only it: the primary, healthy again, would
+        # otherwise hold the amount a second time.
+        earlier = next((p for p in self.providers if p.has_authorization(request)), None)
+        for provider in [earlier] if earlier else self.providers:
             try:
                 return self._with_retries(
                     f"{provider.name} authorize {request.order_id}",

@@ -106,6 +106,9 @@ class SandboxProvider(PaymentProvider):
         query = Query(where=(Filter("operation", "=", operation), Filter("provider", "=", self.name)))
         return self._ledger.query_all(query, partition_key=order_id)
 
+    def has_authorization(self, request: AuthorizeRequest) -> bool:
+        return self._existing("authorize", request.order_id, request.idempotency_key) is not None
+
     def authorize(self, request: AuthorizeRequest) -> Authorization:
         self._maybe_outage()
         found = self._existing("authorize", request.order_id, request.idempotency_key)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.auth import Principal, ensure_owner
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import Conflict, NotFound
 from shared.money import Money
 from shared.payments.ledger import LedgerConflict, PaymentLedger, Stored
 from shared.payments.model import (
@@ -22,7 +22,6 @@ from shared.payments.model import (
     PaymentAuthorized,
     PaymentCaptured,
     PaymentFailed,
-    PaymentRefunded,
     PaymentVoided,
     RefundRecord,
     order_id_of,
@@ -30,10 +29,10 @@ from shared.payments.model import (
 )
 from shared.payments.provider import (
     AuthorizeRequest,
-    InvalidProviderRequest,
     PaymentDeclined,
     ProviderUnavailable,
 )
+from shared.payments.refunds import RefundFlow
 from shared.payments.routing import PaymentRouter
 from shared.payments.vault import CardVault
 
@@ -181,83 +180,9 @@ class PaymentService:
     def refund(
         self, *, order_id: str, refund_id: str, amount: Money | None, reason: str
     ) -> tuple[Payment, RefundRecord]:
-        """Refund `amount` (None: all that is left). 409 beyond the captured amount.
-
-        The refund is first recorded as pending (counted against the refundable amount, under the
-        ledger's optimistic concurrency), then sent to the provider, then recorded as done: two
-        concurrent refunds can never together exceed the captured amount."""
-        stored, record = self._request_refund(order_id, refund_id, amount, reason)
-        payment = stored.payment
-        if payment.refund(refund_id) is not None:
-            return payment, record
-        try:
-            reference = self.router.refund(
-                payment.provider or "",
-                order_id=order_id,
-                authorization_id=payment.authorization_id or "",
-                amount=record.amount,
-                key=f"{order_id}:refund:{refund_id}",
-            )
-        except InvalidProviderRequest as exc:
-            self._finish_refund(order_id, refund_id, "refund_failed", {"refundId": refund_id}, lambda p: None)
-            raise Conflict(f"the provider refused the refund: {exc}", code="refund_refused") from exc
-        data = {**record.model_dump(mode="json", by_alias=True), "reference": reference}
-
-        def event(p: Payment) -> PaymentRefunded:
-            return PaymentRefunded(
-                payment_id=p.id,
-                order_id=order_id,
-                refund_id=refund_id,
-                amount=record.amount,
-                refunded_amount=p.refunded_amount + record.amount,
-            )
-
-        after = self._finish_refund(order_id, refund_id, "refunded", data, event)
-        return after, after.refund(refund_id) or record
-
-    def _request_refund(
-        self, order_id: str, refund_id: str, amount: Money | None, reason: str
-    ) -> tuple[Stored, RefundRecord]:
-        for _ in range(MAX_ROUNDS):
-            stored = self._load(order_id)
-            payment = stored.payment
-            known = payment.refund(refund_id) or payment.pending_refund(refund_id)
-            if known is not None:  # a repeat, or a retry after a crash mid-refund
-                return stored, known
-            if payment.status not in ("captured", "partially_refunded") or not payment.provider:
-                raise Conflict(
-                    f"payment {payment.id} is {payment.status}; nothing to refund", code="nothing_to_refund"
-                )
-            left = payment.refundable()
-            if amount is not None and amount.currency != left.currency:
-                raise ValidationFailed.field(
-                    "amount.currency", f"must be {left.currency}", code="currency_mismatch"
-                )
-            value = amount if amount is not None else left
-            if value.is_zero() or value > left:
-                raise Conflict(
-                    f"refund of {value} exceeds the refundable {left}", code="refund_exceeds_captured"
-                )
-            record = RefundRecord(refund_id=refund_id, amount=value, reason=reason, at=self._now())
-            data = record.model_dump(mode="json", by_alias=True)
-            try:
-                return self.ledger.append(stored, "refund_requested", data, record.at, None), record
-            except LedgerConflict:
-                continue
-        raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
-
-    def _finish_refund(
-        self, order_id: str, refund_id: str, kind: Any, data: dict[str, Any], event: Callable[[Payment], Any]
-    ) -> Payment:
-        for _ in range(MAX_ROUNDS):
-            stored = self._load(order_id)
-            if stored.payment.pending_refund(refund_id) is None:
-                return stored.payment  # another attempt finished it
-            try:
-                return self.ledger.append(stored, kind, data, self._now(), event(stored.payment)).payment
-            except LedgerConflict:
-                continue
-        raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
+        """Refund `amount` (None: all that is left). 409 beyond the captured amount (refunds.py)."""
+        flow = RefundFlow(self.ledger, self.router, self._now)
+        return flow.refund(order_id=order_id, refund_id=refund_id, amount=amount, reason=reason)
 
     def release(self, *, order_id: str, refund_id: str, reason: str) -> Payment | None:
         """Undo whatever the order's payment holds: void an authorization, refund a capture."""

@@ -10,9 +10,9 @@ import pytest
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.money import Money
-from shared.orders import service
+from shared.orders import compensation, service
 from shared.orders.deps import OrderDeps
-from shared.orders.model import InvalidOrderState
+from shared.orders.model import InvalidOrderState, OrderState
 from shared.orders.schemas import PlaceOrder, RefundRequest
 from shared.orders.stream import StreamConflict, rebuild_projections
 from tests.integration.orders.harness import (
@@ -226,3 +226,44 @@ def test_stream_rejects_a_stale_append_and_projections_rebuild(deps: OrderDeps, 
         k: v for k, v in before.items() if not k.startswith("_")
     }
     assert deps.stream.lists.read(order_id, CUSTOMER.sub)["status"] == "shipped"
+
+
+def test_a_step_retried_after_dying_between_commit_and_projection_repairs_the_read_models(
+    deps: OrderDeps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_product(deps, "SKU-P", on_hand=2)
+    order_id = service.place_order(deps, CUSTOMER, order_body(deps, "SKU-P"), None).order_id
+
+    project = deps.stream.project
+
+    def die_on_the_final_status(state: OrderState) -> None:
+        if state.status == "cancelled":
+            raise SystemExit("killed after the commit")
+        project(state)
+
+    with monkeypatch.context() as m:
+        m.setattr(deps.stream, "project", die_on_the_final_status)
+        with pytest.raises(SystemExit):
+            compensation.compensate(deps, order_id, "cancelled", "x")
+    assert deps.stream.load(order_id).state.status == "cancelled"  # type: ignore[union-attr]
+    assert deps.stream.orders.read(order_id, order_id)["status"] == "pending"  # stale read models
+    assert compensation.compensate(deps, order_id, "cancelled", "x") == "cancelled"  # the retry
+    assert deps.stream.orders.read(order_id, order_id)["status"] == "cancelled"
+    assert deps.stream.lists.read(order_id, CUSTOMER.sub)["status"] == "cancelled"
+    listed = service.list_orders(deps, CUSTOMER, status="cancelled", limit=20, token=None).items
+    assert [o["id"] for o in listed] == [order_id]
+
+
+def test_an_update_with_nothing_to_record_still_brings_the_read_models_up(
+    deps: OrderDeps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_product(deps, "SKU-U", on_hand=2)
+    order_id = service.place_order(deps, CUSTOMER, order_body(deps, "SKU-U"), None).order_id
+    with monkeypatch.context() as m:
+        m.setattr(deps.stream, "project", lambda _: None)  # died before projecting
+        deps.stream.update(order_id, lambda s: [("InventoryReserved", {"lines": []})])
+    assert deps.stream.orders.read(order_id, order_id)["version"] == 1
+    # The retried step finds the event recorded (nothing to append) and repairs the projection.
+    deps.stream.update(order_id, lambda s: [] if s.reservation else [("InventoryReserved", {"lines": []})])
+    assert deps.stream.orders.read(order_id, order_id)["version"] == 2
+    assert deps.stream.lists.read(order_id, CUSTOMER.sub)["version"] == 2

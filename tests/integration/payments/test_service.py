@@ -12,8 +12,8 @@ from shared.errors import Conflict, NotFound, ServiceUnavailable
 from shared.money import Money
 from shared.outbox import PENDING
 from shared.payments.cards import CardDetails
-from shared.payments.ledger import payments_container
-from shared.payments.provider import AuthorizeRequest
+from shared.payments.ledger import PaymentLedger, payments_container
+from shared.payments.provider import Authorization, AuthorizeRequest, PaymentProvider
 from shared.payments.sandbox import list_charges, sandbox_container
 from shared.payments.service import PaymentService
 from tests.integration.payments.conftest import card_token
@@ -180,6 +180,56 @@ def test_a_refund_the_provider_never_took_frees_its_amount(
     payment, refund = service.refund(order_id="o1", refund_id="r2", amount=None, reason="all")
     assert refund.amount == AMOUNT and payment.status == "refunded"
     assert charges(store).count(("sandbox", "refund")) == 1
+    assert service.ledger.replay("o1") == payment
+
+
+class GivesUpMeanwhile(PaymentProvider):
+    """The sandbox, but while it refunds, a concurrent attempt with the same key gives up on that
+    refund (records it failed), as one whose provider call timed out would."""
+
+    def __init__(self, inner: PaymentProvider, ledger: PaymentLedger) -> None:
+        self.name, self.inner, self.ledger = inner.name, inner, ledger
+
+    def authorize(self, request: AuthorizeRequest) -> Authorization:
+        return self.inner.authorize(request)
+
+    def capture(self, *, order_id: str, authorization_id: str, amount: Money, idempotency_key: str) -> str:
+        return self.inner.capture(
+            order_id=order_id,
+            authorization_id=authorization_id,
+            amount=amount,
+            idempotency_key=idempotency_key,
+        )
+
+    def void(self, *, order_id: str, authorization_id: str, idempotency_key: str) -> str:
+        return self.inner.void(
+            order_id=order_id, authorization_id=authorization_id, idempotency_key=idempotency_key
+        )
+
+    def refund(self, *, order_id: str, authorization_id: str, amount: Money, idempotency_key: str) -> str:
+        stored = self.ledger.load(order_id)
+        assert stored is not None
+        refund_id = idempotency_key.rsplit(":", 1)[-1]
+        self.ledger.append(
+            stored, "refund_failed", {"refundId": refund_id}, "2026-11-25T00:00:00+00:00", None
+        )
+        return self.inner.refund(
+            order_id=order_id,
+            authorization_id=authorization_id,
+            amount=amount,
+            idempotency_key=idempotency_key,
+        )
+
+
+def test_a_refund_the_provider_made_is_recorded_though_a_concurrent_attempt_gave_up(
+    service: PaymentService, store: SqliteDocumentStore
+) -> None:
+    authorize(service, "4242424242424242")
+    service.capture(order_id="o1")
+    service.router.providers[0] = GivesUpMeanwhile(service.router.providers[0], service.ledger)
+    payment, _ = service.refund(order_id="o1", refund_id="r1", amount=Money.of("5.00", "USD"), reason="x")
+    assert charges(store).count(("sandbox", "refund")) == 1  # the money went back: the ledger says so
+    assert payment.refunded_amount == Money.of("5.00", "USD") and payment.refund("r1") is not None
     assert service.ledger.replay("o1") == payment
 
 

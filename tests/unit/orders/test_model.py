@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -133,3 +134,15 @@ def test_review_and_cancellation_flags() -> None:
 )
 def test_review_event_payloads(raw: Any, decision: str) -> None:
     assert parse_decision(raw)["decision"] == decision
+
+
+def test_a_refund_in_compensation_shows_in_refunded_amount() -> None:
+    refunded = {
+        "payment": {"paymentId": "pay_o1", "status": "refunded", "last4": "4242"},
+        "refundedAmount": USD,
+    }
+    state = run(("PaymentCaptured", PAYMENT), ("PaymentRefunded", refunded), ("OrderOutOfStock", {}))
+    assert state.status == "out_of_stock" and state.refunded_amount.amount == Decimal("20.00")
+    # Streams written before refundedAmount was recorded still replay (amount unchanged).
+    old = run(("PaymentCaptured", PAYMENT), ("PaymentRefunded", {"payment": refunded["payment"]}))
+    assert old.refunded_amount.amount == Decimal("0.00")
