@@ -22,7 +22,11 @@ class ApiModel(BaseModel):
     Unknown fields are ignored so that adding a field to a response never breaks a client that
     echoes a resource back (e.g. `PUT /products/{id}` with the body `GET` returned)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # allow_inf_nan=False: `1e400` is well-formed JSON that parses to infinity; a float field
+    # must refuse it with a 422 naming the field rather than store or compute with inf.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", allow_inf_nan=False
+    )
 
 
 class Page(ApiModel, Generic[T]):

@@ -14,7 +14,9 @@ from shared.schema import ApiModel, ListQuery, Page
 
 # Skus and ids end up in URLs and document ids (Cosmos refuses / \ ? #): keep them plain.
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-AttributeValue = str | int | float | bool
+# Infinite floats pass the type here (ApiModel refuses them everywhere else) so that `_plain`
+# answers with one error naming `attributes` rather than one per union member.
+AttributeValue = str | int | Annotated[float, Field(allow_inf_nan=True)] | bool
 
 
 MAX_ATTRIBUTE_NAME = 64

@@ -423,3 +423,19 @@ def test_a_failed_remembered_hook_is_retried(routes: dict[str, RouteInfo]) -> No
     first = call(routes["whoami"], request("GET", "/api/me-test", token=customer_token()))
     second = call(routes["whoami"], request("GET", "/api/me-test", token=customer_token()))
     assert (first.status_code, second.status_code, len(attempts)) == (503, 200, 2)
+
+
+def test_a_number_that_overflows_to_infinity_is_422_on_its_field() -> None:
+    from pydantic import ValidationError
+
+    from shared.http.parsing import parse_json, validation_failed
+
+    class Reading(ApiModel):
+        score_value: float
+
+    data = parse_json(b'{"scoreValue": 1e400}')  # well-formed JSON: float("1e400") is inf
+    with pytest.raises(ValidationError) as caught:
+        Reading.model_validate(data)
+    problem_error = validation_failed(caught.value, root="body")
+    assert problem_error.status == 422
+    assert [e["field"] for e in problem_error.errors] == ["scoreValue"]
