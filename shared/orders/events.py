@@ -31,11 +31,13 @@ def _declare(name: str, consumers: list[str], doc: str) -> type[OrderEventData]:
 
 PUBLISHED: dict[str, type[OrderEventData]] = {
     "OrderCreated": _declare("OrderCreated", ["fraud", "recommendations"], "An order was placed and priced."),
+    # Fraud's subscription (infra/messaging.json) takes OrderCreated, OrderConfirmed, OrderRejected
+    # (functions/fraud_monitoring.py); tests/unit/orders/test_event_consumers.py keeps these in step.
     "OrderAwaitingReview": _declare(
-        "OrderAwaitingReview", ["fraud"], "Fraud check asked for a person's decision."
+        "OrderAwaitingReview", ["notifications"], "Fraud check asked for a person's decision."
     ),
     "OrderConfirmed": _declare(
-        "OrderConfirmed", ["recommendations", "analytics"], "Paid and its stock consumed."
+        "OrderConfirmed", ["fraud", "recommendations", "analytics"], "Paid and its stock consumed."
     ),
     "OrderOutOfStock": _declare("OrderOutOfStock", ["analytics"], "Not enough stock; nothing was charged."),
     "OrderPaymentFailed": _declare(

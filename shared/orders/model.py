@@ -104,6 +104,9 @@ class OrderState(Order):
 
     version: int = 0
     payment_token: str = Field("", repr=False)
+    # HMAC fingerprint of the token's card (shared.payments.vault), None if the token predates them.
+    # Internal like the token: kept in the stream and the customer's list for the fraud check only.
+    card_fingerprint: str | None = None
     cancel_requested: bool = False
     customer_email: str | None = None
     risk_signal: str = "normal"

@@ -73,7 +73,8 @@ def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key:
         # workflow has done since; GET /orders/{id} tells the current status.
         return Placed(order_id, "pending", created=False)
     try:
-        deps.payments.vault.describe(request.payment_token, principal.sub)
+        # Also the existence check: the token must be the caller's.
+        fingerprint = deps.payments.vault.fingerprint(request.payment_token, principal.sub)
     except NotFound:
         raise ValidationFailed.field(
             "paymentToken", "unknown payment token", code="unknown_payment_token"
@@ -90,6 +91,7 @@ def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key:
         "currency": priced.currency,
         "shippingAddress": _address(deps, principal, request),
         "paymentToken": request.payment_token,
+        "cardFingerprint": fingerprint,
         "customerEmail": principal.email,
         "requestHash": digest,
     }

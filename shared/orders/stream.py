@@ -57,9 +57,27 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+_INTERNAL = ("paymentToken", "cardFingerprint")
+
+
 def _public_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    # The payment token is an internal handle: kept in the stream, never shown or published.
-    return {k: v for k, v in data.items() if k != "paymentToken"} if event_type == "OrderCreated" else data
+    # The payment token and card fingerprint are internal: kept in the stream, never shown or published.
+    return {k: v for k, v in data.items() if k not in _INTERNAL} if event_type == "OrderCreated" else data
+
+
+def _view(state: OrderState) -> dict[str, Any]:
+    """A read model document: the public order plus its version."""
+    return {
+        **state.public().model_dump(mode="json", by_alias=True),
+        "version": state.version,
+        "orderId": state.id,
+    }
+
+
+def _list_entry(state: OrderState) -> dict[str, Any]:
+    # The customer's list also keeps the card fingerprint: the fraud check counts distinct cards
+    # from it (shared.orders.risk). The list API validates entries into `Order`, which drops it.
+    return {**_view(state), "cardFingerprint": state.card_fingerprint}
 
 
 class OrderStream:
@@ -148,13 +166,8 @@ class OrderStream:
     # --- read models ------------------------------------------------------------------------------
     def project(self, state: OrderState) -> None:
         """The order document and the customer's list entry (public view + version)."""
-        view = {
-            **state.public().model_dump(mode="json", by_alias=True),
-            "version": state.version,
-            "orderId": state.id,
-        }
-        _forward(self.orders, {**view, "docType": "order"}, state.id)
-        _forward(self.lists, view, state.customer_id)
+        _forward(self.orders, {**_view(state), "docType": "order"}, state.id)
+        _forward(self.lists, _list_entry(state), state.customer_id)
 
 
 def _forward(container: Container, document: dict[str, Any], partition_key: str) -> None:
@@ -196,11 +209,6 @@ def rebuild_projections(store: DocumentStore) -> int:
         assert state is not None
         head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
         stream.streams.upsert(head)
-        view = {
-            **state.public().model_dump(mode="json", by_alias=True),
-            "version": state.version,
-            "orderId": order_id,
-        }
-        stream.orders.upsert({**view, "docType": "order"})
-        stream.lists.upsert(view)
+        stream.orders.upsert({**_view(state), "docType": "order"})
+        stream.lists.upsert(_list_entry(state))
     return len(by_order)

@@ -111,7 +111,8 @@ def apply(payment: Payment, kind: EntryKind, data: dict[str, Any], at: str) -> P
 # --- events (CloudEvents data; never a card number: last4 at most) ------------------------------
 
 
-@register_event("PaymentAuthorized", producer="payments", consumers=["orders"])
+# Fraud scores PaymentAuthorized again for monitoring (functions/fraud_monitoring.py).
+@register_event("PaymentAuthorized", producer="payments", consumers=["orders", "fraud"])
 class PaymentAuthorized(ApiModel):
     """The provider holds the order's amount on the card."""
 
@@ -130,7 +131,7 @@ class PaymentCaptured(ApiModel):
     amount: Money
 
 
-@register_event("PaymentFailed", producer="payments", consumers=["orders", "fraud"])
+@register_event("PaymentFailed", producer="payments", consumers=["orders"])
 class PaymentFailed(ApiModel):
     """Declined by the issuer (`declined`) or no provider could process it (`failed`)."""
 

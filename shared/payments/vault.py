@@ -1,7 +1,12 @@
 """The card vault: card numbers encrypted with AES-256-GCM, addressed by an opaque token.
 
-Only the ciphertext, the brand, the last four digits and the expiry are stored; the CVC is checked
-and dropped (card rules forbid keeping it). The associated data binds a ciphertext to its token and
+Only the ciphertext, the brand, the last four digits, the expiry and a card fingerprint are stored;
+the CVC is checked and dropped (card rules forbid keeping it). The fingerprint is an HMAC-SHA256 of
+the number under a key derived (HKDF) from the vault key, so the same card gets the same fingerprint
+on every token (the fraud check counts distinct cards with it) and it cannot be reversed without
+the key. Tokens stored before fingerprints existed have none: their card is "unknown", never
+decrypted to fill it in. Rotating the vault key changes every new fingerprint (a card then looks
+new once). The associated data binds a ciphertext to its token and
 owner, so a ciphertext copied into another token's document does not decrypt. The key comes from
 `CARD_VAULT_KEY` (a Key Vault reference in Azure) or, in development only, from a key created once
 in `<SC_DATA_DIR>/keys/` so tokens survive devhost restarts.
@@ -17,17 +22,26 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shared.devkeys import load_or_create_secret
 from shared.errors import NotFound
-from shared.payments.cards import CardDetails, brand_of, validate_card
+from shared.payments.cards import CardDetails, brand_of, card_fingerprint, validate_card
 from shared.ports.documents import Container, DocumentNotFound, DocumentStore
 from shared.settings import Settings
 
 CONTAINER = "card_tokens"
 DEV_KEY_FILE = "card_vault.key"
 _NONCE_BYTES = 12
+# HKDF "info": a separate key per purpose, so the fingerprint key is never the encryption key.
+_FINGERPRINT_INFO = b"smartcommerce/card-vault/fingerprint/v1"
+
+
+def fingerprint_key(vault_key: bytes) -> bytes:
+    """The HMAC key for card fingerprints, derived from (and never equal to) the vault key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_FINGERPRINT_INFO).derive(vault_key)
 
 
 def load_vault_key(settings: Settings) -> bytes:
@@ -51,6 +65,7 @@ class CardVault:
     def __init__(self, container: Container, key: bytes) -> None:
         self._container = container
         self._aead = AESGCM(key)
+        self._fingerprint_key = fingerprint_key(key)
 
     @classmethod
     def from_store(cls, store: DocumentStore, settings: Settings) -> CardVault:
@@ -82,6 +97,7 @@ class CardVault:
                 "ownerId": owner_id,
                 **public,
                 "sealed": base64.b64encode(nonce + sealed).decode(),
+                "fingerprint": card_fingerprint(clean, self._fingerprint_key),
                 "createdAt": datetime.now(UTC).isoformat(),
             }
         )
@@ -100,6 +116,12 @@ class CardVault:
         """Brand, last4 and expiry of the owner's token (no decryption)."""
         doc = self._document(token, owner_id)
         return {k: doc[k] for k in ("token", "brand", "last4", "expMonth", "expYear")}
+
+    def fingerprint(self, token: str, owner_id: str) -> str | None:
+        """The card fingerprint of the owner's token (NotFound like `describe`); None for a token
+        stored before fingerprints existed (the card is then unknown, not new)."""
+        value = self._document(token, owner_id).get("fingerprint")
+        return str(value) if value else None
 
     def reveal(self, token: str, owner_id: str) -> CardDetails:
         """The card, decrypted in memory for one provider call."""
