@@ -56,6 +56,16 @@ class ChampionPointer:
     etag: str
 
 
+# Champion changes made by this process (seed, an in-process retraining activity), per model:
+# runtimes compare it with what they last saw and re-check the pointer on their next call instead
+# of waiting out their refresh interval. Other processes still learn of a change by ETag polling.
+_local_pointer_writes: dict[str, int] = {}
+
+
+def local_pointer_writes(name: str) -> int:
+    return _local_pointer_writes.get(name, 0)
+
+
 def _json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, indent=2, sort_keys=True).encode()
 
@@ -183,4 +193,5 @@ class ModelRegistry:
                 )
         except BlobPreconditionFailed:
             raise ConcurrentUpdate(f"{name}: the champion changed meanwhile") from None
+        _local_pointer_writes[name] = _local_pointer_writes.get(name, 0) + 1
         return ChampionPointer(version, previous, promoted_at, reason, props.etag)

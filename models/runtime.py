@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from models.registry import ModelRegistry
+from models.registry import ModelRegistry, local_pointer_writes
 
 log = logging.getLogger(__name__)
 MAX_CACHED_SESSIONS = 8
@@ -88,9 +88,15 @@ class ModelRuntime:
         self._model: LoadedModel | None = None
         self._etag: str | None = None
         self._next_check = float("-inf")
+        self._seen_writes = local_pointer_writes(name)
 
     def current(self) -> LoadedModel | None:
         """The champion, or None while no version has been promoted."""
+        writes = local_pointer_writes(self.name)
+        if writes != self._seen_writes:
+            # This process just promoted or rolled back: serve it from the next call on.
+            self._seen_writes = writes
+            self._next_check = float("-inf")
         if self._clock() < self._next_check:
             return self._model
         # Only one thread refreshes; the others keep scoring with the model they have.

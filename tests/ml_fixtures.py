@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from models.artifact import ModelArtifact
+from models.registry import ModelRegistry
 from models.synthetic import Columns
 
 SMALL_CUSTOMERS = 2500
@@ -39,3 +40,12 @@ def artifact(seed: int = 11, shuffled_labels: bool = False) -> ModelArtifact:
     from models.fraud.pipeline import export_artifact
 
     return export_artifact(trained_model(seed, shuffled_labels))
+
+
+def promote_elsewhere(registry: ModelRegistry, name: str, version: str) -> None:
+    """Promote as another worker process would: this process's runtimes are not told and must find
+    the change by polling the pointer's ETag (this process's own promotions are served at once)."""
+    from models import registry as registry_module
+
+    registry.promote(name, version)
+    registry_module._local_pointer_writes[name] -= 1

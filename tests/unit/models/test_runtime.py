@@ -11,7 +11,7 @@ from models.registry import CONTAINER, ModelRegistry
 from models.runtime import NO_MODEL_RECHECK_SECONDS, ModelRuntime, load_version
 from shared.adapters.folder_blobs import FolderBlobStore
 from shared.ports.blobs import BlobContainer, BlobProperties
-from tests.ml_fixtures import artifact, trained_model
+from tests.ml_fixtures import artifact, promote_elsewhere, trained_model
 
 
 class CountingContainer:
@@ -61,7 +61,7 @@ def test_without_a_champion_the_pointer_is_rechecked_soon_not_on_every_call(
         assert runtime.current() is None
     assert blobs.property_reads == 1
     version = registry.register(artifact())
-    registry.promote("fraud", version)  # e.g. the seeder finished training
+    promote_elsewhere(registry, "fraud", version)  # e.g. another worker's retraining finished
     clock.now += NO_MODEL_RECHECK_SECONDS
     assert runtime.current().version == version  # type: ignore[union-attr]
     clock.now += NO_MODEL_RECHECK_SECONDS  # a live model: back to the full interval
@@ -83,12 +83,31 @@ def test_pointer_is_polled_at_most_every_interval_and_promotion_is_picked_up(
         runtime.current()
     assert blobs.property_reads == reads  # not on every call
     second = registry.register(artifact(shuffled_labels=True))
-    registry.promote("fraud", second)
+    promote_elsewhere(registry, "fraud", second)
     clock.now += 29
     assert runtime.current().version == first  # type: ignore[union-attr]
     clock.now += 2
     assert runtime.current().version == second  # type: ignore[union-attr]
     assert blobs.property_reads == reads + 1
+
+
+def test_a_promotion_made_in_this_process_is_served_from_the_next_call(blobs: CountingContainer) -> None:
+    # devhost's seeder trains and promotes the first model in-process: the first request after
+    # seeding must score with it, not wait out the refresh interval.
+    registry = ModelRegistry(blobs)  # type: ignore[arg-type]
+    clock = Clock()
+    runtime = ModelRuntime(registry, "fraud", refresh_seconds=30, clock=clock)
+    assert runtime.current() is None
+    version = registry.register(artifact())
+    registry.promote("fraud", version)
+    assert runtime.current().version == version  # type: ignore[union-attr]
+    second = registry.register(artifact(shuffled_labels=True))
+    registry.promote("fraud", second)
+    assert runtime.current().version == second  # type: ignore[union-attr]
+    reads = blobs.property_reads
+    for _ in range(20):
+        runtime.current()
+    assert blobs.property_reads == reads  # and back to polling at the interval
 
 
 def test_storage_failure_keeps_serving_the_loaded_model(blobs: CountingContainer) -> None:
