@@ -173,5 +173,6 @@ def _too_large() -> web.Response:
 def make_app(dispatcher: HttpDispatcher, extra_routes: list[web.RouteDef]) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.add_routes(extra_routes)  # extensions' absolute paths (e.g. /runtime/webhooks/durabletask)
-    app.router.add_route("*", "/{tail:.*}", dispatcher.handle)
+    # `[\s\S]*`, not `.*`: a path may hold an encoded newline (%0A), which `.` does not match.
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatcher.handle)
     return app

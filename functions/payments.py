@@ -20,7 +20,11 @@ api = Api(bp, tag="payments")
 
 class TokenRequest(ApiModel):
     # Lengths only here: Luhn/expiry/CVC are checked by the vault so its messages never echo input.
-    card_number: str = Field(min_length=12, max_length=23)
+    # The pattern only documents what cards.normalize_number accepts (12-19 digits, spaces or
+    # dashes between them); the vault still checks, so a bad number keeps its `invalid_card` code.
+    card_number: str = Field(
+        min_length=12, max_length=23, json_schema_extra={"pattern": r"^(?:[0-9][ -]?){11,18}[0-9]$"}
+    )
     exp_month: int = Field(ge=1, le=12)
     exp_year: int = Field(ge=2000, le=2100)
     cvc: str = Field(min_length=3, max_length=4)

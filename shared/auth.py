@@ -114,6 +114,10 @@ _REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
 def verify_token(token: str, settings: Settings | None = None) -> Principal:
     """Validate signature, algorithm, issuer, audience and expiry; Unauthorized otherwise."""
     settings = settings or get_settings()
+    # A JWT is base64url and dots. Hosts hand over non-ASCII header bytes as surrogate escapes,
+    # which PyJWT's encode() turns into a UnicodeEncodeError (a 500): refuse them as malformed.
+    if not token.isascii():
+        raise Unauthorized("the token is malformed", error="invalid_token")
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:

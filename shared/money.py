@@ -23,9 +23,16 @@ _MINOR_UNITS: dict[str, int] = {
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _AMOUNT = re.compile(r"^-?\d{1,15}(\.\d{1,6})?$")
 
+# The documented patterns are exactly what `_parse_amount` accepts (found by the API fuzz test:
+# a looser pattern let schema-valid requests be refused with 422). Currency-specific decimal
+# places are still checked by the validator only.
 AmountStr = Annotated[
     Decimal,
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["19.99"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,15}(\.\d{1,6})?$", "examples": ["19.99"]}),
+]
+SignedAmountStr = Annotated[
+    Decimal,
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,15}(\.\d{1,6})?$", "examples": ["-5.00"]}),
 ]
 
 
@@ -155,3 +162,4 @@ class SignedMoney(Money):
     """Money that may be negative (adjustments, differences)."""
 
     allow_negative: ClassVar[bool] = True
+    amount: SignedAmountStr

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from shared.money import Money
 from shared.schema import ApiModel, ListQuery, Page
@@ -16,7 +16,12 @@ from shared.schema import ApiModel, ListQuery, Page
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # Infinite floats pass the type here (ApiModel refuses them everywhere else) so that `_plain`
 # answers with one error naming `attributes` rather than one per union member.
-AttributeValue = str | int | Annotated[float, Field(allow_inf_nan=True)] | bool
+AttributeValue = (
+    Annotated[str, WithJsonSchema({"type": "string", "maxLength": 200})]
+    | int
+    | Annotated[float, Field(allow_inf_nan=True)]
+    | bool
+)
 
 
 MAX_ATTRIBUTE_NAME = 64
@@ -36,7 +41,12 @@ def _plain(attributes: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
     return attributes
 
 
-Attributes = Annotated[dict[str, AttributeValue], AfterValidator(_plain)]
+# The schema states `_plain`'s limits so that a schema-valid body is never refused (API fuzz test).
+Attributes = Annotated[
+    dict[str, AttributeValue],
+    AfterValidator(_plain),
+    Field(json_schema_extra={"propertyNames": {"minLength": 1, "maxLength": 64}}),
+]
 ProductStatus = Literal["active", "archived"]
 MAX_PRICE = Decimal(1_000_000_000)
 
@@ -93,11 +103,16 @@ class ProductPublic(ApiModel):
 ProductsPublic = Page[ProductPublic]
 
 
+# A query value is always a string; pydantic's default Decimal schema (number or any decimal-ish
+# string) also allowed exponents and digits beyond max_digits/decimal_places.
+PriceFilter = Annotated[Decimal, WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}(\.\d{1,6})?$"})]
+
+
 class ProductListQuery(ListQuery):
     category: str | None = Field(None, max_length=64)
     brand: str | None = Field(None, max_length=64)
-    min_price: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
-    max_price: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=6)
+    min_price: PriceFilter | None = Field(None, ge=0, max_digits=18, decimal_places=6)
+    max_price: PriceFilter | None = Field(None, ge=0, max_digits=18, decimal_places=6)
 
 
 class PriceUpdate(ApiModel):

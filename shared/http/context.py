@@ -27,7 +27,12 @@ class RequestContext:
     client: Any = None
 
     def header(self, name: str) -> str | None:
-        return self.req.headers.get(name.lower())
+        """A request header as valid Unicode text. Hosts may pass non-UTF-8 bytes on as surrogate
+        escapes, which would fail later when stored or logged (a 500); they become "?" here."""
+        value = self.req.headers.get(name.lower())
+        if value is None or value.isascii():
+            return value
+        return value.encode("utf-8", "replace").decode("utf-8")
 
     @property
     def if_match(self) -> str | None:

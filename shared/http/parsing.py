@@ -42,14 +42,43 @@ def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# `\ud800`..`\udfff` escapes: json.loads turns an unpaired one into a lone surrogate, a str that
+# cannot be encoded as UTF-8 again (the store then fails: a 500). Pairs decode to one character.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(data: Any) -> None:
+    """Unpaired surrogates are not Unicode text (I-JSON, RFC 7493 2.1): a 400 like other bad JSON."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise BadRequest(
+                    "the request body is not valid JSON: a string holds an unpaired surrogate escape",
+                    code="malformed_json",
+                ) from exc
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, UTF-8. Malformed input is a 400, never a 500."""
+    """Strict JSON: no NaN/Infinity, UTF-8, no unpaired surrogates. Malformed input is a 400,
+    never a 500."""
     if not raw.strip():
         raise BadRequest("a JSON request body is required", code="malformed_json")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}", code="malformed_json") from exc
+    if _SURROGATE_ESCAPE.search(raw):  # the walk costs only for bodies that may need it
+        _refuse_lone_surrogates(data)
+    return data
 
 
 def parse_body(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:

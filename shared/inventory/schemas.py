@@ -31,7 +31,11 @@ class StockLevels(ApiModel):
 class AdjustmentCreate(ApiModel):
     # Strict: JSON `true` or "3" is not a count of units (lax mode would read them as 1 and 3).
     delta: int = Field(
-        ge=-1_000_000, le=1_000_000, strict=True, description="Change of on-hand units (not 0)"
+        ge=-1_000_000,
+        le=1_000_000,
+        strict=True,
+        description="Change of on-hand units (not 0)",
+        json_schema_extra={"not": {"const": 0}},  # the service refuses 0 (documented, not a surprise)
     )
     reason: str = Field(min_length=1, max_length=500)
 

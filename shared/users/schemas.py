@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, JsonValue, field_validator
 
 from shared.schema import ApiModel
-from shared.users.countries import is_country_code
+from shared.users.countries import COUNTRY_CODES, is_country_code
 
 Role = Literal["customer", "support", "admin"]
 
@@ -19,7 +19,13 @@ class AddressIn(ApiModel):
     city: str = Field(min_length=1, max_length=100)
     region: str | None = Field(None, max_length=100)
     postal_code: str = Field(min_length=1, max_length=20)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2 code, e.g. DE")
+    # The enum documents the assigned codes the validator accepts (lower case is accepted too).
+    country: str = Field(
+        min_length=2,
+        max_length=2,
+        description="ISO 3166-1 alpha-2 code, e.g. DE",
+        json_schema_extra={"enum": list[JsonValue](sorted(COUNTRY_CODES))},
+    )
     is_default: bool = False
 
     @field_validator("country")
@@ -43,7 +49,12 @@ class Channels(ApiModel):
 
 class Preferences(ApiModel):
     channels: Channels = Field(default_factory=Channels)
-    favorite_categories: list[str] = Field(default_factory=list, max_length=50)
+    # The schema states `_plain_ids`' limits so that schema-valid preferences are never refused.
+    favorite_categories: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        json_schema_extra={"items": {"type": "string", "minLength": 1, "maxLength": 64}},
+    )
     marketing_opt_in: bool = False
 
     @field_validator("favorite_categories")

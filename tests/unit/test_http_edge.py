@@ -439,3 +439,42 @@ def test_a_number_that_overflows_to_infinity_is_422_on_its_field() -> None:
     problem_error = validation_failed(caught.value, root="body")
     assert problem_error.status == 422
     assert [e["field"] for e in problem_error.errors] == ["scoreValue"]
+
+
+# --- found by tests/e2e/test_api_fuzz.py -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b'{"items": ["\\ud800"]}', b'{"\\udc00": 1}', b'{"a": {"b": "x\\uDBFFy"}}'])
+def test_unpaired_surrogate_escapes_are_400_not_500(routes: dict[str, RouteInfo], raw: bytes) -> None:
+    # json.loads accepts "\ud800" and yields a str that cannot be encoded as UTF-8: storing it
+    # was a 500 (PUT /api/me/preferences). Refused like other JSON that is not Unicode text.
+    req = request("POST", "/api/orders/o1", body=raw, token=customer_token(), route_params={"orderId": "o1"})
+    response = call(routes["create_order"], req)
+    assert response.status_code == 400
+    assert problem(response)["code"] == "malformed_json"
+
+
+def test_paired_surrogates_and_escaped_backslashes_are_fine() -> None:
+    from shared.http.parsing import parse_json
+
+    assert parse_json(b'{"a": "\\ud83d\\ude00"}') == {"a": "\U0001f600"}
+    assert parse_json(b'{"a": "\\\\ud800"}') == {"a": "\\ud800"}
+
+
+def test_a_non_ascii_bearer_token_is_401_not_500(routes: dict[str, RouteInfo]) -> None:
+    # devhost (like aiohttp) hands non-UTF-8 header bytes on as surrogate escapes; PyJWT's
+    # encode() of such a token raised UnicodeEncodeError.
+    for token in ("\udcc3\udca9\udcc3\udca9", "é.é.é"):
+        response = call(routes["whoami"], request("GET", "/api/me-test", token=token))
+        assert response.status_code == 401
+        assert problem(response)["code"] == "unauthorized"
+        anonymous = call(routes["personal"], request("GET", "/api/personal", token=token))
+        assert anonymous.status_code == 200
+
+
+def test_header_values_are_valid_unicode_text() -> None:
+    req = request("GET", "/api/x", headers={"idempotency-key": "k\udcc3\udca9", "if-match": '"e1"'})
+    ctx = RequestContext(req=req, correlation_id="c1")
+    assert ctx.header("Idempotency-Key") == "k??"
+    assert ctx.if_match == '"e1"'
+    assert ctx.header("missing") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
@@ -104,3 +105,27 @@ def test_json_schema_says_amount_is_a_string() -> None:
     schema = Money.model_json_schema()
     assert schema["properties"]["amount"]["type"] == "string"
     assert schema["required"] == ["amount", "currency"]
+
+
+@pytest.mark.parametrize(
+    ("model", "amount", "documented", "accepted"),
+    [
+        (Money, "12.5", True, True),
+        (Money, "-1", False, False),  # was documented as valid, then refused with 422
+        (Money, "1.1234567", False, False),
+        (Money, "1234567890123456", False, False),
+        (SignedMoney, "-3.5", True, True),
+    ],
+)
+def test_documented_amount_pattern_is_what_the_validator_accepts(
+    model: type[Money], amount: str, documented: bool, accepted: bool
+) -> None:
+    # Found by tests/e2e/test_api_fuzz.py: schema-valid negative amounts were refused with 422.
+    validator = jsonschema_rs.validator_for(model.model_json_schema())
+    assert validator.is_valid({"amount": amount, "currency": "USD"}) is documented
+    try:
+        model.model_validate({"amount": amount, "currency": "USD"})
+    except ValidationError:
+        assert not accepted
+    else:
+        assert accepted

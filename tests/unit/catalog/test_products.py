@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import jsonschema_rs
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from shared.catalog.repository import CatalogRepository
-from shared.catalog.schemas import ProductListQuery
+from shared.catalog.schemas import ProductCreate, ProductListQuery
 from shared.catalog.service import (
     archive_product,
     create_product,
@@ -179,3 +180,27 @@ def test_attributes_must_be_finite_and_bounded(refs: dict[str, str]) -> None:
     for too_big in ({"x" * 65: 1}, {"": 1}, {"note": "x" * 201}):
         with pytest.raises(PydanticValidationError):
             product_data(refs, attributes=too_big)
+
+
+def test_schema_states_attribute_and_price_filter_limits(refs: dict[str, str]) -> None:
+    # Found by tests/e2e/test_api_fuzz.py: schema-valid attribute names and minPrice values (e.g.
+    # "1e5", 7 decimals) were refused with 422; the schema now documents the validators' limits.
+    body = validator_for(ProductCreate)
+    data = product_data(refs).model_dump(by_alias=True, mode="json")
+    assert body.is_valid({**data, "attributes": {"colour": "red"}})
+    assert not body.is_valid({**data, "attributes": {"x" * 65: "red"}})
+    assert not body.is_valid({**data, "attributes": {"": 1}})
+    assert not body.is_valid({**data, "attributes": {"note": "y" * 201}})
+    query = validator_for(ProductListQuery)
+    for documented in ("0", "12.5", "999999999999.123456"):
+        assert query.is_valid({"minPrice": documented})
+        ProductListQuery.model_validate({"minPrice": documented})
+    assert not query.is_valid({"minPrice": "1e5"})  # accepted, but not documented: stricter is fine
+    for refused in ("1.1234567", "-1", "1234567890123"):
+        assert not query.is_valid({"minPrice": refused})
+        with pytest.raises(PydanticValidationError):
+            ProductListQuery.model_validate({"minPrice": refused})
+
+
+def validator_for(model: type[ProductCreate] | type[ProductListQuery]) -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(model.model_json_schema())

@@ -129,3 +129,16 @@ def test_to_web_response_handles_plain_returns() -> None:
     assert r.status == 200 and r.body == b'{"a": 1}' and r.content_type == "application/json"
     image = to_web_response(func.HttpResponse(b"\x89PNG", mimetype="image/png"))
     assert image.headers["Content-Type"] == "image/png"
+
+
+def test_encoded_newline_in_a_path_still_reaches_the_dispatcher() -> None:
+    # Found by tests/e2e/test_api_fuzz.py: aiohttp's `.*` catch-all did not match a decoded "\n",
+    # so aiohttp answered its own text/plain 404 instead of devhost's problem+json one.
+    async def check(base: str, s: aiohttp.ClientSession) -> None:
+        async with s.get(f"{base}/api/nothing%0Ahere") as r:
+            assert r.status == 404 and r.content_type == "application/problem+json"
+            assert (await r.json())["code"] == "not_found"
+        async with s.post(f"{base}/api/echo/%0A") as r:
+            assert r.status == 404 and r.content_type == "application/problem+json"
+
+    _serve("api", check)

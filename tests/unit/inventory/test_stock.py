@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import jsonschema_rs
 import pytest
 
 from shared.errors import NotFound, ValidationFailed
 from shared.inventory.model import InsufficientStock, StockItem
+from shared.inventory.schemas import AdjustmentCreate
 from shared.inventory.service import (
     SkuTaken,
     adjust_stock,
@@ -89,3 +91,11 @@ def test_stock_item_rules() -> None:
         item.adjust(-4)
     assert item.consume("o1") == 2 and (item.on_hand, item.reserved) == (3, 0)
     assert item.release("o1") == 0
+
+
+def test_schema_documents_that_a_zero_delta_is_refused() -> None:
+    # Found by tests/e2e/test_api_fuzz.py: {"delta": 0} was schema-valid, then refused with 422.
+    validator = jsonschema_rs.validator_for(AdjustmentCreate.model_json_schema())
+    assert validator.is_valid({"delta": 3, "reason": "recount"})
+    assert validator.is_valid({"delta": -3, "reason": "recount"})
+    assert not validator.is_valid({"delta": 0, "reason": "recount"})

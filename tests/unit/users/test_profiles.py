@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
@@ -103,6 +104,31 @@ def test_country_codes_come_from_the_iso_list() -> None:
     for bad in ("XX", "ZZ", "UK", "D1"):
         with pytest.raises(ValidationError):
             address(country=bad)
+
+
+def test_the_schema_lists_exactly_the_accepted_country_codes() -> None:
+    # Found by tests/e2e/test_api_fuzz.py: any two characters were schema-valid, then refused.
+    schema = AddressIn.model_json_schema()
+    validator = jsonschema_rs.validator_for(schema)
+    documented = schema["properties"]["country"]["enum"]
+    assert len(documented) == 249
+    for code in documented:
+        assert address(country=code).country == code
+    base = address().model_dump(by_alias=True)
+    assert validator.is_valid({**base, "country": "DE"})
+    assert not validator.is_valid({**base, "country": "00"})
+    assert not validator.is_valid({**base, "country": "XX"})
+
+
+def test_the_schema_states_the_favorite_category_limits() -> None:
+    # Found by tests/e2e/test_api_fuzz.py: [""] was schema-valid, then refused with 422.
+    validator = jsonschema_rs.validator_for(Preferences.model_json_schema())
+    assert validator.is_valid({"favoriteCategories": ["c1"]})
+    Preferences.model_validate({"favoriteCategories": ["c1"]})
+    for bad in ("", "c" * 65):
+        assert not validator.is_valid({"favoriteCategories": [bad]})
+        with pytest.raises(ValidationError):
+            Preferences.model_validate({"favoriteCategories": [bad]})
 
 
 def test_preferences_and_roles(store: DocumentStore) -> None:
