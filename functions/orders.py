@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import azure.durable_functions as df
+import azure.functions as func
 
 from orchestrations.order_workflow import NAME as WORKFLOW
 from orchestrations.order_workflow import REVIEW_EVENT
@@ -14,6 +15,7 @@ from shared.http import Api, RequestContext, Response
 from shared.orders import service
 from shared.orders.deps import OrderDeps, get_deps
 from shared.orders.model import Order
+from shared.orders.recovery import LIVE, ensure_started, recover_orphans, runtime_status
 from shared.orders.schemas import (
     OrderAccepted,
     OrderEvents,
@@ -24,6 +26,7 @@ from shared.orders.schemas import (
     RefundResult,
     ReviewDecision,
 )
+from shared.settings import get_settings
 
 log = logging.getLogger("smartcommerce.orders")
 bp = df.Blueprint()
@@ -31,36 +34,11 @@ api = Api(bp, tag="orders")
 STAFF = ("support", "admin")
 
 
-LIVE = frozenset({"Running", "Pending", "ContinuedAsNew", "Suspended"})
-
-
-async def _runtime_status(client: Any, order_id: str) -> str | None:
-    """The workflow instance's runtime status name, None if there is no such instance."""
-    status = await client.get_status(order_id)
-    runtime = getattr(status, "runtime_status", None) if status is not None else None
-    if runtime is None:
-        return None
-    return str(getattr(runtime, "value", runtime))
-
-
-async def _workflow_exists(client: Any, order_id: str) -> bool:
-    return await _runtime_status(client, order_id) is not None
-
-
 async def _ensure_started(client: Any, order_id: str) -> None:
     """Start the order's workflow unless it exists (a retried POST must not restart a finished one)."""
-    if await _workflow_exists(client, order_id):
-        return
-    try:
-        await client.start_new(
-            WORKFLOW, order_id, {"reviewTimeoutSeconds": get_deps().review_timeout_seconds}
-        )
-    except Exception:
-        # Fine if another request started it between our read and our start; anything else must
-        # not become a 202 for an order nothing will ever process (the client retries its key).
-        if not await _workflow_exists(client, order_id):
-            raise
-        log.info("workflow %s was started concurrently", order_id)
+    await ensure_started(
+        client, WORKFLOW, order_id, {"reviewTimeoutSeconds": get_deps().review_timeout_seconds}
+    )
 
 
 async def request_cancellation(client: Any, deps: OrderDeps, order_id: str, principal: Principal) -> None:
@@ -68,7 +46,7 @@ async def request_cancellation(client: Any, deps: OrderDeps, order_id: str, prin
     (never started, or ended without finishing the order): else the order would stay in flight."""
     if service.request_cancel(deps, order_id, principal) != "signal":
         return
-    if await _runtime_status(client, order_id) in LIVE:
+    if await runtime_status(client, order_id) in LIVE:
         await _signal(client, order_id, {"decision": "cancel", "by": principal.sub})
     else:
         service.cancel_without_workflow(deps, order_id)
@@ -183,12 +161,30 @@ async def review_order(ctx: RequestContext) -> Response:
     order_id = ctx.route["orderId"]
     decision = ctx.body_as(ReviewDecision)
     state = service.check_reviewable(get_deps(), order_id)
-    await _signal(
-        ctx.client,
-        order_id,
-        {"decision": decision.decision, "note": decision.note, "by": ctx.require_principal().sub},
-    )
+    # The order says "awaiting review"; only a live workflow acts on the decision (one that failed
+    # or was terminated would leave a 202 nobody carries out), so ask the engine too.
+    if await runtime_status(ctx.client, order_id) not in LIVE:
+        raise service.NotAwaitingReview(f"order {order_id} has no running workflow to take a review")
+    payload = {"decision": decision.decision, "note": decision.note, "by": ctx.require_principal().sub}
+    try:
+        await ctx.client.raise_event(order_id, REVIEW_EVENT, payload)
+    except Exception:
+        # It ended between our read and the event (e.g. the review timed out): the engine refused.
+        if await runtime_status(ctx.client, order_id) not in LIVE:
+            raise service.NotAwaitingReview(f"order {order_id} is no longer awaiting review") from None
+        raise
     return _accepted(order_id, state.status)
+
+
+@bp.timer_trigger(schedule="%ORDER_RECOVERY_SCHEDULE%", arg_name="timer", run_on_startup=False)
+@bp.durable_client_input(client_name="client")
+async def order_recovery_sweep(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    """Start the workflow of orders left `pending` with none (their POST died before starting it)."""
+    started = await recover_orphans(
+        client, get_deps(), workflow=WORKFLOW, grace_seconds=get_settings().order_recovery_grace_seconds
+    )
+    if started:
+        log.warning("recovery sweep started %d order workflows", len(started))
 
 
 @api.route(

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     order_review_timeout_seconds: int = Field(
         86400, ge=1, le=30 * 24 * 3600, validation_alias=_env("ORDER_REVIEW_TIMEOUT_SECONDS")
     )
+    # How long an order may stay `pending` with no workflow before the recovery sweep starts one
+    # (its POST died between recording the order and starting the workflow). Longer than a POST.
+    order_recovery_grace_seconds: int = Field(
+        60, ge=1, le=24 * 3600, validation_alias=_env("ORDER_RECOVERY_GRACE_SECONDS")
+    )
+    # When that sweep runs (6-field NCRONTAB, seconds first): the timer trigger's schedule is
+    # `%ORDER_RECOVERY_SCHEDULE%`, resolved by the host; tests run it every few seconds.
+    order_recovery_schedule: str = Field(
+        "0 * * * * *", pattern=r"^\S+( \S+){5}$", validation_alias=_env("ORDER_RECOVERY_SCHEDULE")
+    )
 
     # --- fraud scoring and models --------------------------------------------------------------
     # Score >= review threshold -> "review"; >= reject threshold -> "reject" (0..1, calibrated).

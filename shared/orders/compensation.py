@@ -2,7 +2,8 @@
 record the final status. Used by the workflow's failure paths and by cancellation.
 
 Idempotent: each part checks the stream first. Returning consumed stock (a cancelled confirmed
-order) is recorded *before* the adjustment, so a crash between the two can at worst leave stock
+order, or an order whose confirm step took the stock and then failed for good) is recorded
+*before* the adjustment, so a crash between the two can at worst leave stock
 uncounted (a person recounts), never count it twice (which could oversell).
 """
 
@@ -48,6 +49,10 @@ def compensate(deps: OrderDeps, order_id: str, final: str, reason: str) -> str:
             order_id,
             lambda s: [("InventoryReleased", {"reason": reason})] if s.reservation == "reserved" else [],
         )
+    elif released.status == "committed":
+        # The confirm step consumed the reservation, then failed for good before recording the
+        # confirmation: the stock left the shelf for an order that will not ship. Put it back.
+        _return_stock(deps, state, IN_FLIGHT, f"order {order_id} {final} after its stock was taken")
     payment = deps.payments.release(order_id=order_id, refund_id="compensation", reason=reason)
     if payment is not None and payment.status in ("voided", "refunded"):
         kind = "PaymentVoided" if payment.status == "voided" else "PaymentRefunded"
@@ -74,25 +79,8 @@ def _cancel_fulfilled(deps: OrderDeps, state: OrderState, reason: str) -> str:
     """A confirmed (or, by staff, shipped) order: refund what is left, put unshipped stock back."""
     order_id = state.id
     payment = deps.payments.release(order_id=order_id, refund_id="cancellation", reason=reason)
-    returned = False
-
-    def mark_returned(s: OrderState) -> list[NewEvent]:
-        # Decided on the fresh state: of two concurrent cancellations exactly one appends the
-        # event, and only that one puts the stock back (both adjusting would oversell).
-        nonlocal returned
-        returned = s.status == "confirmed" and not s.restocked
-        return [("InventoryReturned", {})] if returned else []
-
-    deps.stream.update(order_id, mark_returned)
-    if returned:
-        for item in state.items:
-            adjust_stock(
-                store=deps.store,
-                sku=item.sku,
-                delta=item.quantity,
-                reason=f"order {order_id} cancelled",
-                actor="orders",
-            )
+    # Shipped stock is gone; only a confirmed order's goods are still in the warehouse.
+    _return_stock(deps, state, ("confirmed",), f"order {order_id} cancelled")
 
     def decide(s: OrderState) -> list[NewEvent]:
         if s.status in TERMINAL:
@@ -106,3 +94,22 @@ def _cancel_fulfilled(deps: OrderDeps, state: OrderState, reason: str) -> str:
         return [("OrderCancelled", data)]
 
     return deps.stream.update(order_id, decide).status
+
+
+def _return_stock(deps: OrderDeps, state: OrderState, statuses: tuple[str, ...], why: str) -> bool:
+    """Put the order's consumed stock back, once: `InventoryReturned` is recorded first, then the
+    stock adjusted. Of two concurrent undoers exactly one appends the event (decided on the fresh
+    state) and only that one adjusts (both adjusting would over-count and could oversell); a crash
+    between the two under-counts at worst. True if this call returned the stock."""
+    returned = False
+
+    def mark_returned(s: OrderState) -> list[NewEvent]:
+        nonlocal returned
+        returned = s.status in statuses and not s.restocked
+        return [("InventoryReturned", {})] if returned else []
+
+    deps.stream.update(state.id, mark_returned)
+    if returned:
+        for item in state.items:
+            adjust_stock(store=deps.store, sku=item.sku, delta=item.quantity, reason=why, actor="orders")
+    return returned

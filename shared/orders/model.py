@@ -41,7 +41,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "PaymentCaptured": (IN_FLIGHT, None),
     "PaymentVoided": (("pending", "awaiting_review"), None),
     "PaymentRefunded": (("pending", "awaiting_review", "confirmed", "shipped"), None),
-    "InventoryReturned": (("confirmed", "shipped"), None),
+    # In flight too: a confirm that consumed the reservation, then failed for good, is undone.
+    "InventoryReturned": (("pending", "awaiting_review", "confirmed", "shipped"), None),
     "OrderConfirmed": (IN_FLIGHT, "confirmed"),
     "InventoryCommitted": (("confirmed",), None),
     "NotificationRequested": (("confirmed", "shipped", "cancelled", "refunded"), None),

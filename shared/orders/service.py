@@ -31,6 +31,12 @@ class IdempotencyKeyReused(ValidationFailed):
     code = "idempotency_key_reused"
 
 
+class NotAwaitingReview(InvalidOrderState):
+    """A /review for an order no workflow is waiting on a decision for (API.md: 409)."""
+
+    code = "not_awaiting_review"
+
+
 def request_hash(body: Any) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -174,8 +180,11 @@ def check_reviewable(deps: OrderDeps, order_id: str) -> OrderState:
     loaded = deps.stream.load(order_id)
     if loaded is None:
         raise NotFound("the order does not exist")
-    if loaded.state.status != "awaiting_review" or loaded.state.cancel_requested:
-        raise InvalidOrderState(f"order {order_id} is {loaded.state.status}, not awaiting review")
+    state = loaded.state
+    # Already decided (the approved order stays `awaiting_review` until it is confirmed) or being
+    # cancelled: a second decision would be answered 202 and ignored.
+    if state.status != "awaiting_review" or state.cancel_requested or state.review is not None:
+        raise NotAwaitingReview(f"order {order_id} is {state.status}, not awaiting review")
     return loaded.state
 
 

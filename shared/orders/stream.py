@@ -82,7 +82,10 @@ def _list_entry(state: OrderState) -> dict[str, Any]:
 
 class OrderStream:
     def __init__(self, store: DocumentStore) -> None:
-        self.streams = store.container(CONTAINER, PARTITION_KEY, indexes=("docType", "sequence"))
+        # status + createdAt: the recovery sweep finds stale `pending` heads (shared.orders.recovery).
+        self.streams = store.container(
+            CONTAINER, PARTITION_KEY, indexes=("docType", "sequence", "status", "createdAt")
+        )
         self.orders = store.container(READ_MODEL, "/id", indexes=("docType", "createdAt", "status"))
         self.lists = store.container(LISTS, "/customerId", indexes=("createdAt", "status"))
 
