@@ -122,8 +122,20 @@ def configure_tracing(settings: Settings) -> None:
         trace.set_tracer_provider(provider)
 
 
+# (provider, its tracer): the SDK's get_tracer builds scope objects and edits the global warning
+# filters on every call, a real cost per request; the pair is replaced when the provider changes.
+_tracer_cache: tuple[object, trace.Tracer] | None = None
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("smartcommerce")
+    global _tracer_cache
+    provider = trace.get_tracer_provider()
+    cached = _tracer_cache
+    if cached is not None and cached[0] is provider:
+        return cached[1]
+    got = trace.get_tracer("smartcommerce")
+    _tracer_cache = (provider, got)
+    return got
 
 
 def current_traceparent() -> str | None:

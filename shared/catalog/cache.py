@@ -46,28 +46,30 @@ class TtlCache:
         with self._lock:
             return self._generation
 
-    def _put(self, table: dict[Any, tuple[float, Any]], key: Hashable, value: Any, since: int | None) -> None:
+    def _put(self, table: dict[Any, tuple[float, Any]], key: Hashable, value: Any, since: int | None) -> bool:
         ttl = self._ttl()
         if ttl <= 0:
-            return
+            return False
         with self._lock:
             if since is not None and since != self._generation:
-                return  # invalidated while the value was being read: it may be stale
+                return False  # invalidated while the value was being read: it may be stale
             if len(table) >= MAX_ENTRIES:
                 table.clear()  # crude but bounded: a burst of distinct keys cannot grow memory
             table[key] = (self._clock() + ttl, value)
+            return True
 
     def get_product(self, product_id: str) -> Any | None:
         return self._get(self._products, product_id)
 
-    def put_product(self, product_id: str, value: Any, *, since: int | None = None) -> None:
-        self._put(self._products, product_id, value, since)
+    def put_product(self, product_id: str, value: Any, *, since: int | None = None) -> bool:
+        """True if cached (so `value` is now shared by every reader and must not change)."""
+        return self._put(self._products, product_id, value, since)
 
     def get_list(self, key: Hashable) -> Any | None:
         return self._get(self._lists, key)
 
-    def put_list(self, key: Hashable, value: Any, *, since: int | None = None) -> None:
-        self._put(self._lists, key, value, since)
+    def put_list(self, key: Hashable, value: Any, *, since: int | None = None) -> bool:
+        return self._put(self._lists, key, value, since)
 
     def invalidate(self, product_id: str) -> None:
         with self._lock:

@@ -22,13 +22,24 @@ BRANDS = "brands"
 PRODUCTS_PK = "/productId"
 PK = "/id"
 register_outbox(PRODUCTS, PRODUCTS_PK)
+# The listing filters on status (and maybe category or brand) and sorts by name: the composite
+# ("a,b") indexes let the embedded store walk a filter's matches already in name order and stop
+# after one page; with only single-path indexes it read and sorted every active product per page.
+PRODUCT_INDEXES = (
+    "status",
+    "categoryId",
+    "brandId",
+    "priceMicros",
+    "name",
+    "status,name",
+    "categoryId,name",
+    "brandId,name",
+)
 
 
 class CatalogRepository:
     def __init__(self, store: DocumentStore) -> None:
-        self.products = open_container(
-            store, PRODUCTS, PRODUCTS_PK, ("status", "categoryId", "brandId", "priceMicros", "name")
-        )
+        self.products = open_container(store, PRODUCTS, PRODUCTS_PK, PRODUCT_INDEXES)
         self.categories = open_container(store, CATEGORIES, PK, ("name",))
         self.brands = open_container(store, BRANDS, PK, ("name",))
 

@@ -38,6 +38,7 @@ from shared.catalog.schemas import (
 )
 from shared.errors import NotFound, PreconditionFailed, ValidationFailed
 from shared.events import CloudEvent, new_event
+from shared.http.frozen import freeze_json
 from shared.inventory.service import ensure_stock
 from shared.money import Money
 from shared.ports.documents import Document, DocumentStore
@@ -107,7 +108,8 @@ def get_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductPu
     generation = cache.generation()
     doc = _load(_repo(store), product_id)
     result = Versioned(to_public(doc), doc["_etag"])
-    cache.put_product(product_id, result, since=generation)
+    if cache.put_product(product_id, result, since=generation):
+        freeze_json(result.value)  # cache hits then send these bytes rather than re-serializing
     return result
 
 
@@ -121,7 +123,8 @@ def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductsP
     result = ProductsPublic(
         items=[to_public(doc) for doc in page.items], continuation_token=page.continuation_token
     )
-    cache.put_list(key, result, since=generation)
+    if cache.put_list(key, result, since=generation):
+        freeze_json(result)
     return result
 
 

@@ -147,8 +147,11 @@ class Api:
             async def durable_wrapper(req: func.HttpRequest, client: Any) -> func.HttpResponse:
                 return await handle_async(info_ref[0], req, client)
 
-            durable_wrapper.__annotations__ = {"req": func.HttpRequest, "client": str,
-                                               "return": func.HttpResponse}
+            durable_wrapper.__annotations__ = {
+                "req": func.HttpRequest,
+                "client": str,
+                "return": func.HttpResponse,
+            }
             wrapper = durable_wrapper
         elif is_async:
 

@@ -13,6 +13,7 @@ from pydantic_core import to_jsonable_python
 
 from shared.errors import BadRequest, ValidationFailed
 from shared.http.context import Response
+from shared.http.frozen import frozen_json
 
 JSON = "application/json"
 # pydantic puts validator/union tags such as "function-after[...]" in error locations: not fields.
@@ -100,7 +101,7 @@ def _encode(body: Any) -> tuple[bytes | None, str | None]:
     if body is None:
         return None, None
     if isinstance(body, BaseModel):
-        return body.model_dump_json(by_alias=True).encode(), JSON
+        return frozen_json(body) or body.model_dump_json(by_alias=True).encode(), JSON
     if isinstance(body, bytes):
         return body, "application/octet-stream"
     if isinstance(body, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import re
 import time
 import uuid
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import azure.functions as func
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import ValidationError
@@ -56,7 +58,22 @@ def _correlation_id(req: func.HttpRequest) -> str:
     incoming = req.headers.get("x-correlation-id")
     if incoming and _SAFE_ID.match(incoming):
         return incoming
-    return uuid.uuid4().hex
+    # A correlation id only has to be unique, not unguessable: a version-4 UUID from the PRNG
+    # rather than uuid4()'s os.urandom syscall per request (same 32-hex-digit form).
+    return uuid.UUID(int=random.getrandbits(128), version=4).hex
+
+
+def _parent_context(req: func.HttpRequest) -> Context:
+    """The incoming trace context; an empty one (a new trace) without a `traceparent`, exactly
+    what the propagator answers then, without building a carrier for every request."""
+    traceparent = req.headers.get("traceparent")
+    if not traceparent:
+        return Context()
+    carrier = {"traceparent": traceparent}
+    tracestate = req.headers.get("tracestate")
+    if tracestate is not None:
+        carrier["tracestate"] = tracestate
+    return _propagator.extract(carrier)
 
 
 def _principal(info: RouteInfo, req: func.HttpRequest) -> Principal | None:
@@ -97,14 +114,16 @@ def _request_scope(info: RouteInfo, req: func.HttpRequest) -> Iterator[tuple[str
     tokens = (correlation_id_var.set(correlation_id), function_name_var.set(info.function_name))
     started = time.perf_counter()
     outcome: dict[str, Any] = {"status": 500}
-    parent = _propagator.extract({k: v for k, v in req.headers.items() if k in ("traceparent", "tracestate")})
+    parent = _parent_context(req)
+    attributes = {
+        "http.request.method": req.method,
+        "http.route": "/api/" + info.path,
+        "smartcommerce.correlation_id": correlation_id,
+    }
     try:
         with tracer().start_as_current_span(
-            f"{req.method} /api/{info.path}", context=parent, kind=SpanKind.SERVER
+            f"{req.method} /api/{info.path}", context=parent, kind=SpanKind.SERVER, attributes=attributes
         ) as span:
-            span.set_attribute("http.request.method", req.method)
-            span.set_attribute("http.route", "/api/" + info.path)
-            span.set_attribute("smartcommerce.correlation_id", correlation_id)
             yield correlation_id, outcome
             span.set_attribute("http.response.status_code", outcome["status"])
             if outcome["status"] >= 500:
@@ -118,8 +137,12 @@ def _request_scope(info: RouteInfo, req: func.HttpRequest) -> Iterator[tuple[str
             path,
             outcome["status"],
             elapsed,
-            extra={"http_method": req.method, "route": info.path, "status": outcome["status"],
-                   "duration_ms": round(elapsed, 1)},
+            extra={
+                "http_method": req.method,
+                "route": info.path,
+                "status": outcome["status"],
+                "duration_ms": round(elapsed, 1),
+            },
         )
         function_name_var.reset(tokens[1])
         correlation_id_var.reset(tokens[0])

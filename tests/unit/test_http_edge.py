@@ -478,3 +478,28 @@ def test_header_values_are_valid_unicode_text() -> None:
     assert ctx.header("Idempotency-Key") == "k??"
     assert ctx.if_match == '"e1"'
     assert ctx.header("missing") is None
+
+
+def test_made_correlation_ids_are_distinct_uuid4_hex(routes: dict[str, RouteInfo]) -> None:
+    import uuid
+
+    made = {
+        call(routes["nothing"], request("DELETE", "/api/nothing")).headers["x-correlation-id"]
+        for _ in range(50)
+    }
+    assert len(made) == 50
+    assert all(uuid.UUID(hex=cid).version == 4 and uuid.UUID(hex=cid).hex == cid for cid in made)
+
+
+def test_without_traceparent_a_request_starts_its_own_trace(routes: dict[str, RouteInfo]) -> None:
+    from shared.telemetry import tracer
+
+    # Even inside a caller's span (an in-process host), no traceparent header means a new trace,
+    # as the propagator answered before the header check was short-circuited.
+    with tracer().start_as_current_span("caller") as outer:
+        req = request("GET", "/api/async/1", route_params={"id": "1"})
+        traceparent = json.loads(call(routes["async_thing"], req).get_body())["traceparent"]
+    assert traceparent.split("-")[1] != format(outer.get_span_context().trace_id, "032x")
+    # A tracestate alone (no traceparent) is ignored the same way.
+    req = request("GET", "/api/async/1", route_params={"id": "1"}, headers={"tracestate": "k=v"})
+    assert json.loads(call(routes["async_thing"], req).get_body())["traceparent"] is not None

@@ -116,3 +116,22 @@ def test_import_function_app_stays_light() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_tracer_is_reused_and_follows_a_new_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    first = tracer()
+    assert tracer() is first  # looked up once per provider, not per request
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    replaced = tracer()
+    assert replaced is not first
+    with replaced.start_as_current_span("on the new provider"):
+        pass
+    assert [s.name for s in exporter.get_finished_spans()] == ["on the new provider"]

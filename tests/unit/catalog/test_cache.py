@@ -60,3 +60,14 @@ def test_a_read_that_raced_an_invalidation_is_not_cached() -> None:
     assert cache.get_product("p1") is None and cache.get_list(("q",)) is None
     cache.put_product("p1", "new", since=cache.generation())
     assert cache.get_product("p1") == "new"
+
+
+def test_put_reports_whether_the_value_was_cached() -> None:
+    ttl = [60.0]
+    cache = TtlCache(lambda: ttl[0])
+    before = cache.generation()
+    assert cache.put_product("p1", "v1", since=before) is True
+    cache.invalidate("p1")
+    assert cache.put_list(("q",), "page", since=before) is False  # stale read: not cached
+    ttl[0] = 0
+    assert cache.put_product("p2", "v2") is False  # caching off

@@ -204,3 +204,23 @@ def test_schema_states_attribute_and_price_filter_limits(refs: dict[str, str]) -
 
 def validator_for(model: type[ProductCreate] | type[ProductListQuery]) -> jsonschema_rs.Validator:
     return jsonschema_rs.validator_for(model.model_json_schema())
+
+
+def test_cached_reads_are_serialized_once_and_writes_are_sent_fresh(
+    store: DocumentStore, refs: dict[str, str]
+) -> None:
+    from shared.http.frozen import frozen_json
+    from shared.http.parsing import render
+
+    created = create_product(store=store, data=product_data(refs))
+    pid = created.value.id
+    cached = get_product(store=store, product_id=pid)
+    assert get_product(store=store, product_id=pid) is cached  # a cache hit
+    assert frozen_json(cached.value) == cached.value.model_dump_json(by_alias=True).encode()
+    page = list_products(store=store, query=ProductListQuery())
+    assert frozen_json(page) == render(page, 200).get_body()
+    update_product(store=store, product_id=pid, data=product_data(refs, name="Renamed"), if_match=cached.etag)
+    fresh = get_product(store=store, product_id=pid)
+    assert b'"name":"Renamed"' in render(fresh.value, 200).get_body()
+    listed = list_products(store=store, query=ProductListQuery())
+    assert b'"name":"Renamed"' in render(listed, 200).get_body()

@@ -142,3 +142,35 @@ def test_encoded_newline_in_a_path_still_reaches_the_dispatcher() -> None:
             assert r.status == 404 and r.content_type == "application/problem+json"
 
     _serve("api", check)
+
+
+def test_memoized_route_matches_keep_each_request_s_own_params_and_stay_bounded(monkeypatch: Any) -> None:
+    import devhost.http_server as http_server
+
+    monkeypatch.setattr(http_server, "MATCH_MEMO_SIZE", 3)
+
+    async def check(base: str, s: aiohttp.ClientSession) -> None:
+        for _ in range(2):  # the second round is served from the memo
+            for n in (7, 8):
+                async with s.post(f"{base}/api/echo/{n}", data=b"x") as r:
+                    assert r.status == 200
+                    assert (await r.json())["route"] == {"id": str(n)}
+            async with s.get(f"{base}/api/echo/7") as r:
+                assert r.status == 405 and r.headers["Allow"] == "POST"
+            async with s.get(f"{base}/api/nothing") as r:
+                assert r.status == 404
+            async with s.get(f"{base}/api/{'x' * 300}") as r:  # too long to memoize
+                assert r.status == 404
+
+    dispatchers: list[HttpDispatcher] = []
+    real_init = HttpDispatcher.__init__
+
+    def spy(self: HttpDispatcher, *args: Any) -> None:
+        real_init(self, *args)
+        dispatchers.append(self)
+
+    monkeypatch.setattr(HttpDispatcher, "__init__", spy)
+    _serve("api", check)
+    memo = dispatchers[0]._memo
+    assert 0 < len(memo) <= 3  # never more than MATCH_MEMO_SIZE paths remembered
+    assert all(len(path) <= http_server.MATCH_MEMO_MAX_PATH for _, path in memo)

@@ -50,3 +50,23 @@ def test_declared_indexes_serve_equality_and_range_filters(tmp_path: Path) -> No
     names = {r[0] for r in store.connection().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"c_products__ix_status", "c_products__ix_price_amount", "c_products__ix_name"} <= names
     store.close()
+
+
+def test_a_composite_index_serves_a_filtered_sorted_page_without_a_sort(tmp_path: Path) -> None:
+    store = SqliteDocumentStore(tmp_path / "documents.db")
+    c = store.container("things", "/pk", indexes=("status,name",))
+    for i in range(30):
+        c.create({"id": f"d{i}", "pk": "p", "status": "on" if i % 3 else "off", "name": f"n{29 - i:02d}"})
+    query = Query(where=[Filter("status", "=", "on")], order_by=[("name", "asc")])
+    compiled = compile_query("c_things", query, partition_key=None, max_items=5, token=None)
+    plan = " ".join(
+        str(row) for row in store.connection().execute("EXPLAIN QUERY PLAN " + compiled.sql, compiled.params)
+    )
+    assert "USING INDEX c_things__ix_status_name" in plan and "TEMP B-TREE" not in plan, plan
+    # Same answer as before, pages included: the index changes the plan, not the result.
+    page = c.query(query, max_items=5)
+    assert [d["name"] for d in page.items] == ["n00", "n01", "n03", "n04", "n06"]
+    assert page.continuation_token is not None
+    after = c.query(query, max_items=5, continuation_token=page.continuation_token)
+    assert [d["name"] for d in after.items] == ["n07", "n09", "n10", "n12", "n13"]
+    store.close()
