@@ -81,7 +81,7 @@ def create_token(ctx: RequestContext) -> Response:
     request = ctx.body_as(TokenRequest)
     principal = ctx.require_principal()
     public = get_payment_service().vault.tokenize(
-        owner_id=principal.sub,
+        owner_id=principal.user_id,
         number=request.card_number,
         exp_month=request.exp_month,
         exp_year=request.exp_year,

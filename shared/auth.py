@@ -8,6 +8,8 @@ tokens minted by `POST /api/dev/token` are signed with a key kept in the data di
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -43,6 +45,23 @@ class Principal:
     @property
     def is_staff(self) -> bool:
         return self.has_role(*STAFF_ROLES)
+
+    @property
+    def user_id(self) -> str:
+        """The caller's id in every context (profile, orders, payments, notifications): the token
+        subject, or a stable hash of it when a document id cannot hold it."""
+        return user_id_for(self.sub)
+
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+
+
+def user_id_for(sub: str) -> str:
+    """The user id for a token subject. Subjects are GUIDs or base64url strings in practice; one
+    a document id cannot hold (`|`, `/`, very long, ...) is hashed to one stable id."""
+    if _SAFE_ID.match(sub):
+        return sub
+    return "u-" + hashlib.sha256(sub.encode()).hexdigest()[:40]
 
 
 def _roles_from(claims: Mapping[str, Any]) -> tuple[str, ...]:
@@ -202,6 +221,6 @@ def ensure_owner(
     that ids cannot be probed."""
     if principal is None:
         raise Unauthorized("a bearer token is required")
-    if principal.sub != owner_id and not principal.has_role(*staff_roles):
+    if principal.user_id != owner_id and not principal.has_role(*staff_roles):
         raise NotFound("the resource does not exist")
     return principal

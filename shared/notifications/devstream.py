@@ -20,10 +20,9 @@ from typing import Any
 
 from aiohttp import web
 
-from shared.auth import verify_token
+from shared.auth import user_id_for, verify_token
 from shared.errors import DomainError
 from shared.notifications.realtime import LOCAL_HUB, LocalHub
-from shared.users.repository import user_id_for
 
 log = logging.getLogger("smartcommerce.notifications.realtime")
 

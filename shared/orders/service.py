@@ -24,7 +24,7 @@ from shared.orders.schemas import PlaceOrder, RefundRequest, RefundResult
 from shared.orders.steps import payment_view
 from shared.orders.stream import Loaded, NewEvent, StreamConflict
 from shared.ports.documents import Filter, Page, Query
-from shared.users.repository import UserRepository, user_id_for
+from shared.users.repository import UserRepository
 
 
 class IdempotencyKeyReused(ValidationFailed):
@@ -56,7 +56,7 @@ class Placed:
 def _address(deps: OrderDeps, principal: Principal, request: PlaceOrder) -> dict[str, Any]:
     if request.shipping_address is not None:
         return request.shipping_address.model_dump(mode="json", by_alias=True, exclude={"is_default"})
-    profile = UserRepository(deps.store).get(user_id_for(principal.sub)) or {}
+    profile = UserRepository(deps.store).get(principal.user_id) or {}
     for address in profile.get("addresses") or []:
         if address.get("id") == request.shipping_address_id:
             return {k: v for k, v in address.items() if k not in ("isDefault",)}
@@ -71,7 +71,7 @@ def _same_request(state: OrderState, digest: str) -> OrderState:
 
 def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key: str | None) -> Placed:
     digest = request_hash(request.model_dump(mode="json", by_alias=True))
-    order_id = _derived_id("ord_", principal.sub, key) if key else "ord_" + uuid.uuid4().hex[:24]
+    order_id = _derived_id("ord_", principal.user_id, key) if key else "ord_" + uuid.uuid4().hex[:24]
     existing = deps.stream.load(order_id)
     if existing is not None:
         _same_request(existing.state, digest)
@@ -80,7 +80,7 @@ def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key:
         return Placed(order_id, "pending", created=False)
     try:
         # Also the existence check: the token must be the caller's.
-        fingerprint = deps.payments.vault.fingerprint(request.payment_token, principal.sub)
+        fingerprint = deps.payments.vault.fingerprint(request.payment_token, principal.user_id)
     except NotFound:
         raise ValidationFailed.field(
             "paymentToken", "unknown payment token", code="unknown_payment_token"
@@ -89,7 +89,7 @@ def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key:
     zero = priced.total - priced.total
     created = {
         "id": order_id,
-        "customerId": principal.sub,
+        "customerId": principal.user_id,
         "items": [i.model_dump(mode="json", by_alias=True) for i in priced.items],
         "subtotal": priced.subtotal.model_dump(mode="json"),
         "total": priced.total.model_dump(mode="json"),
@@ -130,7 +130,7 @@ def list_orders(
             return deps.stream.orders.query(query, max_items=limit, continuation_token=token)
         return deps.stream.lists.query(
             Query(where=tuple(where), order_by=order),
-            partition_key=principal.sub,
+            partition_key=principal.user_id,
             max_items=limit,
             continuation_token=token,
         )

@@ -3,8 +3,6 @@ can share the profile's partition: with `/id` a partition is exactly one documen
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
 
 from shared.events import CloudEvent
@@ -15,15 +13,6 @@ from shared.ports.documents import Document, DocumentNotFound, DocumentStore
 USERS = "users"
 USERS_PK = "/userId"
 register_outbox(USERS, USERS_PK)
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
-
-
-def user_id_for(sub: str) -> str:
-    """The profile id for a token subject. Subjects are GUIDs or similar in practice; anything a
-    document id cannot hold (/ \\ ? #, very long) is hashed so it still maps to one stable id."""
-    if _SAFE_ID.match(sub):
-        return sub
-    return "u-" + hashlib.sha256(sub.encode()).hexdigest()[:40]
 
 
 class UserRepository:

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.auth import Principal
+from shared.auth import Principal, user_id_for
 from shared.errors import Conflict, NotFound
 from shared.events import CloudEvent, new_event
 from shared.inventory.repository import is_write_conflict, with_retry
 from shared.ports.documents import BatchFailed, Document, DocumentExists, DocumentStore
 from shared.users.events import UserProfileUpdated, UserRegistered
-from shared.users.repository import UserRepository, user_id_for
+from shared.users.repository import UserRepository
 from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, Role
 
 _known: set[str] = set()

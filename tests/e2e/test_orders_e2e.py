@@ -282,3 +282,27 @@ def test_no_card_number_in_the_data_dir_or_logs(devhost: DevhostProcess, o: Orde
             raw = path.read_bytes()
             found += [f"{path.name}: {n}" for n in numbers if n.encode() in raw]
     assert found == []
+
+
+def test_a_subject_no_document_id_can_hold_is_one_user_everywhere(o: OrderShop) -> None:
+    # Identity providers such as Auth0 issue subjects like "auth0|abc"; the profile, the order, the
+    # card vault, ownership checks and the notifications must all agree on the one user id.
+    sub = "auth0|" + unique("cust")
+    customer = o.api.dev_token(sub, roles=["customer"], email="pipe@example.com")
+    sku = o.product(stock=2)
+    r = o.place(customer, o.order_body(sku, o.card(customer)))
+    assert r.status == 202, r
+    order_id = r.json()["orderId"]
+    order = o.final(order_id, customer)
+    assert order["status"] == "confirmed"
+    me = o.api.get("/api/me", token=customer).json()
+    assert order["customerId"] == me["id"] != sub
+    listed = o.api.get("/api/orders", token=customer).json()["items"]
+    assert [item["id"] for item in listed] == [order_id]
+    assert o.api.get(f"/api/payments/{order['payment']['paymentId']}", token=customer).status == 200
+    wait_for(
+        lambda: o.api.get("/api/me/notifications", token=customer).json()["items"],
+        timeout=20,
+        message="the confirmation notification under the same user id",
+    )
+    assert o.api.get(f"/api/orders/{order_id}", token=o.customer()).status == 404

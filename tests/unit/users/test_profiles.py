@@ -4,11 +4,11 @@ import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
-from shared.auth import Principal
+from shared.auth import Principal, user_id_for
 from shared.errors import NotFound
 from shared.outbox import PENDING
 from shared.ports.documents import DocumentStore
-from shared.users.repository import UserRepository, user_id_for
+from shared.users.repository import UserRepository
 from shared.users.schemas import AddressIn, Preferences, ProfilePatch
 from shared.users.service import (
     MAX_ADDRESSES,
