@@ -11,6 +11,7 @@ safe local value, and to the app settings in `infra/`.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -154,6 +155,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_development_settings_in_production(self) -> Settings:
         if self.environment != "production":
+            # The platform sets WEBSITE_INSTANCE_ID on every Azure Functions worker: an app that
+            # forgot SC_ENV there must not fall back to development (dev tokens, embedded stores).
+            if os.environ.get("WEBSITE_INSTANCE_ID"):
+                raise ValueError("SC_ENV=development is refused on Azure (WEBSITE_INSTANCE_ID is set)")
             return self
         problems: list[str] = []
         if self.cosmos_key:

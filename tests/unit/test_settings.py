@@ -36,3 +36,11 @@ def test_unknown_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SC_ENV", "staging")
     with pytest.raises(ValueError):
         Settings()
+
+
+def test_development_is_refused_on_an_azure_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An Azure app whose SC_ENV was forgotten must not fall back to development mode.
+    monkeypatch.delenv("SC_ENV", raising=False)
+    monkeypatch.setenv("WEBSITE_INSTANCE_ID", "0123abcd")
+    with pytest.raises(ValueError, match="refused on Azure"):
+        Settings()
