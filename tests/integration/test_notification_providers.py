@@ -109,3 +109,24 @@ def test_sms_needs_a_number_and_push_addresses_the_user(provider: tuple[Provider
 def test_an_unreachable_provider_is_transient() -> None:
     with pytest.raises(TransientChannelError, match="unreachable"):
         WebhookPushChannel("http://127.0.0.1:9/push").send(_message("u1"))
+
+
+def test_the_managed_identity_token_is_reused_until_near_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from shared.notifications.channels import http_provider
+
+    calls: list[str] = []
+
+    class Credential:
+        def get_token(self, scope: str) -> SimpleNamespace:
+            calls.append(scope)
+            return SimpleNamespace(token=f"t{len(calls)}", expires_on=1000 + 3600 * len(calls))
+
+    monkeypatch.setattr(http_provider, "_credential", Credential())
+    now = [1000.0]
+    token = http_provider.managed_identity_token("scope/.default", clock=lambda: now[0])
+    assert [token(), token(), token()] == ["t1", "t1", "t1"]
+    now[0] = 1000 + 3600 - 299  # within five minutes of expiry: a new token
+    assert token() == "t2"
+    assert calls == ["scope/.default", "scope/.default"]

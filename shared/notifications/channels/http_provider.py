@@ -9,6 +9,8 @@ HTTP 408/429/5xx and network errors are transient; other 4xx are permanent.
 from __future__ import annotations
 
 import json
+import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -29,11 +31,31 @@ TokenProvider = Callable[[], str]
 ACS_SCOPE = "https://communication.azure.com/.default"
 
 
-def managed_identity_token(scope: str) -> TokenProvider:
-    def token() -> str:
-        from azure.identity import DefaultAzureCredential
+_credential_lock = threading.Lock()
+_credential: Any = None
 
-        return str(DefaultAzureCredential().get_token(scope).token)
+
+def _shared_credential() -> Any:
+    """One DefaultAzureCredential per process: building one probes the whole chain (and IMDS)."""
+    global _credential
+    with _credential_lock:
+        if _credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            _credential = DefaultAzureCredential()
+        return _credential
+
+
+def managed_identity_token(scope: str, *, clock: Callable[[], float] = time.time) -> TokenProvider:
+    """A token provider that reuses its access token until five minutes before it expires."""
+    cached: list[Any] = []
+    lock = threading.Lock()
+
+    def token() -> str:
+        with lock:
+            if not cached or cached[0].expires_on - 300 <= clock():
+                cached[:] = [_shared_credential().get_token(scope)]
+            return str(cached[0].token)
 
     return token
 
