@@ -5,17 +5,24 @@ Request bodies: the client posts `json=df_dumps(x)` (start_new) or `json=json.du
 (raise_event), so a body is a JSON string that holds JSON. Inputs are stored as that inner text;
 an event's data is stored as the raw body, exactly what Azure's extension hands the orchestrator
 (so a dict raised as an event arrives as a str there too — orchestrators parse defensively).
+
+Authentication, as on Azure: every route needs the durable system key, either as `code=<key>`
+(the management URLs) or as the path segment of the rpc base URL (`.../durabletask/rpc/<key>/...`,
+which the SDK's client uses). Without it, or with a wrong one, the answer is 401 problem+json and
+nothing is read or changed (the check runs before the body is read).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from devhost.durable import operations
-from devhost.durable.binding import WEBHOOK_PATH, management_urls
+from devhost.durable.binding import RPC_SEGMENT, WEBHOOK_PATH, management_urls
 from devhost.durable.engine import Engine
 from devhost.durable.operations import Outcome
 from devhost.durable.status import http_status_code, status_document
@@ -41,24 +48,61 @@ def _input_from_body(text: str) -> str | None:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+_Handler = Callable[[web.Request], Awaitable[web.Response]]
+_KEY_MATCH = "systemKey"
+
+
+def _unauthorized() -> web.Response:
+    body = {
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "the durable management webhooks need the system key (code=...)",
+        "code": "unauthorized",
+    }
+    return web.Response(status=401, body=json.dumps(body).encode(), content_type="application/problem+json")
+
+
 class ManagementApi:
-    def __init__(self, engine: Engine, base_url: str, hub: str) -> None:
+    def __init__(self, engine: Engine, base_url: str, hub: str, *, system_key: str) -> None:
+        if not system_key:
+            raise ValueError("the durable management webhooks need a non-empty system key")
         self.engine, self.base_url, self.hub = engine, base_url.rstrip("/"), hub
+        self._key = system_key.encode()
+
+    def _authorized(self, request: web.Request) -> bool:
+        given = request.match_info.get(_KEY_MATCH)
+        if given is None:
+            given = request.query.get("code", "")
+        return hmac.compare_digest(given.encode(), self._key)
+
+    def _guard(self, handler: _Handler) -> _Handler:
+        async def guarded(request: web.Request) -> web.Response:
+            if not self._authorized(request):
+                return _unauthorized()
+            return await handler(request)
+
+        return guarded
 
     def routes(self) -> list[web.RouteDef]:
-        p = WEBHOOK_PATH
+        table: list[tuple[str, str, _Handler]] = [
+            ("POST", "/orchestrators/{name}", self.start),
+            ("POST", "/orchestrators/{name}/{instanceId}", self.start),
+            ("GET", "/instances", self.list_instances),
+            ("GET", "/instances/", self.list_instances),
+            ("DELETE", "/instances", self.purge_many),
+            ("DELETE", "/instances/", self.purge_many),
+            ("GET", "/instances/{instanceId}", self.get_status),
+            ("DELETE", "/instances/{instanceId}", self.purge),
+            ("POST", "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
+            ("POST", "/instances/{instanceId}/terminate", self.terminate),
+            ("POST", "/instances/{instanceId}/{operation}", self.not_supported),
+        ]
+        prefixes = (WEBHOOK_PATH, f"{WEBHOOK_PATH}/{RPC_SEGMENT}/{{{_KEY_MATCH}}}")
         return [
-            web.post(p + "/orchestrators/{name}", self.start),
-            web.post(p + "/orchestrators/{name}/{instanceId}", self.start),
-            web.get(p + "/instances", self.list_instances),
-            web.get(p + "/instances/", self.list_instances),
-            web.delete(p + "/instances", self.purge_many),
-            web.delete(p + "/instances/", self.purge_many),
-            web.get(p + "/instances/{instanceId}", self.get_status),
-            web.delete(p + "/instances/{instanceId}", self.purge),
-            web.post(p + "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
-            web.post(p + "/instances/{instanceId}/terminate", self.terminate),
-            web.post(p + "/instances/{instanceId}/{operation}", self.not_supported),
+            web.route(method, prefix + suffix, self._guard(handler))
+            for prefix in prefixes
+            for method, suffix, handler in table
         ]
 
     async def start(self, request: web.Request) -> web.Response:
@@ -70,7 +114,7 @@ class ManagementApi:
             return _error(400, str(exc))
         except FileExistsError as exc:
             return _error(409, str(exc))
-        urls = management_urls(self.base_url, self.hub, iid)
+        urls = management_urls(self.base_url, self.hub, iid, self._key.decode())
         return web.json_response(urls, status=202, headers={"Location": urls["statusQueryGetUri"]})
 
     async def get_status(self, request: web.Request) -> web.Response:

@@ -2,20 +2,44 @@
 
 The client uses `rpcBaseUrl` for every call, `managementUrls` for create_check_status_response
 (with `id` as the placeholder it replaces by the instance id) and `taskHubName`.
+
+Every webhook needs the durable system key, as on Azure. The management and creation URLs carry it
+as `code=<key>`. The SDK builds its rpc URLs as `rpcBaseUrl + path [+ "?" + its own query]` and
+ignores `requiredQueryStringParameters`, so a query parameter cannot ride on `rpcBaseUrl`: the key
+travels there as a path segment instead (`.../durabletask/rpc/<key>/`), which the webhooks accept
+the same way.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+from pathlib import Path
 from typing import Any
 
+from shared.devkeys import load_or_create_secret
+
 WEBHOOK_PATH = "/runtime/webhooks/durabletask"
+RPC_SEGMENT = "rpc"
 PLACEHOLDER_ID = "INSTANCEID"
+SYSTEM_KEY_FILE = "durabletask_system_key"
 
 
-def management_urls(base_url: str, hub: str, instance_id: str) -> dict[str, str]:
+def _new_system_key() -> bytes:
+    return secrets.token_urlsafe(32).encode()  # URL-safe: goes into paths and queries unquoted
+
+
+def load_system_key(data_dir: Path) -> str:
+    """The durable extension's system key of this data dir (`<data_dir>/keys/`, 0600, made once)."""
+    key = load_or_create_secret(data_dir, SYSTEM_KEY_FILE, _new_system_key).decode("ascii").strip()
+    if not key:
+        raise ValueError(f"{SYSTEM_KEY_FILE} in {data_dir / 'keys'} is empty")
+    return key
+
+
+def management_urls(base_url: str, hub: str, instance_id: str, system_key: str) -> dict[str, str]:
     root = f"{base_url}{WEBHOOK_PATH}/instances/{instance_id}"
-    query = f"taskHub={hub}&connection=Storage"
+    query = f"taskHub={hub}&connection=Storage&code={system_key}"
     return {
         "id": instance_id,
         "statusQueryGetUri": f"{root}?{query}",
@@ -29,20 +53,20 @@ def management_urls(base_url: str, hub: str, instance_id: str) -> dict[str, str]
     }
 
 
-def client_binding(base_url: str, hub: str) -> str:
+def client_binding(base_url: str, hub: str, system_key: str) -> str:
     base_url = base_url.rstrip("/")
     create = f"{base_url}{WEBHOOK_PATH}/orchestrators/{{functionName}}[/{{instanceId}}]"
     doc: dict[str, Any] = {
         "taskHubName": hub,
         "creationUrls": {
-            "createNewInstancePostUri": create,
+            "createNewInstancePostUri": f"{create}?code={system_key}",
             "createAndWaitOnNewInstancePostUri": f"{create}?timeout={{timeoutInSeconds}}"
-            "&pollingInterval={intervalInSeconds}",
+            f"&pollingInterval={{intervalInSeconds}}&code={system_key}",
         },
-        "managementUrls": management_urls(base_url, hub, PLACEHOLDER_ID),
+        "managementUrls": management_urls(base_url, hub, PLACEHOLDER_ID, system_key),
         "baseUrl": f"{base_url}{WEBHOOK_PATH}",
-        "requiredQueryStringParameters": "",
-        "rpcBaseUrl": f"{base_url}{WEBHOOK_PATH}/",
+        "requiredQueryStringParameters": f"code={system_key}",
+        "rpcBaseUrl": f"{base_url}{WEBHOOK_PATH}/{RPC_SEGMENT}/{system_key}/",
     }
     return json.dumps(doc)
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from devhost.durable import registry
 from devhost.durable.api import ManagementApi
-from devhost.durable.binding import client_binding, hub_name
+from devhost.durable.binding import client_binding, hub_name, load_system_key
 from devhost.durable.engine import Engine
 from devhost.index import FunctionInfo
 
@@ -34,8 +34,9 @@ class DurableExtension:
         orchestrators, activities = registry.build(list(host.functions), invoke=host.invoke)
         self.engine = Engine(host.data_dir / DB_NAME, orchestrators, activities)
         hub = hub_name(host.config.raw)
-        self._binding = client_binding(host.base_url, hub)
-        self._routes = ManagementApi(self.engine, host.base_url, hub).routes()
+        key = load_system_key(host.data_dir)
+        self._binding = client_binding(host.base_url, hub, key)
+        self._routes = ManagementApi(self.engine, host.base_url, hub, system_key=key).routes()
         await self.engine.start()
         log.info(
             "durable: %d orchestrator(s), %d activity(ies), hub %s", len(orchestrators), len(activities), hub

@@ -118,3 +118,17 @@ def wait_for(
 def unique(prefix: str = "t") -> str:
     """A unique id for test data, so tests never depend on each other's leftovers."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+DURABLE_KEY_FILE = "durabletask_system_key"  # devhost.durable.binding.SYSTEM_KEY_FILE
+
+
+def durable_key(data_dir: object) -> str:
+    """The system key devhost's durable webhooks need (`code=<key>`), read from its data dir."""
+    with open(f"{data_dir}/keys/{DURABLE_KEY_FILE}", encoding="ascii") as handle:
+        return handle.read().strip()
+
+
+def with_code(path: str, key: str) -> str:
+    """`path` with `code=<key>` added to its query."""
+    return f"{path}{'&' if '?' in path else '?'}code={key}"

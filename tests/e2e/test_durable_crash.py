@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import StartDevhost
-from tests.e2e.helpers import ApiClient, wait_for
+from tests.e2e.helpers import ApiClient, durable_key, wait_for, with_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 APP = "tests.e2e.apps.durable_app:app"
@@ -34,8 +34,9 @@ def test_killed_devhost_resumes_and_each_step_happens_once(
     data_dir = tmp_path / "devhost-data"
     env = {"DURABLE_TEST_STATE": str(state)}
     first = start_devhost(app=APP, data_dir=data_dir, env=env, wait_health=False)
+    key = durable_key(data_dir)
     r = ApiClient(first.url).post(
-        "/runtime/webhooks/durabletask/orchestrators/ten_steps/crash-1", '{"sleep": 0.25}'
+        with_code("/runtime/webhooks/durabletask/orchestrators/ten_steps/crash-1", key), '{"sleep": 0.25}'
     )
     assert r.status == 202, r
 
@@ -47,13 +48,11 @@ def test_killed_devhost_resumes_and_each_step_happens_once(
     assert 4 <= effects_at_kill < 10
 
     second = start_devhost(app=APP, data_dir=data_dir, env=env, wait_health=False)
+    assert durable_key(data_dir) == key  # the system key is made once per data dir, then reused
     api = ApiClient(second.url)
+    status_path = with_code("/runtime/webhooks/durabletask/instances/crash-1", key)
     doc = wait_for(
-        lambda: (
-            (d := api.get("/runtime/webhooks/durabletask/instances/crash-1").json())["runtimeStatus"]
-            == "Completed"
-            and d
-        ),
+        lambda: (d := api.get(status_path).json())["runtimeStatus"] == "Completed" and d,
         timeout=30,
         interval=0.05,
         message="crash-1 to complete after the restart",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ROOT, DevhostProcess, StartDevhost
-from tests.e2e.helpers import ApiClient, wait_for
+from tests.e2e.helpers import ApiClient, HttpResult, durable_key, wait_for, with_code
 
 pytestmark = pytest.mark.e2e
 APP = "tests.e2e.apps.durable_app:app"
@@ -31,6 +31,11 @@ def devhost(
 @pytest.fixture
 def api(devhost: DevhostProcess) -> ApiClient:
     return ApiClient(devhost.url)
+
+
+@pytest.fixture
+def key(devhost: DevhostProcess) -> str:
+    return durable_key(devhost.data_dir)
 
 
 def start(api: ApiClient, name: str, body: Any = None) -> dict[str, Any]:
@@ -108,26 +113,30 @@ def test_list_and_purge_through_the_client(api: ApiClient) -> None:
     api.post(f"/api/durable/terminate/{running['id']}")
 
 
-def test_management_webhooks(api: ApiClient, devhost: DevhostProcess) -> None:
-    missing = api.get(f"{HOOKS}/instances/nope")
+def test_management_webhooks(api: ApiClient, devhost: DevhostProcess, key: str) -> None:
+    def hook(path: str) -> str:
+        return with_code(f"{HOOKS}{path}", key)
+
+    missing = api.get(hook("/instances/nope"))
     assert missing.status == 404
-    r = api.post(f"{HOOKS}/orchestrators/nope", "x")
+    r = api.post(hook("/orchestrators/nope"), "x")
     assert r.status == 400 and "nope" in r.json()["ExceptionMessage"]
 
-    r = api.post(f"{HOOKS}/orchestrators/chain/hook-1", json.dumps({"steps": 1}))
+    r = api.post(hook("/orchestrators/chain/hook-1"), json.dumps({"steps": 1}))
     assert r.status == 202 and r.json()["id"] == "hook-1"
+    assert f"code={key}" in r.json()["statusQueryGetUri"]
     doc = finished(api, r.json())
     assert doc["output"] == 1
-    status = api.get(f"{HOOKS}/instances/hook-1?showHistory=true&showHistoryOutput=true")
+    status = api.get(hook("/instances/hook-1?showHistory=true&showHistoryOutput=true"))
     assert status.status == 200
     kinds = [e["EventType"] for e in status.json()["historyEvents"]]
     assert kinds[:2] == ["OrchestratorStarted", "ExecutionStarted"] and "TaskCompleted" in kinds
 
-    listed = api.get(f"{HOOKS}/instances/?runtimeStatus=Completed&instanceIdPrefix=hook-").json()
+    listed = api.get(hook("/instances/?runtimeStatus=Completed&instanceIdPrefix=hook-")).json()
     assert [d["instanceId"] for d in listed] == ["hook-1"]
-    assert api.post(f"{HOOKS}/instances/hook-1/raiseEvent/x", "1").status == 410
-    assert api.delete(f"{HOOKS}/instances/hook-1").json() == {"instancesDeleted": 1}
-    assert api.get(f"{HOOKS}/instances/hook-1").status == 404
+    assert api.post(hook("/instances/hook-1/raiseEvent/x"), "1").status == 410
+    assert api.delete(hook("/instances/hook-1")).json() == {"instancesDeleted": 1}
+    assert api.get(hook("/instances/hook-1")).status == 404
 
     cli = subprocess.run(
         [
@@ -154,3 +163,44 @@ def _env() -> dict[str, str]:
     import os
 
     return {**os.environ, "PYTHONPATH": str(Path(ROOT))}
+
+
+def _refused(r: HttpResult) -> bool:
+    return (
+        r.status == 401
+        and r.content_type.startswith("application/problem+json")
+        and r.json()["status"] == 401
+    )
+
+
+def test_webhooks_refuse_calls_without_the_system_key(api: ApiClient, key: str) -> None:
+    payload = start(api, "race", {"timeout": 30})
+    iid = payload["id"]
+    # The URLs handed out carry the key, as on Azure; the same paths without it are refused.
+    for name in ("statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri"):
+        assert f"code={key}" in payload[name], name
+    wrong = "x" * len(key)
+    event = f"{HOOKS}/instances/{iid}/raiseEvent/approval"
+    rpc_event = f"{HOOKS}/rpc/{wrong}/instances/{iid}/raiseEvent/approval"
+    for path in (event, f"{event}?code=", f"{event}?code={wrong}", rpc_event):
+        assert _refused(api.post(path, {"who": "mallory"})), path
+    assert _refused(api.post(f"{HOOKS}/instances/{iid}/terminate?reason=x"))
+    assert _refused(api.delete(f"{HOOKS}/instances/{iid}"))
+    assert _refused(api.delete(f"{HOOKS}/instances?runtimeStatus=Running"))
+    assert _refused(api.get(f"{HOOKS}/instances?showInput=true"))
+    assert _refused(api.get(f"{HOOKS}/instances/{iid}"))
+    assert _refused(api.get(f"{HOOKS}/rpc/{wrong}/instances/{iid}"))
+    assert _refused(api.post(f"{HOOKS}/orchestrators/chain/unauth-1", "{}"))
+    assert _refused(api.post(f"{HOOKS}/instances/{iid}/rewind"))
+
+    # Nothing changed: the instance still runs, no event reached it, nothing was started.
+    status = api.get(with_code(f"{HOOKS}/instances/{iid}?showHistory=true", key))
+    assert status.status == 202 and status.json()["runtimeStatus"] in ("Pending", "Running"), status
+    assert all(e["EventType"] != "EventRaised" for e in status.json()["historyEvents"])
+    assert api.get(with_code(f"{HOOKS}/instances/unauth-1", key)).status == 404
+
+    # With the key (query or rpc segment) the same calls work.
+    assert api.post(with_code(event, key), {"who": "alice"}).status == 202
+    doc = finished(api, payload)
+    assert doc["output"]["outcome"] == "approved" and "alice" in json.dumps(doc["output"]["by"])
+    assert api.get(f"{HOOKS}/rpc/{key}/instances/{iid}").json()["runtimeStatus"] == "Completed"

@@ -19,7 +19,7 @@ from shared.orders.pricing import Line, price_lines
 from shared.orders.stream import OrderStream
 from tests.e2e.catalog_support import problem_code
 from tests.e2e.conftest import DevhostProcess, StartDevhost
-from tests.e2e.helpers import ApiClient, unique
+from tests.e2e.helpers import ApiClient, durable_key, unique, with_code
 from tests.e2e.orders_support import ADDRESS, HIGHEST, OrderShop, order_shop
 
 pytestmark = pytest.mark.e2e
@@ -73,14 +73,17 @@ def test_the_recovery_sweep_starts_an_order_whose_workflow_never_started(
     assert "recovery sweep started" in devhost.log()
 
 
-def test_review_of_an_order_whose_workflow_was_terminated_is_409(o: OrderShop) -> None:
+def test_review_of_an_order_whose_workflow_was_terminated_is_409(
+    o: OrderShop, devhost: DevhostProcess
+) -> None:
     sku, customer = o.product(stock=2), o.customer()
     r = o.place(customer, o.order_body(sku, o.card(customer, HIGHEST)))
     assert r.status == 202, r
     order_id = str(r.json()["orderId"])
     o.wait_status(order_id, customer, {"awaiting_review"})
     hooks = f"/runtime/webhooks/durabletask/instances/{order_id}"
-    assert o.api.post(f"{hooks}/terminate?reason=e2e").status == 202
+    terminate = with_code(f"{hooks}/terminate?reason=e2e", durable_key(devhost.data_dir))
+    assert o.api.post(terminate).status == 202
     r = o.api.post(f"/api/orders/{order_id}/review", {"decision": "approve"}, token=o.support)
     assert r.status == 409 and problem_code(r) == "not_awaiting_review", r
     assert o.order(order_id, customer)["status"] == "awaiting_review"

@@ -6,6 +6,7 @@ duplicate start of a live one, 410 for an event to a finished one."""
 from __future__ import annotations
 
 import contextlib
+import secrets
 import socket
 from collections.abc import AsyncIterator
 
@@ -31,12 +32,13 @@ async def durable_client(engine: Engine) -> AsyncIterator[df.DurableOrchestratio
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     app = web.Application()
-    app.add_routes(ManagementApi(engine, base, HUB).routes())
+    key = secrets.token_urlsafe(32)
+    app.add_routes(ManagementApi(engine, base, HUB, system_key=key).routes())
     runner = web.AppRunner(app)
     await runner.setup()
     try:
         await web.TCPSite(runner, "127.0.0.1", port).start()
-        yield df.DurableOrchestrationClient(client_binding(base, HUB))
+        yield df.DurableOrchestrationClient(client_binding(base, HUB, key))
     finally:
         # The SDK keeps one aiohttp session per process, bound to the loop that made it; each test
         # runs its own loop, so close it here and let the next test's client make a new one.

@@ -39,7 +39,12 @@ def test_a_killed_engine_resumes_and_reruns_only_unfinished_work(tmp_path: Path,
         engine = Engine(db, ORCHESTRATORS, ACTIVITIES, poll_seconds=0.05)
         await engine.start()
         iid = engine.start_new("ten_steps", "crash-1", json.dumps({"sleep": 0.15}))
-        await asyncio.sleep(0.5)  # a few steps done, one in flight
+        # A few steps done, one in flight: each step records its effect, then works 0.15 s. Polled,
+        # not a fixed sleep, so a slow machine cannot kill the engine before the first step.
+        for _ in range(1500):
+            if len(_effects_if_any(test_state)) >= 2:
+                break
+            await asyncio.sleep(0.01)
         # Simulate SIGKILL: abandon the engine without stop(); its leases stay in the file.
         for task in [*engine._loops, *engine.runner.tasks]:
             task.cancel()
@@ -63,6 +68,14 @@ def test_a_killed_engine_resumes_and_reruns_only_unfinished_work(tmp_path: Path,
     assert doc["runtimeStatus"] == "Completed"
     assert doc["output"] == [f"{iid}:{i}" for i in range(10)]
     assert sorted(_effects(test_state)) == sorted(f"{iid}:{i}" for i in range(10))
+
+
+def _effects_if_any(state: Path) -> list[str]:
+    """`_effects`, or none while no activity has created the table yet."""
+    try:
+        return _effects(state)
+    except sqlite3.OperationalError:
+        return []
 
 
 def _effects(state: Path) -> list[str]:
