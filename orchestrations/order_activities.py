@@ -33,6 +33,11 @@ def order_fraud_check(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="payload")
+def order_extend_reservation(payload: dict[str, Any]) -> dict[str, Any]:
+    return steps.extend_for_review(get_deps(), payload["orderId"], payload["reviewUntil"])
+
+
+@bp.activity_trigger(input_name="payload")
 def order_record_review(payload: dict[str, Any]) -> dict[str, Any]:
     return steps.record_review(get_deps(), payload["orderId"], payload.get("review") or {})
 

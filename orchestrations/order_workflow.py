@@ -100,7 +100,16 @@ def _run(
     decision = fraud["decision"]
     if decision == "review":
         timeout = int(options.get("reviewTimeoutSeconds") or DEFAULT_REVIEW_TIMEOUT_SECONDS)
-        timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=timeout))
+        deadline = context.current_utc_datetime + timedelta(seconds=timeout)
+        # The reservation was made with the short TTL; keep the stock through the wait.
+        kept = yield step("order_extend_reservation", {"reviewUntil": deadline.isoformat()})
+        if kept.get("finished"):
+            return ("done", str(kept["finished"]))
+        if kept["status"] == "reservation_lost":
+            if kept.get("cancelRequested"):
+                return ("cancelled", "cancelled on request")
+            return ("out_of_stock", "reservation_expired")
+        timer = context.create_timer(deadline)
         waiting = context.wait_for_external_event(REVIEW_EVENT)
         winner = yield context.task_any([waiting, timer])
         if winner == waiting:

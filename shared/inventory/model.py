@@ -15,7 +15,11 @@ from typing import Any, Literal
 
 from shared.errors import Conflict
 
-ReservationStatus = Literal["pending", "reserved", "failed", "released", "committed"]
+# `committing` / `releasing` are claims: the call that wrote one (with the document's ETag) owns the
+# order's holds until it writes `committed` / `released`; a crashed claim is finished by the next call.
+ReservationStatus = Literal[
+    "pending", "reserved", "committing", "releasing", "failed", "released", "committed"
+]
 
 
 class InsufficientStock(Conflict):

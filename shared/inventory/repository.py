@@ -181,7 +181,7 @@ class InventoryRepository:
     def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:
         query = Query(
             where=(
-                Filter("status", "in", ["pending", "reserved"]),
+                Filter("status", "in", ["pending", "reserved", "releasing"]),
                 Filter("expiresAt", "<", iso(now)),
                 NOT_OUTBOX,
             ),

@@ -11,10 +11,14 @@ transaction. It is a small saga recorded in the order's reservation document:
 A crash between the steps leaves a `pending` document with an expiry: a retry of `reserve`
 resumes it, and otherwise the sweep releases it (a crash after `failed` but before its holds are
 dropped is cleaned up by the activity's retry, which finds the document failed). Releasing and
-committing check the document's status first, so calling either twice changes nothing the second
-time. Whenever a final status write loses a race (a release beat a reserve), the loser re-reads
-and, if the order's stock must not stay held, drops its holds again (idempotently), so no hold
-outlives its reservation.
+committing claim the document first (`releasing` / `committing`, a conditional write on its ETag)
+and only then touch the holds, then write the final status: exactly one of a racing release and
+commit gets the claim, the holds steps are idempotent (a claimed order's holds are touched by
+nobody else), and a crash after the claim is finished by the next call (a `committing` by the
+next commit or release, a `releasing` by the next release or the expiry sweep). Calling either
+twice changes nothing the second time. Whenever a final status write loses a race (a release beat
+a reserve), the loser re-reads and, if the order's stock must not stay held, drops its holds again
+(idempotently), so no hold outlives its reservation.
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ class ReservationOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("reserved", "committed")
+        return self.status in ("reserved", "committing", "committed")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,7 +161,7 @@ def reserve(
     assert res is not None
     for _ in range(_ROUNDS):
         if res.status != "pending":
-            if res.status in ("failed", "released"):
+            if res.status in ("failed", "releasing", "released"):
                 _drop_holds(repo, res)  # a concurrent loser may have left one behind
             return outcome_of(res)
         failed: list[str] = []
@@ -186,13 +190,59 @@ def reserve(
     return outcome_of(res)
 
 
-def release(*, store: DocumentStore, order_id: str, reason: str = "released") -> ReservationOutcome:
+def _claim(
+    repo: InventoryRepository, res: Reservation, status: ReservationStatus, **changes: Any
+) -> tuple[Reservation, bool]:
+    """Conditionally (ETag) move a `pending`/`reserved` document to a claim state; (doc, won)."""
+    return _settle(repo, res, status, **changes)
+
+
+def _finish_release(repo: InventoryRepository, res: Reservation) -> Reservation:
+    """Drop the holds of a `releasing` reservation and write `released`. Idempotent, resumable."""
+    _drop_holds(repo, res)
+    reason = res.reason or "released"
+    event = new_event(
+        InventoryReleased(order_id=res.order_id, lines=_lines_data(res.lines), reason=reason),
+        subject=res.order_id,
+    )
+    settled, _ = _settle(repo, res, "released", event=event)
+    return settled
+
+
+def _finish_commit(repo: InventoryRepository, res: Reservation) -> Reservation:
+    """Consume the holds of a `committing` reservation and write `committed`. Idempotent and
+    resumable: while the document is `committing` nothing else touches the order's holds, so a
+    hold that is gone was consumed by an earlier (crashed or concurrent) run of this step."""
+    for line in res.lines:
+        _unhold(repo, res.order_id, line.sku, consume=True)
+    event = new_event(
+        InventoryCommitted(order_id=res.order_id, lines=_lines_data(res.lines)), subject=res.order_id
+    )
+    settled, _ = _settle(repo, res, "committed", event=event)
+    return settled
+
+
+def release(
+    *,
+    store: DocumentStore,
+    order_id: str,
+    reason: str = "released",
+    expired_at: datetime | None = None,
+) -> ReservationOutcome:
     """Give the order's holds back. Idempotent; a release before any reserve leaves a `released`
-    tombstone so that a late reserve for that order holds nothing."""
+    tombstone so that a late reserve for that order holds nothing.
+
+    The reservation is claimed first (`releasing`, conditional on the ETag of the document read),
+    and only then are the holds dropped, so a concurrent `commit` either claimed it before (this
+    call then finishes that commit and reports `committed`) or finds it `releasing` and refuses.
+    With `expired_at` (the sweep), the claim is made only if the reservation is still past its
+    expiry at that moment: an `extend` in between wins."""
     repo = InventoryRepository(store)
     for _ in range(_ROUNDS):
         res = repo.get_reservation(order_id)
         if res is None:
+            if expired_at is not None:
+                raise NotFound(f"no reservation for order {order_id}")
             at = datetime.now(UTC)
             try:
                 res = repo.create_reservation(
@@ -207,40 +257,58 @@ def release(*, store: DocumentStore, order_id: str, reason: str = "released") ->
             # A failed reserve drops its holds after recording `failed`; if it crashed in
             # between, this release (the workflow's compensation) finishes that. Idempotent.
             _drop_holds(repo, res)
-        if res.status not in _HELD:
             return outcome_of(res)
-        _drop_holds(repo, res)
-        event = new_event(
-            InventoryReleased(order_id=order_id, lines=_lines_data(res.lines), reason=reason),
-            subject=order_id,
-        )
-        settled, won = _settle(repo, res, "released", reason=reason, event=event)
-        if won:
-            return outcome_of(settled)
+        if res.status in _HELD:
+            if expired_at is not None and res.expires_at > expired_at:
+                return outcome_of(res)  # extended since the sweep listed it: not ours to release
+            at = datetime.now(UTC)
+            res, won = _claim(repo, res, "releasing", reason=reason, expires_at=min(res.expires_at, at))
+            if not won:
+                continue  # re-read and decide again
+        if res.status == "releasing":
+            settled = _finish_release(repo, res)
+            if settled.status == "released":
+                return outcome_of(settled)
+            continue
+        if res.status == "committing":
+            # A commit claimed it first (and maybe crashed): the stock is being consumed for the
+            # order; finish that so the caller sees `committed` and can return the stock.
+            settled = _finish_commit(repo, res)
+            if settled.status == "committed":
+                return outcome_of(settled)
+            continue
+        return outcome_of(res)
     res = repo.get_reservation(order_id)
     assert res is not None
     return outcome_of(res)
 
 
-def commit(*, store: DocumentStore, order_id: str) -> ReservationOutcome:
+def commit(*, store: DocumentStore, order_id: str, now: datetime | None = None) -> ReservationOutcome:
     """Consume the order's holds (on-hand and reserved both go down). Idempotent; 404 without a
-    reservation, 409 `reservation_not_active` if it was released, failed or expired."""
+    reservation, 409 `reservation_not_active` if it was released, failed or expired.
+
+    The reservation is claimed first (`committing`, conditional on the ETag of the document read)
+    and only then are the holds consumed, so a concurrent release either claimed it before (this
+    call refuses) or finds it `committing`. An expired reservation is refused: the sweep may be
+    releasing it. A `committing` left by a crash is finished here."""
     repo = InventoryRepository(store)
     for _ in range(_ROUNDS):
+        at = now or datetime.now(UTC)
         res = repo.get_reservation(order_id)
         if res is None:
             raise NotFound(f"no reservation for order {order_id}")
         if res.status == "committed":
             return outcome_of(res)
-        if res.status != "reserved":
+        if res.status == "reserved":
+            if res.expires_at <= at:
+                raise ReservationNotActive(f"the reservation of order {order_id} expired")
+            res, won = _claim(repo, res, "committing")
+            if not won:
+                continue
+        if res.status != "committing":
             raise ReservationNotActive(f"the reservation of order {order_id} is {res.status}")
-        for line in res.lines:
-            _unhold(repo, order_id, line.sku, consume=True)
-        event = new_event(
-            InventoryCommitted(order_id=order_id, lines=_lines_data(res.lines)), subject=order_id
-        )
-        settled, won = _settle(repo, res, "committed", event=event)
-        if won or settled.status == "committed":
+        settled = _finish_commit(repo, res)
+        if settled.status == "committed":
             return outcome_of(settled)
     raise ReservationNotActive(f"the reservation of order {order_id} kept changing")
 

@@ -44,10 +44,9 @@ def get_deps() -> OrderDeps:
                 scorer=get_fraud_scorer(),
                 publisher=get_publisher(),
                 review_timeout_seconds=settings.order_review_timeout_seconds,
-                # A reservation must outlive the longest review wait, or the sweep would release the
-                # stock of an order a person is still looking at.
-                reservation_ttl_seconds=settings.inventory_reservation_ttl_seconds
-                + settings.order_review_timeout_seconds,
+                # Short: a reservation whose workflow died must not hold stock for long. An order
+                # sent to review has its reservation extended for the wait (steps.extend_for_review).
+                reservation_ttl_seconds=settings.inventory_reservation_ttl_seconds,
             )
         return _deps
 

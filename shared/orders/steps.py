@@ -9,10 +9,11 @@ retried or replayed after a crash therefore finds the work done and records noth
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.errors import NotFound
-from shared.inventory import reservations
+from shared.inventory import expiry, reservations
 from shared.inventory.model import ReservationLine
 from shared.inventory.reservations import ReservationNotActive
 from shared.orders.deps import OrderDeps
@@ -93,6 +94,26 @@ def fraud_check(deps: OrderDeps, order_id: str) -> dict[str, Any]:
 
     state = deps.stream.update(order_id, decide)
     return {"decision": state.fraud.decision if state.fraud else assessment.decision}
+
+
+def extend_for_review(deps: OrderDeps, order_id: str, review_until: str) -> dict[str, Any]:
+    """Keep the order's stock held through a person's review: reservations are made with the
+    short TTL, so one whose workflow died frees its stock soon. `review_until` is when the
+    workflow's review timer fires (from the orchestration's clock, so a retry or replay asks for
+    the same expiry: idempotent); the reservation is kept until then plus one TTL of margin."""
+    state = _load(deps, order_id)
+    if state.status not in IN_FLIGHT:
+        return {"status": "finished", "finished": state.status}
+    deadline = datetime.fromisoformat(review_until)
+    if deadline.tzinfo is None:  # the orchestration's clock is UTC, sometimes without the offset
+        deadline = deadline.replace(tzinfo=UTC)
+    until = deadline + timedelta(seconds=deps.reservation_ttl_seconds)
+    try:
+        outcome = expiry.extend(store=deps.store, order_id=order_id, until=until)
+    except (ReservationNotActive, NotFound):
+        # Released (expired and swept, or cancelled) before the review began: nothing to sell.
+        return {"status": "reservation_lost", "cancelRequested": state.cancel_requested}
+    return {"status": "extended", "expiresAt": outcome.expires_at, "cancelRequested": state.cancel_requested}
 
 
 def record_review(deps: OrderDeps, order_id: str, review: dict[str, Any]) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def build_deps(settings: Settings, data: Path, review_timeout: int = 86400) -> O
         scorer=RulesScorer(Thresholds()),
         publisher=LocalBusPublisher(LocalBus(data / "bus.db", load_topology())),
         review_timeout_seconds=review_timeout,
-        reservation_ttl_seconds=900 + review_timeout,
+        reservation_ttl_seconds=900,
     )
 
 
