@@ -87,11 +87,13 @@ class LocalBus:
         topology: Topology | None = None,
         *,
         dedupe_seconds: float = DEDUPE_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.topology = topology or load_topology()
         self.dedupe_seconds = dedupe_seconds
+        self._clock = clock  # wall-clock seconds; tests inject a fake to control lock expiry
         self._local = threading.local()
         self._key = str(self.path.resolve())
         with self._tx() as db:
@@ -159,7 +161,7 @@ class LocalBus:
     # --- sending --------------------------------------------------------------------------------
     def publish(self, topic: str, messages: Sequence[BusMessage]) -> int:
         """Fan out to every subscription of `topic` whose filter matches; returns rows written."""
-        now = time.time()
+        now = self._clock()
         written = 0
         with self._tx() as db:
             subs = [e for e in schema.read_entities(db) if e.entity == topic and not e.is_queue]
@@ -174,7 +176,7 @@ class LocalBus:
         return written
 
     def send(self, queue: str, messages: Sequence[BusMessage]) -> int:
-        now = time.time()
+        now = self._clock()
         written = 0
         with self._tx() as db:
             spec = schema.read_entity(db, queue, "")
@@ -206,7 +208,7 @@ class LocalBus:
         lock_seconds: float | None = None,
     ) -> list[LeasedMessage]:
         sub = subscription or ""
-        now = time.time()
+        now = self._clock()
         if max_count <= 0 or not schema.has_ready(self._conn(), entity, sub, now):
             return []  # cheap read first: idle pollers never take the write lock
         out: list[LeasedMessage] = []
@@ -242,14 +244,14 @@ class LocalBus:
     def renew_lock(self, lock_token: str, seconds: float) -> None:
         with self._tx() as db:
             cur = db.execute(
-                "UPDATE messages SET locked_until=? WHERE lock_token=?", (time.time() + seconds, lock_token)
+                "UPDATE messages SET locked_until=? WHERE lock_token=?", (self._clock() + seconds, lock_token)
             )
             if cur.rowcount == 0:
                 raise LockLostError(lock_token)
 
     def abandon(self, lock_token: str, *, delay_seconds: float = 0.0, error: str | None = None) -> bool:
         """Release the lock. Returns True if the message was dead-lettered instead (no tries left)."""
-        now = time.time()
+        now = self._clock()
         with self._tx() as db:
             row = db.execute("SELECT * FROM messages WHERE lock_token=?", (lock_token,)).fetchone()
             if row is None:
@@ -284,7 +286,7 @@ class LocalBus:
             row = db.execute("SELECT * FROM messages WHERE lock_token=?", (lock_token,)).fetchone()
             if row is None:
                 raise LockLostError(lock_token)
-            schema.move_to_dead_letter(db, row, time.time(), reason, description)
+            schema.move_to_dead_letter(db, row, self._clock(), reason, description)
 
     def release_orphaned_locks(self) -> int:
         """Unlock messages held by dead processes on this machine (a SIGKILLed devhost), so they
@@ -315,7 +317,7 @@ class LocalBus:
     def replay(self, dead_letter_id: int) -> None:
         """Put a dead letter back on its entity with a fresh delivery count."""
         with self._tx() as db:
-            if not schema.replay_dead_letter(db, dead_letter_id, time.time()):
+            if not schema.replay_dead_letter(db, dead_letter_id, self._clock()):
                 raise KeyError(dead_letter_id)
         self._notify()
 

@@ -7,6 +7,7 @@ import dataclasses
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -117,6 +118,7 @@ def test_threads_scoring_pick_up_a_promotion_without_restart(registry: ModelRegi
     registry.promote("fraud", old)
     runtime = ModelRuntime(registry, "fraud", refresh_seconds=0.05)
     seen: list[set[str]] = [set() for _ in range(4)]
+    scored_old = [threading.Event() for _ in range(4)]  # set once thread i has scored on `old`
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -130,20 +132,30 @@ def test_threads_scoring_pick_up_a_promotion_without_restart(registry: ModelRegi
                 score = model.run(X[n % len(X) : n % len(X) + 1])
                 assert 0.0 <= float(score[0, 0]) <= 1.0
                 seen[i].add(model.version)
+                if model.version == old:
+                    scored_old[i].set()
         except BaseException as exc:  # reported to the main thread
             errors.append(exc)
+
+    def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not (done := condition() or bool(errors)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return done
 
     threads = [threading.Thread(target=serve, args=(i,), daemon=True) for i in range(4)]
     for t in threads:
         t.start()
-    time.sleep(0.2)
-    promote_elsewhere(registry, "fraud", new)  # found by the ETag poll, as across Azure instances
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not all(new in s for s in seen) and not errors:
-        time.sleep(0.02)
-    stop.set()
-    for t in threads:
-        t.join(timeout=10)
+    try:
+        # Promote only once every thread is scoring on `old`, however slowly the threads started.
+        assert wait_for(lambda: all(e.is_set() for e in scored_old)), "threads never scored on old"
+        assert not errors, errors
+        promote_elsewhere(registry, "fraud", new)  # found by the ETag poll, as across Azure instances
+        wait_for(lambda: all(new in s for s in seen))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
     assert not errors, errors
     assert all(s == {old, new} for s in seen), seen
     assert runtime.current().version == new  # type: ignore[union-attr]

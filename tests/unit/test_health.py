@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -45,11 +46,20 @@ def test_async_checks() -> None:
 
 
 def test_a_hung_check_is_cut_off_by_the_timeout() -> None:
-    health.register_check("hung", lambda: time.sleep(2))
+    # The hung check would block for a minute; run_checks must return after its 0.5 s timeout.
+    # The bound is far below the hang (so it proves the cut-off) and far above the timeout (so a
+    # loaded CI machine cannot fail it). The event frees the pool worker once the test is done.
+    hang_seconds = 60.0
+    release = threading.Event()
+    health.register_check("hung", lambda: release.wait(hang_seconds))
     health.register_check("fine", lambda: None)
-    started = time.perf_counter()
-    status, checks = health.run_checks(timeout=0.2)
-    assert time.perf_counter() - started < 1.0
+    try:
+        started = time.perf_counter()
+        status, checks = health.run_checks(timeout=0.5)
+        elapsed = time.perf_counter() - started
+    finally:
+        release.set()
+    assert elapsed < hang_seconds / 6
     assert status == "degraded"
     assert checks["hung"]["status"] == "error" and "timed out" in checks["hung"]["detail"]
     assert checks["fine"]["status"] == "ok"

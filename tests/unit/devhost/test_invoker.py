@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -37,6 +39,16 @@ def _fn(name: str) -> FunctionInfo:
     fn = INDEX.get(name)
     assert fn is not None
     return fn
+
+
+async def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `condition` on the running loop until it holds or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
 
 
 def test_sync_in_pool_async_on_loop_and_bindings_from_providers() -> None:
@@ -76,8 +88,8 @@ def test_unprovided_binding_is_none_and_wait_idle_tracks_in_flight() -> None:
             task = asyncio.create_task(
                 invoker.invoke(FunctionIndex.from_app(slow_app).by_trigger("httpTrigger")[0], req=None)
             )
-            await asyncio.sleep(0.01)
-            assert invoker.in_flight == 1 and not await invoker.wait_idle(0.05)
+            assert await _eventually(lambda: invoker.in_flight == 1)
+            assert not await invoker.wait_idle(0.05)  # the slow call is blocked until released
             release.set()
             await task
             assert invoker.in_flight == 0 and await invoker.wait_idle(0.1)

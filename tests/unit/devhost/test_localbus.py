@@ -40,9 +40,28 @@ def msg(i: int | str, event_type: str = "OrderCreated") -> BusMessage:
     )
 
 
+class FakeClock:
+    """A wall clock that only moves when told to, so lock-expiry tests don't race real time."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 def bus(tmp_path: Path) -> LocalBus:
     return LocalBus(tmp_path / "bus.db", parse_topology(TOPOLOGY))
+
+
+@pytest.fixture
+def clocked(tmp_path: Path) -> tuple[LocalBus, FakeClock]:
+    clock = FakeClock()
+    return LocalBus(tmp_path / "bus.db", parse_topology(TOPOLOGY), clock=clock), clock
 
 
 def test_publish_fans_out_by_event_type(bus: LocalBus) -> None:
@@ -87,12 +106,15 @@ def test_abandon_redelivers_then_dead_letters_after_max_delivery_count(bus: Loca
     assert bus.dead_letters("events", "everything") == []
 
 
-def test_abandon_with_delay_keeps_message_invisible(bus: LocalBus) -> None:
+def test_abandon_with_delay_keeps_message_invisible(clocked: tuple[LocalBus, FakeClock]) -> None:
+    bus, clock = clocked
     bus.send("commands", [msg(1)])
     [m] = bus.receive("commands")
     bus.abandon(m.lock_token, delay_seconds=0.3)
     assert bus.receive("commands") == []
-    time.sleep(0.35)
+    clock.advance(0.29)
+    assert bus.receive("commands") == []
+    clock.advance(0.02)
     assert len(bus.receive("commands")) == 1
 
 
@@ -122,11 +144,15 @@ def test_replay_all(bus: LocalBus) -> None:
     assert bus.replay_all() == 2 and bus.count("commands") == 2
 
 
-def test_expired_lock_makes_message_visible_again(bus: LocalBus) -> None:
+def test_expired_lock_makes_message_visible_again(clocked: tuple[LocalBus, FakeClock]) -> None:
+    bus, clock = clocked
     bus.send("commands", [msg(1)])
     [first] = bus.receive("commands", lock_seconds=0.2)
+    assert first.locked_until == pytest.approx(clock.now + 0.2)
     assert bus.receive("commands") == []
-    time.sleep(0.25)
+    clock.advance(0.19)
+    assert bus.receive("commands") == []
+    clock.advance(0.02)
     [second] = bus.receive("commands")
     assert second.delivery_count == 2 and second.lock_token != first.lock_token
     with pytest.raises(LockLostError):
@@ -134,12 +160,34 @@ def test_expired_lock_makes_message_visible_again(bus: LocalBus) -> None:
     bus.complete(second.lock_token)
 
 
-def test_expired_lock_on_last_delivery_dead_letters(bus: LocalBus) -> None:
+def test_renew_lock_extends_the_lock_from_now(clocked: tuple[LocalBus, FakeClock]) -> None:
+    bus, clock = clocked
     bus.send("commands", [msg(1)])
-    bus.receive("commands", lock_seconds=0.05)
-    time.sleep(0.06)
-    bus.receive("commands", lock_seconds=0.05)  # delivery 2 of 2
-    time.sleep(0.06)
+    [m] = bus.receive("commands", lock_seconds=10)
+    clock.advance(9)
+    bus.renew_lock(m.lock_token, 10)
+    clock.advance(9)  # 18 s after receive: expired without the renewal, still held with it
+    assert bus.receive("commands") == []
+    clock.advance(2)
+    assert len(bus.receive("commands")) == 1
+    with pytest.raises(LockLostError):
+        bus.renew_lock(m.lock_token, 10)
+
+
+def test_default_clock_is_the_wall_clock(bus: LocalBus) -> None:
+    bus.send("commands", [msg(1)])
+    before = time.time()
+    [m] = bus.receive("commands", lock_seconds=30)
+    assert before + 30 <= m.locked_until <= time.time() + 30
+
+
+def test_expired_lock_on_last_delivery_dead_letters(clocked: tuple[LocalBus, FakeClock]) -> None:
+    bus, clock = clocked
+    bus.send("commands", [msg(1)])
+    assert len(bus.receive("commands", lock_seconds=0.05)) == 1
+    clock.advance(0.06)
+    assert len(bus.receive("commands", lock_seconds=0.05)) == 1  # delivery 2 of 2
+    clock.advance(0.06)
     assert bus.receive("commands") == []
     assert [d.reason for d in bus.dead_letters()] == ["MaxDeliveryCountExceeded"]
 

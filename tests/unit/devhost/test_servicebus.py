@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import azure.functions as func
+import pytest
 from azure.functions.servicebus import ServiceBusMessage
 
 from devhost.index import FunctionIndex
@@ -27,14 +28,28 @@ TOPOLOGY = parse_topology(
 
 
 async def _run(app: func.FunctionApp, bus: LocalBus, until: Any, timeout: float = 10.0) -> None:
+    """Run the pumps until `until()` holds; fail (after stopping them) if it never does."""
     loop = asyncio.get_running_loop()
     with ThreadPoolExecutor(4) as pool:
         triggers = ServiceBusTriggers(list(FunctionIndex.from_app(app)), bus, Invoker(loop, pool), 4)
         await triggers.start()
         deadline = time.monotonic() + timeout
-        while not until() and time.monotonic() < deadline:
+        while not (reached := until()) and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         await triggers.stop(grace_seconds=2)
+    assert reached, f"condition not reached within {timeout:g}s"
+
+
+def test_run_fails_when_the_condition_is_never_reached(tmp_path: Path) -> None:
+    bus = LocalBus(tmp_path / "bus.db", TOPOLOGY)
+    app = func.FunctionApp()
+
+    @app.service_bus_queue_trigger(arg_name="msg", queue_name="idle", connection="SB")
+    def idle(msg: ServiceBusMessage) -> None:
+        pass
+
+    with pytest.raises(AssertionError, match="not reached"):
+        asyncio.run(_run(app, bus, lambda: False, timeout=0.1))
 
 
 def test_message_mapping_and_retry_until_success(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,24 +35,56 @@ async def _run_for(app: func.FunctionApp, data_dir: Path, seconds: float) -> Non
         await timers.stop(grace_seconds=2)
 
 
+async def _run_until(
+    app: func.FunctionApp,
+    data_dir: Path,
+    until: Callable[[], bool],
+    *,
+    settle: float = 0.0,
+    timeout: float = 15.0,
+) -> float:
+    """Run the timers until `until()` holds (then `settle` seconds more, to catch extra runs);
+    returns the seconds they ran. Fails if `until()` never holds: a slow machine only waits longer."""
+    loop = asyncio.get_running_loop()
+    started = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        timers = Timers(list(FunctionIndex.from_app(app)), Invoker(loop, pool), data_dir)
+        await timers.start()
+        deadline = started + timeout
+        while not (reached := until()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if reached:
+            await asyncio.sleep(settle)
+        await timers.stop(grace_seconds=2)
+    assert reached, f"condition not reached within {timeout:g}s"
+    return time.monotonic() - started
+
+
 def test_fires_on_schedule_and_records_the_last_occurrence(tmp_path: Path) -> None:
     calls: list[bool] = []
-    asyncio.run(_run_for(_app(calls, "* * * * * *"), tmp_path, 2.3))
-    assert 2 <= len(calls) <= 3 and not any(calls)
+    started = _now()
+    ran = asyncio.run(_run_until(_app(calls, "* * * * * *"), tmp_path, lambda: len(calls) >= 2))
+    # Every second: at most one run per whole second the timers were up, none past due.
+    assert 2 <= len(calls) <= int(ran) + 1 and not any(calls)
     last = TimerState(tmp_path / "devhost.db").last("job")
-    assert last is not None and abs((_now() - last).total_seconds()) < 2
+    assert last is not None and started <= last <= _now()
 
 
 def test_run_on_startup_fires_at_once_not_past_due(tmp_path: Path) -> None:
     calls: list[bool] = []
-    asyncio.run(_run_for(_app(calls, "0 0 0 1 Jan *", run_on_startup=True), tmp_path, 0.3))
+    asyncio.run(
+        _run_until(
+            _app(calls, "0 0 0 1 Jan *", run_on_startup=True), tmp_path, lambda: bool(calls), settle=0.3
+        )
+    )
     assert calls == [False]
 
 
 def test_missed_occurrence_while_down_fires_once_past_due(tmp_path: Path) -> None:
     TimerState(tmp_path / "devhost.db").save("job", _now() - timedelta(hours=3))
     calls: list[bool] = []
-    asyncio.run(_run_for(_app(calls, "0 0 * * * *"), tmp_path, 0.3))  # hourly: 2-3 missed, fired once
+    # Hourly: 2-3 missed, fired once.
+    asyncio.run(_run_until(_app(calls, "0 0 * * * *"), tmp_path, lambda: bool(calls), settle=0.3))
     assert calls == [True]
 
 
@@ -70,7 +104,7 @@ def test_failing_timer_keeps_its_schedule(tmp_path: Path) -> None:
         calls.append(_now())
         raise RuntimeError("boom")
 
-    asyncio.run(_run_for(app, tmp_path, 2.3))
+    asyncio.run(_run_until(app, tmp_path, lambda: len(calls) >= 2))  # fails if it stopped after one
     assert len(calls) >= 2
 
 

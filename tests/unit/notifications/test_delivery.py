@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -151,13 +150,15 @@ def _held_record(store: SqliteDocumentStore, lease_seconds: float) -> dict[str, 
     )
 
 
-def _waiting_delivery(store: SqliteDocumentStore, channel: ScriptedChannel) -> Delivery:
+def _waiting_delivery(
+    store: SqliteDocumentStore, channel: ScriptedChannel, sleep: Callable[[float], None] = time.sleep
+) -> Delivery:
     return Delivery(
         notifications_container(store),
         {channel.name: channel},
         max_attempts=3,
         retry_base_seconds=0.0,
-        sleep=time.sleep,
+        sleep=sleep,
         lease_seconds=0.5,
         poll_seconds=0.05,
     )
@@ -176,14 +177,20 @@ def test_a_redelivery_during_a_crashed_holders_lease_waits_and_takes_over(
     assert time.monotonic() - started < 5
 
 
-def _later(seconds: float, action: Callable[[], object]) -> threading.Thread:
-    def run() -> None:
-        time.sleep(seconds)
-        action()
+def _holder_acts_during_poll(
+    poll: int, action: Callable[[], object]
+) -> tuple[list[float], Callable[[float], None]]:
+    """A `sleep` for the waiting delivery that makes the live holder act during its `poll`-th poll
+    (a thread sleeping a fixed time could miss the waiter's ~0.5 s bound on a loaded machine)."""
+    polls: list[float] = []
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    def sleep(seconds: float) -> None:
+        polls.append(seconds)
+        if len(polls) == poll:
+            action()
+        time.sleep(seconds)
+
+    return polls, sleep
 
 
 def test_a_redelivery_returns_what_a_live_holder_finished_without_sending(store: SqliteDocumentStore) -> None:
@@ -191,10 +198,10 @@ def test_a_redelivery_returns_what_a_live_holder_finished_without_sending(store:
     doc = _held_record(store, lease_seconds=3)
     container = notifications_container(store)
     done = {**doc, "status": "sent", "leaseUntil": None, "sentAt": datetime.now(UTC).isoformat()}
-    holder = _later(0.2, lambda: container.replace(done))
-    record = _waiting_delivery(store, email).deliver(_request())
-    holder.join(5)
+    polls, sleep = _holder_acts_during_poll(2, lambda: container.replace(done))
+    record = _waiting_delivery(store, email, sleep).deliver(_request())
     assert record["status"] == "sent" and email.attempts == []
+    assert len(polls) == 2, "returned at the first poll after the holder finished"
 
 
 def test_a_holder_that_renews_its_lease_is_left_to_finish(store: SqliteDocumentStore) -> None:
@@ -202,12 +209,10 @@ def test_a_holder_that_renews_its_lease_is_left_to_finish(store: SqliteDocumentS
     doc = _held_record(store, lease_seconds=3)
     container = notifications_container(store)
     renewed = {**doc, "attempts": 2, "leaseUntil": (datetime.now(UTC) + timedelta(seconds=30)).isoformat()}
-    holder = _later(0.2, lambda: container.replace(renewed))
-    started = time.monotonic()
-    record = _waiting_delivery(store, email).deliver(_request())
-    holder.join(5)
+    polls, sleep = _holder_acts_during_poll(2, lambda: container.replace(renewed))
+    record = _waiting_delivery(store, email, sleep).deliver(_request())
     assert (record["status"], record["attempts"]) == ("queued", 2) and email.attempts == []
-    assert time.monotonic() - started < 2.5, "returned once the renewal showed the holder alive"
+    assert len(polls) == 2, "returned once the renewal showed the holder alive"
 
 
 def test_each_failed_attempt_renews_the_lease_past_the_backoff(store: SqliteDocumentStore) -> None:
