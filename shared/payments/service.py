@@ -38,7 +38,6 @@ from shared.payments.vault import CardVault
 
 log = logging.getLogger("smartcommerce.payments")
 CAPTURED = ("captured", "partially_refunded", "refunded")
-MAX_ROUNDS = 20
 
 
 class PaymentService:
