@@ -31,7 +31,7 @@ class DemandModel:
     spec: FeatureSpec
     alpha: np.ndarray  # log units = alpha + beta * log price + delta * promo + controls . gamma
     delta: np.ndarray  # promo effect (log units) per product; the median one where a product never had promos
-    gamma: np.ndarray
+    gamma: np.ndarray  # (P, k) control coefficients per product: shared ones, plus the product's own season
     beta: np.ndarray  # pooled (posterior) elasticities: what predictions use
     beta_sd: np.ndarray
     beta_own: np.ndarray  # the product's own estimate (nan if its price never moved)
@@ -106,8 +106,8 @@ class DemandModel:
         rows = np.asarray(rows, dtype=np.float64)
         idx = rows[:, 0].astype(np.int64)
         out = self.alpha[idx] + self.beta[idx] * rows[:, 1] + self.delta[idx] * rows[:, 2]
-        if len(self.gamma):
-            out = out + rows[:, 3:] @ self.gamma
+        if self.gamma.shape[1]:
+            out = out + np.sum(rows[:, 3:] * self.gamma[idx], axis=1)
         return out
 
     def summary(self, level: float = DEFAULT_LEVEL) -> list[dict[str, Any]]:
@@ -132,27 +132,52 @@ class DemandModel:
         return rows
 
 
+LOCAL_SEASON_SPAN = 0.8  # share of a season period a product's history must span for its own season
+LOCAL_SEASON_MIN_ROWS = 30
+LOCAL_SEASON = ("season_sin1", "season_cos1")
+
+
+def _median(v: np.ndarray, axis: int | None = None) -> Any:
+    finite = np.isfinite(v).all(axis=1) if v.ndim == 2 else np.isfinite(v)
+    if not finite.any():
+        return np.zeros(v.shape[1]) if v.ndim == 2 else 0.0
+    return np.median(v[finite], axis=0)
+
+
 def fit(data: DemandData, spec: FeatureSpec) -> DemandModel:
-    n_cal = len(spec.names) - len(spec.covariates)
+    names = spec.names
+    n_cal = len(names) - len(spec.covariates)
     center = tuple(float(v) for v in data.controls_raw[:, :n_cal].mean(axis=0))
     spec = dataclasses.replace(spec, center=center)
     controls = data.controls_raw.copy()
     controls[:, :n_cal] -= np.asarray(center)
-    n_products = len(data.products)
-    own = estimate(data.product, data.units, data.log_price, data.promo, controls, n_products)
+    P = len(data.products)
+    season_cols = [names.index(c) for c in LOCAL_SEASON if c in names]
+    season_ok = np.zeros(P, dtype=bool)
+    if season_cols and spec.fourier_period:
+        t_min, t_max = np.full(P, np.inf), np.full(P, -np.inf)
+        np.minimum.at(t_min, data.product, data.t)
+        np.maximum.at(t_max, data.product, data.t)
+        rows = np.bincount(data.product, minlength=P)
+        season_ok = (t_max - t_min >= LOCAL_SEASON_SPAN * spec.fourier_period) & (rows >= LOCAL_SEASON_MIN_ROWS)
+    season = controls[:, season_cols]
+    own = estimate(data.product, data.units, data.log_price, data.promo, season, season_ok, controls, P)
     post, sd, weight, pooled, cats = pool(own.beta, own.se, data.categories)
-    finite = own.delta[np.isfinite(own.delta)]
-    delta = np.where(np.isfinite(own.delta), own.delta, float(np.median(finite)) if len(finite) else 0.0)
+    delta = np.where(np.isfinite(own.delta), own.delta, float(_median(own.delta)))
+    # products without their own season take the typical one (the median of those fitted)
+    g = np.where(np.isfinite(own.season).all(axis=1)[:, None], own.season, _median(own.season))
+    gamma = np.tile(own.gamma, (P, 1))
+    gamma[:, season_cols] += g
     # fold the centering into one intercept, with the pooled elasticity (what predictions use)
-    alpha = own.level - post * own.xbar - delta * own.pbar
+    alpha = own.level - post * own.means[:, 0] - delta * own.means[:, 1] - np.sum(g * own.means[:, 2:], axis=1)
     price = np.exp(data.log_price)
-    pmin = np.full(n_products, np.inf)
-    pmax = np.zeros(n_products)
+    pmin = np.full(P, np.inf)
+    pmax = np.zeros(P)
     np.minimum.at(pmin, data.product, price)
     np.maximum.at(pmax, data.product, price)
     return DemandModel(
         products=data.products, categories=data.categories, spec=spec, alpha=alpha, delta=delta,
-        gamma=own.gamma, beta=post, beta_sd=sd, beta_own=own.beta, beta_own_se=own.se, shrinkage=weight,
+        gamma=gamma, beta=post, beta_sd=sd, beta_own=own.beta, beta_own_se=own.se, shrinkage=weight,
         n_obs=own.n_obs, sparse=own.sparse, price_min=pmin, price_max=pmax, sigma2=own.sigma2,
         pooled=pooled, category_priors=cats,
         data_window={"first": data.period_first, "last": data.period_last, "rows": len(data.units)},

@@ -1,14 +1,16 @@
 """Per-product demand estimation with shared controls (numpy only).
 
-    log units = a_p + beta_p * x~ + delta_p * promo~ + controls . gamma + e
+    log units = a_p + beta_p * x~ + delta_p * promo~ + g_p . season~ + controls . gamma + e
 
-x~ and promo~ are log price and promo centered within the product: every product has its own
-level, own-price elasticity and promotion lift (lifts differ a lot between products, and promos
-move price, so a shared lift would leak into the elasticities); the calendar and covariate
-controls are shared. Solved exactly without the (rows x 3P) design: by Frisch-Waugh-Lovell, gamma
-is the OLS of log units on the controls after both are residualized within each product on
-[1, x~, promo~] (closed-form 2x2 per product, vectorized), then each product's slopes come from
-its own rows. Rows x controls work only: 100k rows and ~1,000 products fit in well under a second.
+x~, promo~ and season~ (the first yearly harmonic) are centered within the product: every
+product has its own level, own-price elasticity, promotion lift and yearly season (lifts and
+seasons differ between products, and both move with price -- promos cut prices, list prices
+change with the season -- so shared ones would leak into the elasticities). A product gets its own
+season only when its history spans most of a year (LOCAL_SEASON_SPAN); the calendar and
+covariate controls are shared. Solved exactly without the (rows x 5P) design: by
+Frisch-Waugh-Lovell, gamma is the OLS of log units on the controls after both are residualized
+within each product on its local columns (batched small solves), then each product's slopes come
+from its own rows. 100k rows and ~1,000 products fit in about a second.
 
 Slow movers (more than SPARSE_ZERO_SHARE of their rows have zero units) are not fitted in logs:
 dropping their zero days would bias the elasticity toward zero (only lucky days survive). They
@@ -29,16 +31,17 @@ PRIOR_DOF = 5.0
 SPARSE_ZERO_SHARE = 0.3
 MIN_PROMO_ROWS = 3  # promo rows (and non-promo rows) a product needs for its own promo effect
 IDENT_TOL = 1e-6  # price variation below this (per row, in log units^2) is rounding, not signal
+COLLINEAR = 1e-3  # price variation left after the other local columns, as a share of its own
 
 
 @dataclass(frozen=True)
 class OwnEstimates:
-    level: np.ndarray  # log expected units at the product's mean log price, promo share, average controls
+    level: np.ndarray  # log expected units at the product's mean local columns and average controls
     beta: np.ndarray  # own elasticity estimate (nan where not identified)
     se: np.ndarray  # its standard error (inf where not identified)
     delta: np.ndarray  # own promo effect (nan where the product has no promo variation)
-    xbar: np.ndarray  # mean log price per product (over the rows it was fitted on)
-    pbar: np.ndarray  # mean promo per product
+    season: np.ndarray  # (P, s) own season coefficients (nan where not fitted)
+    means: np.ndarray  # (P, 2 + s) product means of log price, promo, season columns
     gamma: np.ndarray  # shared control coefficients
     n_obs: np.ndarray
     sparse: np.ndarray  # bool: fitted by Poisson pseudo-likelihood
@@ -50,118 +53,119 @@ def _sums(idx: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(idx, weights=v, minlength=n)
 
 
-@dataclass(frozen=True)
 class _Local:
-    """Within-product centered price and promo and their moments, for the rows of the log fit."""
+    """Within-product centered local columns, their per-product Gram inverses, and projections."""
 
-    idx: np.ndarray
-    xt: np.ndarray
-    pt: np.ndarray
-    counts: np.ndarray
-    sxx: np.ndarray
-    spp: np.ndarray
-    sxp: np.ndarray
-    promo_on: np.ndarray  # bool per product
+    def __init__(self, idx: np.ndarray, L: np.ndarray, active: np.ndarray, n: int):
+        self.idx, self.n = idx, n
+        self.counts = np.bincount(idx, minlength=n).astype(float)
+        safe = np.maximum(self.counts, 1)[:, None]
+        self.means = np.stack([_sums(idx, L[:, j], n) for j in range(L.shape[1])], axis=1) / safe
+        self.L = np.where(active[idx], L - self.means[idx], 0.0)
+        q = L.shape[1]
+        M = np.empty((n, q, q))
+        for a in range(q):
+            for b in range(a, q):
+                M[:, a, b] = M[:, b, a] = _sums(idx, self.L[:, a] * self.L[:, b], n)
+        self.diag = np.diagonal(M, axis1=1, axis2=2).copy()
+        M[~active] = 0.0
+        eye = np.broadcast_to(np.eye(q), M.shape)
+        M = np.where((~active)[:, :, None] & (~active)[:, None, :] & (eye > 0), 1.0, M)
+        self.Minv = np.linalg.pinv(M)
+        self.active = active
 
-    def solve(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-product mean of v and its slopes on (x~, promo~)."""
-        n = len(self.counts)
-        mean = _sums(self.idx, v, n) / np.maximum(self.counts, 1)
-        sxv, spv = _sums(self.idx, self.xt * v, n), _sums(self.idx, self.pt * v, n)
-        det = self.sxx * self.spp - self.sxp**2
-        both = self.promo_on & (det > IDENT_TOL * self.counts)
-        safe_det, safe_sxx = np.where(both, det, 1.0), np.where(self.sxx > 0, self.sxx, 1.0)
-        safe_spp = np.where(self.spp > 0, self.spp, 1.0)
-        beta = np.where(both, (self.spp * sxv - self.sxp * spv) / safe_det, np.where(self.sxx > 0, sxv / safe_sxx, 0.0))
-        delta = np.where(both, (self.sxx * spv - self.sxp * sxv) / safe_det,
-                         np.where(self.promo_on & (self.sxx == 0), spv / safe_spp, 0.0))
-        return mean, beta, delta
+    def coef(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean = _sums(self.idx, v, self.n) / np.maximum(self.counts, 1)
+        Lv = np.stack([_sums(self.idx, self.L[:, j] * v, self.n) for j in range(self.L.shape[1])], axis=1)
+        return mean, np.einsum("pij,pj->pi", self.Minv, Lv)
 
     def residual(self, v: np.ndarray) -> np.ndarray:
-        mean, beta, delta = self.solve(v)
-        return v - mean[self.idx] - beta[self.idx] * self.xt - delta[self.idx] * self.pt
+        mean, coef = self.coef(v)
+        return v - mean[self.idx] - np.sum(self.L * coef[self.idx], axis=1)
 
-    def partial_sxx(self) -> np.ndarray:
-        """Price variation left after the promo column: what identifies the elasticity."""
-        det = self.sxx * self.spp - self.sxp**2
-        return np.where(self.promo_on, det / np.where(self.spp > 0, self.spp, 1.0), self.sxx)
-
-
-def _local(idx: np.ndarray, log_price: np.ndarray, promo: np.ndarray, n: int) -> tuple[_Local, np.ndarray, np.ndarray]:
-    counts = np.bincount(idx, minlength=n).astype(float)
-    xbar = _sums(idx, log_price, n) / np.maximum(counts, 1)
-    pbar = _sums(idx, promo, n) / np.maximum(counts, 1)
-    xt, pt = log_price - xbar[idx], promo - pbar[idx]
-    sxx = _sums(idx, xt**2, n)
-    sxx = np.where(sxx > IDENT_TOL * np.maximum(counts, 1), sxx, 0.0)
-    on_rows = _sums(idx, (promo > 0).astype(float), n)
-    promo_on = (on_rows >= MIN_PROMO_ROWS) & (counts - on_rows >= MIN_PROMO_ROWS)
-    spp = np.where(promo_on, _sums(idx, pt**2, n), 0.0)
-    sxp = np.where(promo_on, _sums(idx, xt * pt, n), 0.0)
-    pt = np.where(promo_on[idx], pt, 0.0)
-    return _Local(idx, xt, pt, counts, sxx, spp, sxp, promo_on), xbar, pbar
+    def price_identified(self) -> np.ndarray:
+        partial = 1.0 / np.where(self.Minv[:, 0, 0] > 0, self.Minv[:, 0, 0], np.inf)
+        return self.active[:, 0] & (partial > COLLINEAR * self.diag[:, 0]) & (self.counts >= 3)
 
 
-def _poisson(y: np.ndarray, x: np.ndarray, p: np.ndarray | None, offset: np.ndarray) -> tuple[np.ndarray, float]:
-    """Poisson pseudo-ML of y on [1, x, p] with an offset: coefficients and the sandwich SE of x's."""
-    Z = np.column_stack([np.ones_like(x), x] + ([p] if p is not None else []))
+def _poisson(y: np.ndarray, Z: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, float]:
+    """Poisson pseudo-ML of y on [1, Z] with an offset: coefficients and the sandwich SE of Z[:, 0]'s."""
+    Z = np.column_stack([np.ones(len(y)), Z])
     coef = np.zeros(Z.shape[1])
     coef[0] = np.log(max(y.mean(), 1e-3) / np.mean(np.exp(offset)))
     for _ in range(50):
         mu = np.exp(np.clip(Z @ coef + offset, -30, 30))
-        H = Z.T @ (Z * mu[:, None])
-        step = np.linalg.lstsq(H, Z.T @ (y - mu), rcond=None)[0]
+        step = np.linalg.lstsq(Z.T @ (Z * mu[:, None]), Z.T @ (y - mu), rcond=None)[0]
         coef += step
         if np.max(np.abs(step)) < 1e-9:
             break
     mu = np.exp(np.clip(Z @ coef + offset, -30, 30))
     H_inv = np.linalg.pinv(Z.T @ (Z * mu[:, None]))
-    meat = Z.T @ (Z * ((y - mu) ** 2)[:, None])
-    cov = H_inv @ meat @ H_inv * len(y) / max(len(y) - Z.shape[1], 1)
+    cov = H_inv @ (Z.T @ (Z * ((y - mu) ** 2)[:, None])) @ H_inv * len(y) / max(len(y) - Z.shape[1], 1)
     return coef, float(np.sqrt(max(cov[1, 1], 0.0)))
 
 
+def _active(product: np.ndarray, L: np.ndarray, season_ok: np.ndarray, n: int) -> np.ndarray:
+    counts = np.bincount(product, minlength=n).astype(float)
+    safe = np.maximum(counts, 1)
+    x = L[:, 0] - (_sums(product, L[:, 0], n) / safe)[product]
+    price_on = _sums(product, x**2, n) > IDENT_TOL * safe
+    on_rows = _sums(product, (L[:, 1] > 0).astype(float), n)
+    promo_on = (on_rows >= MIN_PROMO_ROWS) & (counts - on_rows >= MIN_PROMO_ROWS)
+    s = L.shape[1] - 2
+    return np.column_stack([price_on, promo_on] + [season_ok] * s)
+
+
 def estimate(product: np.ndarray, units: np.ndarray, log_price: np.ndarray, promo: np.ndarray,
-             controls: np.ndarray, n_products: int) -> OwnEstimates:
-    zero_share = _sums(product, (units <= 0).astype(float), n_products) / np.maximum(
-        np.bincount(product, minlength=n_products), 1)
+             season: np.ndarray, season_ok: np.ndarray, controls: np.ndarray, n_products: int) -> OwnEstimates:
+    P, s = n_products, season.shape[1]
+    zero_share = _sums(product, (units <= 0).astype(float), P) / np.maximum(np.bincount(product, minlength=P), 1)
     sparse = zero_share > SPARSE_ZERO_SHARE
     dense_rows = (units > 0) & ~sparse[product]
     if not dense_rows.any():  # every product is a slow mover: controls from the positive rows
         dense_rows = units > 0
+    L_all = np.column_stack([log_price, promo, season])
     idx, y, C = product[dense_rows], np.log(units[dense_rows]), controls[dense_rows]
-    loc, xbar, pbar = _local(idx, log_price[dense_rows], promo[dense_rows], n_products)
+    active = _active(idx, L_all[dense_rows], season_ok, P)
+    loc = _Local(idx, L_all[dense_rows], active, P)
+    gamma = np.zeros(C.shape[1])
     if C.shape[1]:
-        gamma = np.linalg.lstsq(np.column_stack([loc.residual(C[:, j]) for j in range(C.shape[1])]),
-                                loc.residual(y), rcond=None)[0]
-    else:
-        gamma = np.zeros(0)
+        R = np.column_stack([loc.residual(C[:, j]) for j in range(C.shape[1])])
+        # a control the local columns fully explain (e.g. a harmonic every product has its own
+        # of) carries no shared information: leave it at zero instead of fitting rounding noise
+        keep = np.linalg.norm(R, axis=0) > 1e-6 * np.maximum(np.linalg.norm(C, axis=0), 1e-12)
+        if keep.any():
+            gamma[keep] = np.linalg.lstsq(R[:, keep], loc.residual(y), rcond=None)[0]
     z = y - C @ gamma
-    level, beta, delta = loc.solve(z)
-    resid = z - level[idx] - beta[idx] * loc.xt - delta[idx] * loc.pt
-    rss = _sums(idx, resid**2, n_products)
-    psxx = loc.partial_sxx()
-    k_local = 1 + (psxx > 0) + loc.promo_on
+    level, coef = loc.coef(z)
+    resid = z - level[idx] - np.sum(loc.L * coef[idx], axis=1)
+    rss = _sums(idx, resid**2, P)
+    k_local = 1 + active.sum(axis=1)
     sigma2 = float(rss.sum() / max(len(z) - k_local.sum() - C.shape[1], 1))
     var_p = (rss + PRIOR_DOF * sigma2) / np.maximum(loc.counts - k_local + PRIOR_DOF, 1.0)
-    ident = (psxx > 0) & (loc.counts >= 3)
-    se = np.where(ident, np.sqrt(var_p / np.where(psxx > 0, psxx, 1.0)), np.inf)
-    smear = _sums(idx, np.exp(resid), n_products) / np.maximum(loc.counts, 1)
+    ident = loc.price_identified()
+    se = np.where(ident, np.sqrt(var_p * np.where(ident, loc.Minv[:, 0, 0], 1.0)), np.inf)
+    smear = _sums(idx, np.exp(resid), P) / np.maximum(loc.counts, 1)
     level = level + np.log(np.where(smear > 0, smear, 1.0))  # Duan smearing: a mean, not a median
-    beta, delta = np.where(ident, beta, np.nan), np.where(loc.promo_on, delta, np.nan)
-    n_obs = loc.counts.astype(np.int64)
+    beta = np.where(ident, coef[:, 0], np.nan)
+    delta = np.where(active[:, 1], coef[:, 1], np.nan)
+    season_coef = np.where(active[:, 2:], coef[:, 2:], np.nan)
+    means, n_obs = loc.means.copy(), loc.counts.astype(np.int64)
     for p in np.flatnonzero(sparse):
         rows = product == p
-        lp, pr = log_price[rows], promo[rows]
-        xbar[p], pbar[p], n_obs[p] = lp.mean(), pr.mean(), int(rows.sum())
-        x = lp - xbar[p]
-        use_promo = MIN_PROMO_ROWS <= np.sum(pr > 0) <= rows.sum() - MIN_PROMO_ROWS
-        ok = np.sum(x**2) > IDENT_TOL * rows.sum() and np.sum(units[rows] > 0) >= 3
-        coef, s = _poisson(units[rows], x, pr - pbar[p] if use_promo else None, controls[rows] @ gamma)
-        level[p] = coef[0]
-        beta[p], se[p] = (coef[1], s) if ok and s > 0 else (np.nan, np.inf)
-        delta[p] = coef[2] if use_promo else np.nan
+        Lp = L_all[rows]
+        means[p], n_obs[p] = Lp.mean(axis=0), int(rows.sum())
+        act = _active(np.zeros(int(rows.sum()), dtype=np.int64), Lp, season_ok[p : p + 1], 1)[0]
+        act[0] = True  # the price column stays in (first), identified or not
+        Z = (Lp - means[p])[:, act]
+        fit, s_beta = _poisson(units[rows], Z, controls[rows] @ gamma)
+        ok = bool(np.sum(Z[:, 0] ** 2) > IDENT_TOL * rows.sum() and np.sum(units[rows] > 0) >= 3 and s_beta > 0)
+        level[p] = fit[0]
+        beta[p], se[p] = (fit[1], s_beta) if ok else (np.nan, np.inf)
+        full = np.full(L_all.shape[1], np.nan)
+        full[act] = fit[1:]
+        delta[p], season_coef[p] = full[1], full[2:]
     return OwnEstimates(
-        level=level, beta=beta, se=se, delta=delta, xbar=xbar, pbar=pbar, gamma=gamma, n_obs=n_obs,
+        level=level, beta=beta, se=se, delta=delta, season=season_coef, means=means, gamma=gamma, n_obs=n_obs,
         sparse=sparse, sigma2=sigma2, dropped_zero_rows=int(np.sum((units <= 0) & ~sparse[product])),
     )

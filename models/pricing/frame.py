@@ -12,6 +12,7 @@ from models.pricing.features import YEAR_DAYS, FeatureSpec, raw_controls
 REQUIRED = ("product_id", "period", "units", "price")
 RESERVED = {*REQUIRED, "promo", "category"}
 MIN_TREND_SPAN_DAYS = 56
+MIN_SEASON_SPAN = 0.8  # yearly season controls once the data span 80% of a year
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class DemandData:
     units: np.ndarray  # >= 0
     log_price: np.ndarray
     promo: np.ndarray  # 0..1 (zeros when the frame has no promo column)
+    t: np.ndarray  # period numbers (days since 1970-01-01 for dates)
     controls_raw: np.ndarray  # uncentered calendar columns + scaled covariates
     period_first: str
     period_last: str
@@ -115,11 +117,11 @@ def prepare(frame: Any, season_period: float | None = None) -> tuple[DemandData,
     unique_t = np.unique(t)
     if kind == "date":
         daily = len(unique_t) > 1 and float(np.min(np.diff(unique_t))) == 1.0
-        fourier = YEAR_DAYS if span >= 365 else None
+        fourier = YEAR_DAYS if span >= MIN_SEASON_SPAN * YEAR_DAYS else None
         use_trend, scale = span >= MIN_TREND_SPAN_DAYS, YEAR_DAYS
     else:
         daily = False
-        fourier = float(season_period) if season_period and span >= season_period else None
+        fourier = float(season_period) if season_period and span >= MIN_SEASON_SPAN * season_period else None
         use_trend, scale = len(unique_t) >= 8, max(span, 1.0)
     cov = np.column_stack(cov_cols) if cov_cols else np.zeros((len(units), 0))
     cov_t = np.column_stack([np.log(cov[:, j]) if logs[j] else cov[:, j] for j in range(len(names))]) if names \
@@ -144,6 +146,7 @@ def prepare(frame: Any, season_period: float | None = None) -> tuple[DemandData,
         units=units,
         log_price=np.log(price),
         promo=promo if promo is not None else np.zeros(len(units)),
+        t=t,
         controls_raw=raw_controls(spec, t, cov),
         period_first=_period_label(float(t.min()), kind),
         period_last=_period_label(float(t.max()), kind),
