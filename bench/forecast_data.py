@@ -82,7 +82,9 @@ def fetch_orange_juice() -> Path:
         try:
             subprocess.run(["apt-get", "download", "r-cran-bayesm"], cwd=tmp, check=True, capture_output=True)
             deb = next(Path(tmp).glob("r-cran-bayesm_*.deb"))
-            subprocess.run(["dpkg", "-x", str(deb), str(DATA_DIR / "bayesm")], check=True, capture_output=True)
+            subprocess.run(
+                ["dpkg", "-x", str(deb), str(DATA_DIR / "bayesm")], check=True, capture_output=True
+            )
         except (subprocess.CalledProcessError, StopIteration, FileNotFoundError) as exc:
             raise RuntimeError(
                 "could not fetch Dominick's orangeJuice data: run `make bench-data` (needs apt-get: "
@@ -105,13 +107,15 @@ def orange_juice() -> pd.DataFrame:
     brand = yx["brand"].to_numpy(dtype=int)
     own = prices[np.arange(len(yx)), brand - 1]
     others = (prices.sum(axis=1) - own) / 10
-    return pd.DataFrame({
-        "product_id": [f"{s}-{b}" for s, b in zip(yx["store"], brand, strict=True)],
-        "category": [f"brand{b}" for b in brand],
-        "period": yx["week"].to_numpy(dtype=np.int64),
-        "units": np.exp(yx["logmove"].to_numpy(dtype=float)),
-        "price": own,
-        "promo": yx["deal"].to_numpy(dtype=float),
-        "feat": yx["feat"].to_numpy(dtype=float),
-        "other_price": others,
-    })
+    return pd.DataFrame(
+        {
+            "product_id": [f"{s}-{b}" for s, b in zip(yx["store"], brand, strict=True)],
+            "category": [f"brand{b}" for b in brand],
+            "period": yx["week"].to_numpy(dtype=np.int64),
+            "units": np.exp(yx["logmove"].to_numpy(dtype=float)),
+            "price": own,
+            "promo": yx["deal"].to_numpy(dtype=float),
+            "feat": yx["feat"].to_numpy(dtype=float),
+            "other_price": others,
+        }
+    )

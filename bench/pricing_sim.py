@@ -57,8 +57,13 @@ def _oracle_price(h: SalesHistory, sku: str, current: float) -> float:
     return float(grid[int(np.argmax(profit))])
 
 
-def _append_week(h: SalesHistory, prices: dict[str, float], first_day: int, rng: np.random.Generator,
-                 comp: dict[str, float]) -> SalesHistory:
+def _append_week(
+    h: SalesHistory,
+    prices: dict[str, float],
+    first_day: int,
+    rng: np.random.Generator,
+    comp: dict[str, float],
+) -> SalesHistory:
     rows: dict[str, list] = {k: [] for k in ("sku", "day", "units", "price", "promo", "comp")}
     for sku, price in prices.items():
         for d in range(first_day, first_day + 7):
@@ -94,9 +99,14 @@ def simulate(seed: int = 11, n_skus: int = 24, days: int = 365, weeks: int = WEE
     for _ in range(weeks):
         predictor = DemandPredictor(*_artifact(h))
         for s in skus:
-            rec = predictor.recommend(s, current_price=ours[s], unit_cost=h.truth[s].cost, guardrails=GUARDRAILS,
-                                      period=(h.start + timedelta(days=day + 3)).isoformat(),
-                                      covariates={"competitor_price": comp[s]})
+            rec = predictor.recommend(
+                s,
+                current_price=ours[s],
+                unit_cost=h.truth[s].cost,
+                guardrails=GUARDRAILS,
+                period=(h.start + timedelta(days=day + 3)).isoformat(),
+                covariates={"competitor_price": comp[s]},
+            )
             ours[s] = rec.price
             oracle[s] = _oracle_price(h, s, oracle[s])
             totals["current"] += _week_profit(h, s, start[s], day, comp[s])

@@ -78,7 +78,12 @@ class SalesHistory:
         return np.datetime64(self.start.isoformat(), "D") + self.day.astype("timedelta64[D]")
 
     def expected_units(
-        self, sku: str, price: float | np.ndarray, day: int | None = None, *, promo: int = 0,
+        self,
+        sku: str,
+        price: float | np.ndarray,
+        day: int | None = None,
+        *,
+        promo: int = 0,
         competitor_price: float | None = None,
     ) -> np.ndarray:
         """The true mean demand at `price` on `day` (None: average weekday and season)."""
@@ -130,8 +135,9 @@ def _yearly(t: SkuTruth, d: date) -> float:
     return t.yearly_amp * math.sin(2 * math.pi * (doy - t.yearly_phase) / 365.25)
 
 
-def _truths(rng: np.random.Generator, n_skus: int, days: int, intermittent_share: float,
-            new_share: float) -> dict[str, SkuTruth]:
+def _truths(
+    rng: np.random.Generator, n_skus: int, days: int, intermittent_share: float, new_share: float
+) -> dict[str, SkuTruth]:
     cats = list(CATEGORY_ELASTICITY)
     out: dict[str, SkuTruth] = {}
     for i in range(n_skus):
@@ -160,7 +166,9 @@ def _truths(rng: np.random.Generator, n_skus: int, days: int, intermittent_share
     return out
 
 
-def _price_path(rng: np.random.Generator, t: SkuTruth, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _price_path(
+    rng: np.random.Generator, t: SkuTruth, days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     list_price = np.empty(days)
     level, d = t.base_price * rng.uniform(0.9, 1.1), 0
     while d < days:
@@ -192,7 +200,9 @@ def generate_sales(
         raise ValueError("need at least one sku and 14 days")
     rng = np.random.default_rng(seed)
     truth = _truths(rng, n_skus, days, intermittent_share, new_share)
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("sku", "day", "units", "price", "list", "promo", "comp")}
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("sku", "day", "units", "price", "list", "promo", "comp")
+    }
     weekday0 = start.weekday()
     doy = np.array([(start + timedelta(days=i)).timetuple().tm_yday for i in range(days)])
     for t in truth.values():
@@ -201,10 +211,15 @@ def generate_sales(
         weekly_steps = rng.normal(0, 0.02, days // 7 + 1).cumsum()
         comp = np.round(t.base_competitor * np.exp(np.repeat(weekly_steps, 7)[:days]), 2)
         dow = (weekday0 + np.arange(days)) % 7
-        season = np.asarray(t.weekly)[dow] * np.exp(t.yearly_amp * np.sin(2 * np.pi * (doy - t.yearly_phase) / 365.25))
+        season = np.asarray(t.weekly)[dow] * np.exp(
+            t.yearly_amp * np.sin(2 * np.pi * (doy - t.yearly_phase) / 365.25)
+        )
         mean = (
-            t.base_units * (price / t.base_price) ** t.elasticity * season
-            * np.where(promo == 1, t.promo_lift, 1.0) * (comp / t.base_competitor) ** CROSS_ELASTICITY
+            t.base_units
+            * (price / t.base_price) ** t.elasticity
+            * season
+            * np.where(promo == 1, t.promo_lift, 1.0)
+            * (comp / t.base_competitor) ** CROSS_ELASTICITY
         )
         lam = rng.gamma(DISPERSION, mean / DISPERSION)  # gamma-Poisson = negative binomial
         units = rng.poisson(lam)

@@ -41,8 +41,13 @@ __all__ = [
 ]
 
 
-def fit(y: Any, season_length: int | None = None, *, horizon: int | None = None,
-        methods: tuple[str, ...] | None = None) -> Forecaster:
+def fit(
+    y: Any,
+    season_length: int | None = None,
+    *,
+    horizon: int | None = None,
+    methods: tuple[str, ...] | None = None,
+) -> Forecaster:
     """Fit one series: the method with the best rolling-origin backtest among the candidates.
 
     y: pandas Series on a regular DatetimeIndex/PeriodIndex (or an array with season_length).
@@ -57,8 +62,14 @@ def fit(y: Any, season_length: int | None = None, *, horizon: int | None = None,
     return fit_series(prepare(y, season_length), horizon=horizon, methods=methods)
 
 
-def evaluate(y: Any, season_length: int | None = None, *, horizon: int | None = None,
-             windows: int = 3, step: int | None = None) -> dict[str, Any]:
+def evaluate(
+    y: Any,
+    season_length: int | None = None,
+    *,
+    horizon: int | None = None,
+    windows: int = 3,
+    step: int | None = None,
+) -> dict[str, Any]:
     """Rolling-origin MASE of fit() vs seasonal naive on held-out ends of y (models.forecast.evaluation)."""
     from models.forecast.evaluation import evaluate_series
 

@@ -40,8 +40,14 @@ def build(name: str, m: int, n: int) -> Any:
     if name == "ets":
         return sf.AutoETS(season_length=_season(m, n, MAX_ETS_SEASON))
     if name == "arima":
-        return sf.AutoARIMA(season_length=_season(m, n, MAX_ETS_SEASON), max_p=2, max_q=2, max_P=1, max_Q=1,
-                            approximation=True)
+        return sf.AutoARIMA(
+            season_length=_season(m, n, MAX_ETS_SEASON),
+            max_p=2,
+            max_q=2,
+            max_P=1,
+            max_Q=1,
+            approximation=True,
+        )
     if name == "theta":
         return sf.AutoTheta(season_length=_season(m, n))
     if name == "croston_sba":
@@ -56,7 +62,7 @@ def build(name: str, m: int, n: int) -> Any:
 
 
 def _recent_sd(y: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    recent = y[-min(len(y), 56):]
+    recent = y[-min(len(y), 56) :]
     return np.full(len(mean), float(np.sqrt(np.mean((recent - np.mean(mean)) ** 2))))
 
 

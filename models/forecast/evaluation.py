@@ -23,8 +23,15 @@ def eval_origins(n: int, horizon: int, windows: int, step: int) -> list[int]:
     return sorted(n - horizon - k * step for k in range(windows) if n - horizon - k * step >= 8)
 
 
-def evaluate_series(y: Any, season_length: int | None = None, *, horizon: int | None = None, windows: int = 3,
-                    step: int | None = None, methods: tuple[str, ...] | None = None) -> dict[str, Any]:
+def evaluate_series(
+    y: Any,
+    season_length: int | None = None,
+    *,
+    horizon: int | None = None,
+    windows: int = 3,
+    step: int | None = None,
+    methods: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     full = prepare(y, season_length)
     m = full.season_length
     h = int(horizon or default_horizon(m))
@@ -43,18 +50,23 @@ def evaluate_series(y: Any, season_length: int | None = None, *, horizon: int | 
         lag = m if len(train) > m else 1
         snaive = np.array([train[len(train) - lag + (i % lag)] for i in range(h)])
         s = scale(train, m)
-        rows.append({
-            "origin": t,
-            "method": fc.method,
-            "mase": float(np.mean(np.abs(actual - mean)) / s),
-            "maseSeasonalNaive": float(np.mean(np.abs(actual - snaive)) / s),
-            "coverage80": float(np.mean((actual >= lo80) & (actual <= hi80))),
-            "coverage90": float(np.mean((actual >= lo90) & (actual <= hi90))),
-            "fitSeconds": seconds,
-        })
+        rows.append(
+            {
+                "origin": t,
+                "method": fc.method,
+                "mase": float(np.mean(np.abs(actual - mean)) / s),
+                "maseSeasonalNaive": float(np.mean(np.abs(actual - snaive)) / s),
+                "coverage80": float(np.mean((actual >= lo80) & (actual <= hi80))),
+                "coverage90": float(np.mean((actual >= lo90) & (actual <= hi90))),
+                "fitSeconds": seconds,
+            }
+        )
     if not rows:
         raise ValueError("series too short for a held-out evaluation at this horizon")
-    mase, base = float(np.mean([r["mase"] for r in rows])), float(np.mean([r["maseSeasonalNaive"] for r in rows]))
+    mase, base = (
+        float(np.mean([r["mase"] for r in rows])),
+        float(np.mean([r["maseSeasonalNaive"] for r in rows])),
+    )
     return {
         "seasonLength": m,
         "horizon": h,

@@ -34,6 +34,8 @@ class Forecaster:
         return self._mean_sigma(horizon)[0].copy()
 
     def interval(self, horizon: int, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 < level < 1:
+            raise ValueError("level must be between 0 and 1 (e.g. 0.9)")
         mean, sigma = self._mean_sigma(horizon)
         half = NormalDist().inv_cdf(0.5 + level / 2) * self._calibration(level) * sigma
         lower, upper = mean - half, mean + half
@@ -64,8 +66,12 @@ class Forecaster:
             "intermittent": self.intermittent,
             "observations": len(self.series.values),
             "interpolated": self.series.interpolated,
-            "backtest": None if bt is None else {
-                "horizon": bt.horizon, "origins": bt.origins, "scores": bt.scores,
+            "backtest": None
+            if bt is None
+            else {
+                "horizon": bt.horizon,
+                "origins": bt.origins,
+                "scores": bt.scores,
                 "metric": "RMSSE" if self.intermittent else "MASE",
             },
             "calibration90": self._calibration(0.9),
@@ -100,7 +106,9 @@ def is_intermittent(y: np.ndarray) -> bool:
     return bool(np.all(y >= 0)) and (nonzero == 0 or len(y) / nonzero >= INTERMITTENT_ADI)
 
 
-def fit_series(series: Series, *, horizon: int | None = None, methods: tuple[str, ...] | None = None) -> Forecaster:
+def fit_series(
+    series: Series, *, horizon: int | None = None, methods: tuple[str, ...] | None = None
+) -> Forecaster:
     y, m = series.values, series.season_length
     if float(np.ptp(y)) == 0.0:
         return Forecaster("constant", m, False, series, None)
@@ -115,7 +123,9 @@ def fit_series(series: Series, *, horizon: int | None = None, methods: tuple[str
     bt = run(y, m, tuple(methods), h, intermittent)
     order = sorted(bt.scores, key=lambda k: (bt.scores[k], k != "snaive")) if bt.scores else []
     # too short for any backtest window: a simple method that fits anything
-    order = [k for k in order if math.isfinite(bt.scores[k])] or (["croston_sba"] if intermittent else ["ets", "snaive"])
+    order = [k for k in order if math.isfinite(bt.scores[k])] or (
+        ["croston_sba"] if intermittent else ["ets", "snaive"]
+    )
     last_error: Exception | None = None
     for name in order:
         try:

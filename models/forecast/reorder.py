@@ -36,7 +36,9 @@ def _check_level(service_level: float) -> float:
     return NormalDist().inv_cdf(service_level)
 
 
-def lead_time_demand(mean: np.ndarray, std: np.ndarray, days: float, lead_time_sd: float = 0.0) -> tuple[float, float]:
+def lead_time_demand(
+    mean: np.ndarray, std: np.ndarray, days: float, lead_time_sd: float = 0.0
+) -> tuple[float, float]:
     """Mean and standard deviation of demand over `days` (fractional allowed) from per-day forecasts."""
     mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
     if days < 0 or not math.isfinite(days):
@@ -45,7 +47,7 @@ def lead_time_demand(mean: np.ndarray, std: np.ndarray, days: float, lead_time_s
         raise ValueError("lead_time_sd must not be negative")
     if len(mean) < math.ceil(days) or len(std) < math.ceil(days):
         raise ValueError("the forecast is shorter than the lead time")
-    whole = int(math.floor(days))
+    whole = math.floor(days)
     frac = days - whole
     mu = float(mean[:whole].sum() + (frac * mean[whole] if frac else 0.0))
     var = float((std[:whole] ** 2).sum() + (frac * std[whole] ** 2 if frac else 0.0))
@@ -62,7 +64,9 @@ def reorder_point(mean: float, sd: float, service_level: float) -> float:
     return mean + safety_stock(sd, service_level)
 
 
-def economic_order_quantity(annual_demand: float, order_cost: float, holding_cost_per_unit_year: float) -> float:
+def economic_order_quantity(
+    annual_demand: float, order_cost: float, holding_cost_per_unit_year: float
+) -> float:
     """Wilson EOQ: sqrt(2 D K / h)."""
     if annual_demand < 0 or order_cost < 0 or holding_cost_per_unit_year <= 0:
         raise ValueError("EOQ needs demand >= 0, order cost >= 0 and a positive holding cost")
@@ -126,9 +130,17 @@ def reorder_advice(
     qty = 0
     if reorder:
         raw = max(up_to - position, float(min_order), 0.0)
-        qty = int(math.ceil(raw / pack_size - 1e-9)) * pack_size
+        qty = math.ceil(raw / pack_size - 1e-9) * pack_size
     return ReorderAdvice(
-        lead_time=lead_time, service_level=service_level, demand_mean=mu, demand_sd=sd, safety_stock=ss,
-        reorder_point=rop, order_up_to=up_to, inventory_position=position, reorder=reorder,
-        order_quantity=qty, days_of_cover=(on_hand / daily) if daily > 0 else None,
+        lead_time=lead_time,
+        service_level=service_level,
+        demand_mean=mu,
+        demand_sd=sd,
+        safety_stock=ss,
+        reorder_point=rop,
+        order_up_to=up_to,
+        inventory_position=position,
+        reorder=reorder,
+        order_quantity=qty,
+        days_of_cover=(on_hand / daily) if daily > 0 else None,
     )

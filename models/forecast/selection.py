@@ -25,7 +25,8 @@ from models.forecast.candidates import Fitted, combine, parts
 WINDOWS = 3
 MIN_TRAIN = 8
 CALIBRATION_PRIOR = 10.0
-# backtest horizon by season length (daily: two weeks; weekly: a quarter; monthly: a year; quarterly: two years)
+# backtest horizon by season length (daily: two weeks; weekly: a quarter; monthly: a year;
+# quarterly: two years)
 DEFAULT_HORIZON = {7: 14, 5: 10, 52: 13, 12: 12, 4: 8, 24: 24}
 
 
@@ -83,7 +84,9 @@ def run(y: np.ndarray, m: int, methods: tuple[str, ...], horizon: int, intermitt
             if np.all(train >= 0):
                 mean = np.maximum(mean, 0.0)
             err = actual - mean
-            scores[name].append(float(np.sqrt(np.mean(err**2))) / s if intermittent else float(np.mean(np.abs(err))) / s)
+            scores[name].append(
+                float(np.sqrt(np.mean(err**2))) / s if intermittent else float(np.mean(np.abs(err))) / s
+            )
             ok = sigma > 0
             zs[name].append(err[ok] / sigma[ok])
     return Backtest(

@@ -9,8 +9,15 @@ import numpy as np
 
 MIN_POINTS = 3
 # offset class name (pandas) -> observations per season
-SEASON_BY_OFFSET = (("BusinessDay", 5), ("Day", 7), ("Hour", 24), ("Week", 52), ("Month", 12),
-                    ("Quarter", 4), ("Year", 1))
+SEASON_BY_OFFSET = (
+    ("BusinessDay", 5),
+    ("Day", 7),
+    ("Hour", 24),
+    ("Week", 52),
+    ("Month", 12),
+    ("Quarter", 4),
+    ("Year", 1),
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,9 @@ def _frequency(index: Any) -> tuple[Any, str]:
 def prepare(y: Any, season_length: int | None) -> Series:
     import pandas as pd
 
-    if season_length is not None and (isinstance(season_length, bool) or int(season_length) != season_length
-                                      or season_length < 1):
+    if season_length is not None and (
+        isinstance(season_length, bool) or int(season_length) != season_length or season_length < 1
+    ):
         raise ValueError("season_length must be a positive integer")
     freq_str: str | None = None
     last = None
@@ -95,5 +103,10 @@ def prepare(y: Any, season_length: int | None) -> Series:
         at = np.arange(len(values))
         values = values.copy()
         values[gaps] = np.interp(at[gaps], at[~gaps], values[~gaps])
-    return Series(values=values, season_length=int(season_length), freq=freq_str, last=last,
-                  interpolated=int(gaps.sum()))
+    return Series(
+        values=values,
+        season_length=int(season_length),
+        freq=freq_str,
+        last=last,
+        interpolated=int(gaps.sum()),
+    )

@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 
 from models.pricing.estimate import estimate
-from models.pricing.features import FeatureSpec, control_matrix, default_covariates, feature_rows, period_number
+from models.pricing.features import (
+    FeatureSpec,
+    control_matrix,
+    default_covariates,
+    feature_rows,
+    period_number,
+)
 from models.pricing.frame import DemandData
 from models.pricing.shrinkage import Prior, pool
 
@@ -39,6 +45,7 @@ class DemandModel:
     shrinkage: np.ndarray  # weight on the prior (0 = own estimate, 1 = category/pooled)
     n_obs: np.ndarray
     sparse: np.ndarray  # slow movers, fitted by Poisson pseudo-likelihood
+    level: np.ndarray  # log expected units at the product's mean price and promo share, average period
     price_min: np.ndarray
     price_max: np.ndarray
     sigma2: float
@@ -54,23 +61,33 @@ class DemandModel:
 
     # ---- the ML.md contract -------------------------------------------------------------------
     def elasticity(self, product_id: Any = None) -> float:
-        """Own-price elasticity d log(units) / d log(price); the pooled (random-effects mean) one when None."""
+        """Own-price elasticity d log(units) / d log(price); the pooled (random-effects) one when None."""
         if product_id is None:
             return self.pooled.mu
         return float(self.beta[self.index(product_id)])
 
-    def predict_units(self, product_id: Any, price: Any, period: Any = None, *, promo: float = 0.0,
-                      covariates: dict[str, float] | None = None) -> Any:
+    def predict_units(
+        self,
+        product_id: Any,
+        price: Any,
+        period: Any = None,
+        *,
+        promo: float = 0.0,
+        covariates: dict[str, float] | None = None,
+    ) -> Any:
         """Expected units at `price` (a number -> float, an array -> array) in `period` (None: average)."""
         prices = np.atleast_1d(np.asarray(price, dtype=float))
         if np.any(~np.isfinite(prices)) or np.any(prices <= 0):
             raise ValueError("price must be positive")
-        units = np.exp(self.log_units(self.features(product_id, prices, period, promo=promo,
-                                                    covariates=covariates)))
+        units = np.exp(
+            self.log_units(self.features(product_id, prices, period, promo=promo, covariates=covariates))
+        )
         return float(units[0]) if np.ndim(price) == 0 else units
 
     # ---- intervals, categories, serving inputs ------------------------------------------------
-    def elasticity_interval(self, product_id: Any = None, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+    def elasticity_interval(
+        self, product_id: Any = None, level: float = DEFAULT_LEVEL
+    ) -> tuple[float, float]:
         if product_id is None:
             mid, sd = self.pooled.mu, math.sqrt(self.pooled.mu_var)
         else:
@@ -90,8 +107,15 @@ class DemandModel:
         except (KeyError, TypeError):
             raise ValueError(f"unknown product {product_id!r}") from None
 
-    def features(self, product_id: Any, prices: np.ndarray, period: Any = None, *, promo: float = 0.0,
-                 covariates: dict[str, float] | None = None) -> np.ndarray:
+    def features(
+        self,
+        product_id: Any,
+        prices: np.ndarray,
+        period: Any = None,
+        *,
+        promo: float = 0.0,
+        covariates: dict[str, float] | None = None,
+    ) -> np.ndarray:
         """ONNX input rows [product index, log price, promo, controls] for one product at several prices."""
         i = self.index(product_id)
         n = len(prices)
@@ -99,7 +123,7 @@ class DemandModel:
             raise ValueError("promo must be between 0 and 1")
         t = None if period is None else np.full(n, period_number(period, self.spec.period_kind))
         controls = control_matrix(self.spec, t, default_covariates(self.spec, covariates, n))
-        return feature_rows(np.full(n, i), np.log(prices), np.full(n, float(promo)), controls)
+        return feature_rows(np.full(n, i), np.log(prices), np.full(n, float(promo)), controls, np.float64)
 
     def log_units(self, rows: np.ndarray) -> np.ndarray:
         """The model on ONNX-layout rows, in float64: what the graph must reproduce."""
@@ -116,19 +140,24 @@ class DemandModel:
         rows = []
         for i, p in enumerate(self.products):
             own, own_se = self.beta_own[i], self.beta_own_se[i]
-            rows.append({
-                "productId": p,
-                "category": self.categories[i],
-                "elasticity": float(self.beta[i]),
-                "interval": [float(self.beta[i] - z * self.beta_sd[i]), float(self.beta[i] + z * self.beta_sd[i])],
-                "ownEstimate": None if not np.isfinite(own) else float(own),
-                "ownStdError": None if not np.isfinite(own_se) else float(own_se),
-                "shrinkage": float(self.shrinkage[i]),
-                "promoEffect": float(self.delta[i]),
-                "slowMover": bool(self.sparse[i]),
-                "rows": int(self.n_obs[i]),
-                "priceRange": [float(self.price_min[i]), float(self.price_max[i])],
-            })
+            rows.append(
+                {
+                    "productId": p,
+                    "category": self.categories[i],
+                    "elasticity": float(self.beta[i]),
+                    "interval": [
+                        float(self.beta[i] - z * self.beta_sd[i]),
+                        float(self.beta[i] + z * self.beta_sd[i]),
+                    ],
+                    "ownEstimate": None if not np.isfinite(own) else float(own),
+                    "ownStdError": None if not np.isfinite(own_se) else float(own_se),
+                    "shrinkage": float(self.shrinkage[i]),
+                    "promoEffect": float(self.delta[i]),
+                    "slowMover": bool(self.sparse[i]),
+                    "rows": int(self.n_obs[i]),
+                    "priceRange": [float(self.price_min[i]), float(self.price_max[i])],
+                }
+            )
         return rows
 
 
@@ -159,7 +188,9 @@ def fit(data: DemandData, spec: FeatureSpec) -> DemandModel:
         np.minimum.at(t_min, data.product, data.t)
         np.maximum.at(t_max, data.product, data.t)
         rows = np.bincount(data.product, minlength=P)
-        season_ok = (t_max - t_min >= LOCAL_SEASON_SPAN * spec.fourier_period) & (rows >= LOCAL_SEASON_MIN_ROWS)
+        season_ok = (t_max - t_min >= LOCAL_SEASON_SPAN * spec.fourier_period) & (
+            rows >= LOCAL_SEASON_MIN_ROWS
+        )
     season = controls[:, season_cols]
     own = estimate(data.product, data.units, data.log_price, data.promo, season, season_ok, controls, P)
     post, sd, weight, pooled, cats = pool(own.beta, own.se, data.categories)
@@ -169,17 +200,35 @@ def fit(data: DemandData, spec: FeatureSpec) -> DemandModel:
     gamma = np.tile(own.gamma, (P, 1))
     gamma[:, season_cols] += g
     # fold the centering into one intercept, with the pooled elasticity (what predictions use)
-    alpha = own.level - post * own.means[:, 0] - delta * own.means[:, 1] - np.sum(g * own.means[:, 2:], axis=1)
+    alpha = (
+        own.level - post * own.means[:, 0] - delta * own.means[:, 1] - np.sum(g * own.means[:, 2:], axis=1)
+    )
     price = np.exp(data.log_price)
     pmin = np.full(P, np.inf)
     pmax = np.zeros(P)
     np.minimum.at(pmin, data.product, price)
     np.maximum.at(pmax, data.product, price)
     return DemandModel(
-        products=data.products, categories=data.categories, spec=spec, alpha=alpha, delta=delta,
-        gamma=gamma, beta=post, beta_sd=sd, beta_own=own.beta, beta_own_se=own.se, shrinkage=weight,
-        n_obs=own.n_obs, sparse=own.sparse, price_min=pmin, price_max=pmax, sigma2=own.sigma2,
-        pooled=pooled, category_priors=cats,
+        products=data.products,
+        categories=data.categories,
+        spec=spec,
+        alpha=alpha,
+        delta=delta,
+        gamma=gamma,
+        beta=post,
+        beta_sd=sd,
+        beta_own=own.beta,
+        beta_own_se=own.se,
+        shrinkage=weight,
+        n_obs=own.n_obs,
+        sparse=own.sparse,
+        level=own.level,
+        price_min=pmin,
+        price_max=pmax,
+        sigma2=own.sigma2,
+        pooled=pooled,
+        category_priors=cats,
         data_window={"first": data.period_first, "last": data.period_last, "rows": len(data.units)},
-        dropped_zero_rows=own.dropped_zero_rows, ignored_columns=data.ignored_columns,
+        dropped_zero_rows=own.dropped_zero_rows,
+        ignored_columns=data.ignored_columns,
     )

@@ -116,10 +116,20 @@ def _active(product: np.ndarray, L: np.ndarray, season_ok: np.ndarray, n: int) -
     return np.column_stack([price_on, promo_on] + [season_ok] * s)
 
 
-def estimate(product: np.ndarray, units: np.ndarray, log_price: np.ndarray, promo: np.ndarray,
-             season: np.ndarray, season_ok: np.ndarray, controls: np.ndarray, n_products: int) -> OwnEstimates:
-    P, s = n_products, season.shape[1]
-    zero_share = _sums(product, (units <= 0).astype(float), P) / np.maximum(np.bincount(product, minlength=P), 1)
+def estimate(
+    product: np.ndarray,
+    units: np.ndarray,
+    log_price: np.ndarray,
+    promo: np.ndarray,
+    season: np.ndarray,
+    season_ok: np.ndarray,
+    controls: np.ndarray,
+    n_products: int,
+) -> OwnEstimates:
+    P = n_products
+    zero_share = _sums(product, (units <= 0).astype(float), P) / np.maximum(
+        np.bincount(product, minlength=P), 1
+    )
     sparse = zero_share > SPARSE_ZERO_SHARE
     dense_rows = (units > 0) & ~sparse[product]
     if not dense_rows.any():  # every product is a slow mover: controls from the positive rows
@@ -159,13 +169,24 @@ def estimate(product: np.ndarray, units: np.ndarray, log_price: np.ndarray, prom
         act[0] = True  # the price column stays in (first), identified or not
         Z = (Lp - means[p])[:, act]
         fit, s_beta = _poisson(units[rows], Z, controls[rows] @ gamma)
-        ok = bool(np.sum(Z[:, 0] ** 2) > IDENT_TOL * rows.sum() and np.sum(units[rows] > 0) >= 3 and s_beta > 0)
+        ok = bool(
+            np.sum(Z[:, 0] ** 2) > IDENT_TOL * rows.sum() and np.sum(units[rows] > 0) >= 3 and s_beta > 0
+        )
         level[p] = fit[0]
         beta[p], se[p] = (fit[1], s_beta) if ok else (np.nan, np.inf)
         full = np.full(L_all.shape[1], np.nan)
         full[act] = fit[1:]
         delta[p], season_coef[p] = full[1], full[2:]
     return OwnEstimates(
-        level=level, beta=beta, se=se, delta=delta, season=season_coef, means=means, gamma=gamma, n_obs=n_obs,
-        sparse=sparse, sigma2=sigma2, dropped_zero_rows=int(np.sum((units <= 0) & ~sparse[product])),
+        level=level,
+        beta=beta,
+        se=se,
+        delta=delta,
+        season=season_coef,
+        means=means,
+        gamma=gamma,
+        n_obs=n_obs,
+        sparse=sparse,
+        sigma2=sigma2,
+        dropped_zero_rows=int(np.sum((units <= 0) & ~sparse[product])),
     )

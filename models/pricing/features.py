@@ -129,10 +129,15 @@ def control_matrix(spec: FeatureSpec, t: np.ndarray | None, covariates: np.ndarr
     return raw
 
 
-def feature_rows(product_index: np.ndarray, log_price: np.ndarray, promo: np.ndarray,
-                 controls: np.ndarray) -> np.ndarray:
-    """The ONNX input: float32 [n, 3 + n_controls]."""
-    return np.column_stack([product_index.astype(float), log_price, promo, controls]).astype(np.float32)
+def feature_rows(
+    product_index: np.ndarray,
+    log_price: np.ndarray,
+    promo: np.ndarray,
+    controls: np.ndarray,
+    dtype: type = np.float32,
+) -> np.ndarray:
+    """The ONNX input [n, 3 + n_controls] (float32; the numpy model keeps float64)."""
+    return np.column_stack([product_index.astype(float), log_price, promo, controls]).astype(dtype)
 
 
 def default_covariates(spec: FeatureSpec, given: dict[str, float] | None, n: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,9 @@ def _period_numbers(col: Any) -> tuple[np.ndarray, str]:
     if pd.api.types.is_integer_dtype(col):
         return col.to_numpy(dtype=float), "int"
     try:
-        dt = pd.to_datetime(col)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "could not infer format": we raise below if it fails
+            dt = pd.to_datetime(col)
     except (ValueError, TypeError) as exc:
         raise ValueError("column 'period' must hold dates (or ISO date strings) or integers") from exc
     if dt.isna().any():
@@ -124,8 +127,11 @@ def prepare(frame: Any, season_period: float | None = None) -> tuple[DemandData,
         fourier = float(season_period) if season_period and span >= MIN_SEASON_SPAN * season_period else None
         use_trend, scale = len(unique_t) >= 8, max(span, 1.0)
     cov = np.column_stack(cov_cols) if cov_cols else np.zeros((len(units), 0))
-    cov_t = np.column_stack([np.log(cov[:, j]) if logs[j] else cov[:, j] for j in range(len(names))]) if names \
+    cov_t = (
+        np.column_stack([np.log(cov[:, j]) if logs[j] else cov[:, j] for j in range(len(names))])
+        if names
         else cov
+    )
     spec = FeatureSpec(
         period_kind=kind,
         use_dow=daily,

@@ -78,7 +78,9 @@ def to_onnx(dm: DemandModel) -> bytes:
         ],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="smartcommerce")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="smartcommerce"
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     return bytes(model.SerializeToString())
@@ -126,5 +128,7 @@ def metadata(dm: DemandModel, parity: dict[str, Any], level: float = DEFAULT_LEV
 def export_artifact(dm: DemandModel, *, tolerance: float = 1e-4) -> ModelArtifact:
     onnx_bytes = to_onnx(dm)
     X = parity_rows(dm)
-    report = check_parity(onnx_bytes, X, dm.log_units(X.astype(np.float64)), output=OUTPUT, tolerance=tolerance)
+    report = check_parity(
+        onnx_bytes, X, dm.log_units(X.astype(np.float64)), output=OUTPUT, tolerance=tolerance
+    )
     return ModelArtifact("demand", onnx_bytes, metadata(dm, report.to_json()))

@@ -86,8 +86,13 @@ class PriceRecommendation:
         return out
 
 
-def price_bounds(current_price: float, unit_cost: float, g: Guardrails, observed_range: tuple[float, float],
-                 elasticity_interval: tuple[float, float]) -> dict[str, tuple[float | None, float | None]]:
+def price_bounds(
+    current_price: float,
+    unit_cost: float,
+    g: Guardrails,
+    observed_range: tuple[float, float],
+    elasticity_interval: tuple[float, float],
+) -> dict[str, tuple[float | None, float | None]]:
     ext = g.max_step if g.extrapolation is None else g.extrapolation
     obs_lo, obs_hi = observed_range
     bounds: dict[str, tuple[float | None, float | None]] = {
@@ -100,7 +105,10 @@ def price_bounds(current_price: float, unit_cost: float, g: Guardrails, observed
     if g.min_price is not None or g.max_price is not None:
         bounds["explicit"] = (g.min_price, g.max_price)
     if g.competitor_price is not None:
-        bounds["competitor"] = (g.competitor_band[0] * g.competitor_price, g.competitor_band[1] * g.competitor_price)
+        bounds["competitor"] = (
+            g.competitor_band[0] * g.competitor_price,
+            g.competitor_band[1] * g.competitor_price,
+        )
     return bounds
 
 
@@ -138,19 +146,33 @@ def recommend_price(
     k_lo, k_hi = _tick_range(lower, upper, tick)
     current_units = float(np.asarray(demand(np.array([current_price])))[0])
     current_profit = (current_price - unit_cost) * current_units
-    base = dict(
-        current_price=current_price, current_expected_units=current_units,
-        current_expected_profit=current_profit, elasticity=float(elasticity),
-        elasticity_interval=(float(elasticity_interval[0]), float(elasticity_interval[1])), bounds=bounds,
+    base: dict[str, Any] = dict(
+        current_price=current_price,
+        current_expected_units=current_units,
+        current_expected_profit=current_profit,
+        elasticity=float(elasticity),
+        elasticity_interval=(float(elasticity_interval[0]), float(elasticity_interval[1])),
+        bounds=bounds,
     )
     if k_lo > k_hi:
-        violated = [n for n, (lo, hi) in bounds.items() if (lo is not None and lo > upper) or (hi is not None and hi < lower)]
+        violated = [
+            n
+            for n, (lo, hi) in bounds.items()
+            if (lo is not None and lo > upper) or (hi is not None and hi < lower)
+        ]
         return PriceRecommendation(
-            price=current_price, expected_units=current_units, expected_profit=current_profit,
-            lower=None, upper=None, feasible=False,
-            reason=f"no price satisfies every bound (conflicting: {', '.join(violated) or 'rounding'})", **base,
+            price=current_price,
+            expected_units=current_units,
+            expected_profit=current_profit,
+            lower=None,
+            upper=None,
+            feasible=False,
+            reason=f"no price satisfies every bound (conflicting: {', '.join(violated) or 'rounding'})",
+            **base,
         )
-    ks = np.unique(np.concatenate([np.linspace(k_lo, k_hi, min(grid, k_hi - k_lo + 1)).round(), [k_lo, k_hi]]))
+    ks = np.unique(
+        np.concatenate([np.linspace(k_lo, k_hi, min(grid, k_hi - k_lo + 1)).round(), [k_lo, k_hi]])
+    )
     prices = ks.astype(np.int64) * tick
     prices = prices[(prices >= lower) & (prices <= upper)]
     current_ok = lower <= current_price <= upper
@@ -166,10 +188,16 @@ def recommend_price(
         i = int(np.flatnonzero(prices == current_price)[0])
     price = float(prices[i])
     binding = tuple(
-        n for n, (lo, hi) in bounds.items()
+        n
+        for n, (lo, hi) in bounds.items()
         if (lo is not None and abs(price - lo) < tick) or (hi is not None and abs(price - hi) < tick)
     )
     return PriceRecommendation(
-        price=price, expected_units=float(units[i]), expected_profit=float(profit[i]),
-        lower=lower, upper=upper, binding=binding, **base,
+        price=price,
+        expected_units=float(units[i]),
+        expected_profit=float(profit[i]),
+        lower=lower,
+        upper=upper,
+        binding=binding,
+        **base,
     )

@@ -1,9 +1,9 @@
 """Serving side of the demand model: onnxruntime + numpy only (no pandas, scipy or scikit-learn).
 
-    predictor = DemandPredictor(artifact.onnx, artifact.metadata)     # or a registry version's bytes
-    predictor = DemandPredictor.from_session(loaded.session, loaded.metadata)   # models.runtime
-    predictor.predict_units("SKU-001", [9.99, 10.49], period="2025-06-01")
-    predictor.recommend("SKU-001", current_price=9.99, unit_cost=5.20, guardrails=Guardrails(...))
+predictor = DemandPredictor(artifact.onnx, artifact.metadata)     # or a registry version's bytes
+predictor = DemandPredictor.from_session(loaded.session, loaded.metadata)   # models.runtime
+predictor.predict_units("SKU-001", [9.99, 10.49], period="2025-06-01")
+predictor.recommend("SKU-001", current_price=9.99, unit_cost=5.20, guardrails=Guardrails(...))
 """
 
 from __future__ import annotations
@@ -13,13 +13,24 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from models.pricing.features import FeatureSpec, control_matrix, default_covariates, feature_rows, period_number
+from models.pricing.features import (
+    FeatureSpec,
+    control_matrix,
+    default_covariates,
+    feature_rows,
+    period_number,
+)
 from models.pricing.recommend import Guardrails, PriceRecommendation, recommend_price
 
 
 class DemandPredictor:
-    def __init__(self, onnx_bytes: bytes | None, metadata: dict[str, Any], *,
-                 session: ort.InferenceSession | None = None):
+    def __init__(
+        self,
+        onnx_bytes: bytes | None,
+        metadata: dict[str, Any],
+        *,
+        session: ort.InferenceSession | None = None,
+    ):
         if session is None:
             if onnx_bytes is None:
                 raise ValueError("need the ONNX bytes or a session")
@@ -48,16 +59,26 @@ class DemandPredictor:
         return float(self.metadata["elasticity"][self.index(product_id)])
 
     def elasticity_interval(self, product_id: Any = None) -> tuple[float, float]:
-        lo, hi = (self.metadata["pooled"]["interval"] if product_id is None
-                  else self.metadata["elasticityInterval"][self.index(product_id)])
+        lo, hi = (
+            self.metadata["pooled"]["interval"]
+            if product_id is None
+            else self.metadata["elasticityInterval"][self.index(product_id)]
+        )
         return float(lo), float(hi)
 
     def observed_range(self, product_id: Any) -> tuple[float, float]:
         lo, hi = self.metadata["priceRange"][self.index(product_id)]
         return float(lo), float(hi)
 
-    def predict_units(self, product_id: Any, prices: Any, period: Any = None, *, promo: float = 0.0,
-                      covariates: dict[str, float] | None = None) -> np.ndarray:
+    def predict_units(
+        self,
+        product_id: Any,
+        prices: Any,
+        period: Any = None,
+        *,
+        promo: float = 0.0,
+        covariates: dict[str, float] | None = None,
+    ) -> np.ndarray:
         p = np.atleast_1d(np.asarray(prices, dtype=float))
         if np.any(~np.isfinite(p)) or np.any(p <= 0):
             raise ValueError("prices must be positive")
@@ -70,14 +91,24 @@ class DemandPredictor:
         (units,) = self.session.run(["units"], {self.metadata["inputName"]: rows})
         return np.asarray(units, dtype=np.float64)
 
-    def recommend(self, product_id: Any, *, current_price: float, unit_cost: float,
-                  guardrails: Guardrails | None = None, period: Any = None, promo: float = 0.0,
-                  covariates: dict[str, float] | None = None) -> PriceRecommendation:
+    def recommend(
+        self,
+        product_id: Any,
+        *,
+        current_price: float,
+        unit_cost: float,
+        guardrails: Guardrails | None = None,
+        period: Any = None,
+        promo: float = 0.0,
+        covariates: dict[str, float] | None = None,
+    ) -> PriceRecommendation:
         """Expected-profit-maximizing price for one product and period, within the guardrails."""
         return recommend_price(
             current_price=current_price,
             unit_cost=unit_cost,
-            demand=lambda prices: self.predict_units(product_id, prices, period, promo=promo, covariates=covariates),
+            demand=lambda prices: self.predict_units(
+                product_id, prices, period, promo=promo, covariates=covariates
+            ),
             elasticity=self.elasticity(product_id),
             elasticity_interval=self.elasticity_interval(product_id),
             observed_range=self.observed_range(product_id),

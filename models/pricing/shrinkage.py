@@ -55,10 +55,9 @@ def shrink(b: np.ndarray, s: np.ndarray, prior: Prior) -> tuple[np.ndarray, np.n
     var = np.empty_like(b)
     weight = np.ones_like(b)
     ok = np.isfinite(b) & np.isfinite(s) & (s > 0)
-    if prior.tau2 > 0 or prior.n > 1:
-        B = s[ok] ** 2 / (s[ok] ** 2 + prior.tau2)
-    else:  # a single identified product: its own estimate is the prior, nothing to pool with
-        B = np.zeros(int(ok.sum()))
+    # a single identified product (n == 1, tau2 == 0) is its own prior: nothing to pool with
+    pooled = prior.tau2 > 0 or prior.n > 1
+    B = s[ok] ** 2 / (s[ok] ** 2 + prior.tau2) if pooled else np.zeros(int(ok.sum()))
     post[ok] = (1 - B) * b[ok] + B * prior.mu
     var[ok] = (1 - B) * s[ok] ** 2 + B**2 * prior.mu_var
     weight[ok] = B
