@@ -10,7 +10,7 @@ DATA   ?= .devhost
 # Parallel workers for the test run (2 cores here); override with `make test PYTEST_WORKERS=0`.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint doctor unit bench clean
+.PHONY: install run test lint doctor unit bench bench-data clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	for b in bench/*_bench.py; do m=$$(basename $$b .py); echo "== $$m"; $(PY) -m bench.$$m || exit 1; done
+
+# Dominick's orangeJuice panel for bench/forecast_bench.py: Debian's r-cran-bayesm, unpacked (no R).
+bench-data: $(STAMP)
+	$(PY) -c "from bench.forecast_data import fetch_orange_juice; print(fetch_orange_juice())"
 
 clean:
 	rm -rf $(DATA) .pytest_cache .mypy_cache .ruff_cache

@@ -15,8 +15,8 @@
 3. Profit simulation with known demand (bench/pricing_sim.py): recommended vs current prices vs
    the oracle that knows the true elasticities (target: >= 80% of the oracle's uplift).
 
-`python -m bench.forecast_bench [--quick]` (about 10 minutes on a busy 2-core VM; --quick: the
-four contract series and one simulation seed). The orangeJuice file is fetched on first use
+`python -m bench.forecast_bench [--quick] [--only=forecast|pricing]` (10-30 minutes on a busy 2-core
+VM; --quick: the four contract series and one simulation seed). The orangeJuice file is fetched on first use
 (apt-get download r-cran-bayesm; `make bench-data`).
 """
 
@@ -185,7 +185,19 @@ def profit(seeds: tuple[int, ...]) -> None:
 def main() -> None:
     warnings.filterwarnings("ignore")  # statsforecast/ARIMA convergence chatter
     quick = "--quick" in sys.argv
+    only = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")), "")
     start = time.perf_counter()
+    if only != "pricing":
+        forecasts(quick)
+    if only != "forecast":
+        if not quick:
+            elasticity_synthetic()
+            elasticity_orange_juice()
+        profit((11,) if quick else (11, 12, 13, 14, 15))
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+
+
+def forecasts(quick: bool) -> None:
     mase, base = forecast_table(
         contract_series(),
         f"Forecasts: the four ML.md series (rolling origin, {WINDOWS} origins {STEP} apart)",
@@ -199,10 +211,6 @@ def main() -> None:
         forecast_table(
             synthetic_daily(), "Forecasts: synthetic daily skus (last 365 days; slow = intermittent)"
         )
-        elasticity_synthetic()
-        elasticity_orange_juice()
-    profit((11,) if quick else (11, 12, 13, 14, 15))
-    print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

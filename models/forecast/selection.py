@@ -10,7 +10,8 @@ method only wins by beating it on this series' own history.
 Calibration: the winner's standardized backtest errors z = (actual - mean) / sigma say how wide
 its intervals really are. At a level L the interval half-width is c(L) * z_L * sigma where
 c(L) = quantile(|z|, L) / z_L, shrunk toward 1 with CALIBRATION_PRIOR pseudo-points (three
-windows of a 12-step horizon are only 36 errors) and kept within [0.5, 5].
+windows of a 12-step horizon are only 36 errors) and kept within [1, 5]: the calibration only
+ever widens a model's own interval.
 """
 
 from __future__ import annotations
@@ -105,4 +106,6 @@ def calibration(z: np.ndarray, level: float) -> float:
     z_level = NormalDist().inv_cdf(0.5 + level / 2)
     empirical = float(np.quantile(np.abs(z), level)) / z_level
     shrunk = (len(z) * empirical + CALIBRATION_PRIOR) / (len(z) + CALIBRATION_PRIOR)
-    return float(np.clip(shrunk, 0.5, 5.0))
+    # widen only: backtest windows at the end of a short history can look calmer than the future
+    # (held out, narrowing cut 90% coverage to 60-67% on trending series), never the other way
+    return float(np.clip(shrunk, 1.0, 5.0))
