@@ -18,8 +18,9 @@ def planted_monthly(n: int = 96, seed: int = 0) -> pd.Series:
     return pd.Series(y, index=pd.period_range("2015-01", periods=n, freq="M"))
 
 
+@pytest.mark.slow  # the full default candidate set, backtest included: ~5 s on a quiet 2-core VM
 def test_beats_seasonal_naive_on_trend_and_season() -> None:
-    y = planted_monthly()
+    y = planted_monthly(72)
     train, test = y.iloc[:-12], y.iloc[-12:].to_numpy()
     fc = forecast.fit(train)
     snaive = train.to_numpy()[-12:]  # seasonal naive: the same month last year
