@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         help="load another HostExtension besides devhost/services.py (repeatable; tests, debugging)",
     )
 
-    check = sub.add_parser("check", help="index the app with the real Python worker's code (what Azure loads)")
+    check = sub.add_parser("check", help="index the app with the real Python worker's code, as Azure does")
     check.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the FunctionApp")
     check.add_argument("--json", action="store_true", help="also print every function's generated metadata")
 

@@ -60,7 +60,7 @@ class Host:
         self.functions = FunctionIndex.from_app(app)
         # Refuse what Azure refuses: the worker's own indexing (raises UnloadableApp).
         if refuse_unloadable(f.function for f in self.functions) is None:
-            log.warning("worker indexing check skipped: azure-functions-runtime is not installed (make install)")
+            log.warning("worker indexing check skipped: azure-functions-runtime not installed (make install)")
         self.bus = LocalBus(self.data_dir / "bus.db", load_topology())
         self.extensions: list[HostExtension] = []
         self.base_url = ""

@@ -50,7 +50,7 @@ class _BindingInfo(_Record):
     stream = 3
 
 
-setattr(_BindingInfo, "in", 0)  # noqa: B010 - `in` is a keyword, as it is for the generated proto class
+setattr(_BindingInfo, "in", 0)  # `in` is a keyword, as it is for the generated proto class
 
 
 class _Protos:

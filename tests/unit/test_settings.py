@@ -10,7 +10,12 @@ from shared.settings import Settings, env_names
 ROOT = Path(__file__).resolve().parents[2]
 
 # Read by the Functions host itself, not by our code: listed in the sample so `func start` works.
-HOST_ONLY = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "AzureWebJobsFeatureFlags"}
+HOST_ONLY = {
+    "FUNCTIONS_WORKER_RUNTIME",
+    "AzureWebJobsStorage",
+    "AzureWebJobsFeatureFlags",
+    "AzureSignalRConnectionString",  # the SignalR bindings (functions/notifications.py)
+}
 
 
 def sample_values() -> dict[str, str]:
