@@ -20,7 +20,7 @@ from typing import Any
 from devhost.ncrontab import parse
 from shared.settings import Settings, env_names
 from tests.conformance.support import defined, sample_values, worker_verdict
-from tests.unit.test_infra import app_settings, host_only
+from tests.unit.test_infra import app_settings, host_only, literal_value
 
 SETTING_REF = re.compile(r"^%([A-Za-z0-9_]+)%$")
 
@@ -77,12 +77,12 @@ def _resolved_schedules(schedule: str) -> dict[str, str]:
     fields = {str(f.validation_alias.choices[0]): f for f in Settings.model_fields.values()}  # type: ignore[union-attr]
     assert name in fields, f"%{name}% is not a Settings field"
     bicep = app_settings().get(name, "")
-    literal = re.fullmatch(r"'([^'$]*)'", bicep)
-    assert literal, f"main.bicep must set {name} to a literal schedule, got {bicep!r}"
+    literal = literal_value(bicep)
+    assert literal is not None, f"main.bicep must set {name} to a literal or a parameter default: {bicep!r}"
     return {
         "Settings default": str(fields[name].default),
         "local.settings.sample.json": sample_values()[name],
-        "main.bicep": literal.group(1),
+        "main.bicep": literal,
     }
 
 

@@ -47,4 +47,3 @@ def test_the_check_reports_what_the_worker_refuses() -> None:
     )
     assert "declared in Python but not in the function definition" in verdict["errors"]["unbound_parameter"]
     assert [f["name"] for f in verdict["functions"]] == ["ping", "broken_activity", "unbound_parameter"]
-
