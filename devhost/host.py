@@ -152,7 +152,7 @@ class Host:
             routes += ext.routes()
         dispatcher = HttpDispatcher(list(self.functions), self.invoker, self.config.route_prefix)
         runner = web.AppRunner(
-            make_app(dispatcher, routes),
+            make_app(dispatcher, routes, self.settings.cors_origins),
             access_log=None,
             shutdown_timeout=self.options.shutdown_grace_seconds,
         )
