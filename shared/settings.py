@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # --- Service Bus ----------------------------------------------------------------------------
     servicebus_namespace: str = Field("", validation_alias=_env("SERVICEBUS__fullyQualifiedNamespace"))
     servicebus_topic: str = Field("smartcommerce-events", validation_alias=_env("SERVICEBUS_TOPIC"))
+    # Development only (`func start` against the Service Bus emulator): a connection string under
+    # the triggers' own connection name, so triggers and publisher share it. Azure: the identity.
+    servicebus_connection_string: str = Field("", validation_alias=_env("SERVICEBUS"))
 
     # --- Blob Storage ---------------------------------------------------------------------------
     blob_service_uri: str = Field("", validation_alias=_env("STORAGE__blobServiceUri"))
@@ -203,6 +206,8 @@ class Settings(BaseSettings):
             problems.append("COSMOS_KEY is development-only (use the managed identity)")
         if not self.cosmos_verify_tls:
             problems.append("COSMOS_VERIFY_TLS=false is development-only")
+        if self.servicebus_connection_string:
+            problems.append("SERVICEBUS (a connection string) is development-only (use the managed identity)")
         if self.blob_connection_string:
             problems.append("STORAGE_CONNECTION_STRING is development-only (use the managed identity)")
         if self.document_store != "cosmos" or self.blob_store != "azure" or self.event_bus != "servicebus":
