@@ -49,3 +49,10 @@ def test_development_is_refused_on_an_azure_worker(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("WEBSITE_INSTANCE_ID", "0123abcd")
     with pytest.raises(ValueError, match="refused on Azure"):
         Settings()
+
+
+def test_func_start_gets_the_same_cors_origins_as_devhost() -> None:
+    """Core Tools answers CORS from local.settings.json "Host.CORS", devhost from
+    CORS_ALLOWED_ORIGINS (docs/core-tools.md): the sample keeps the two equal."""
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())
+    assert sample["Host"]["CORS"] == sample["Values"]["CORS_ALLOWED_ORIGINS"] != ""
