@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from devhost import worker_check
 from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +30,8 @@ def _start(app: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_devhost_exits_non_zero_with_the_workers_message(tmp_path: Path) -> None:
+    # Without the package devhost warns and serves (this run would then time out): say why instead.
+    assert worker_check.load_runtime() is not None, "azure-functions-runtime missing: run `make install`"
     done = _start("tests.e2e.apps.unloadable_app:app", tmp_path)
     assert done.returncode == 1, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
     assert "devhost listening" not in done.stdout
