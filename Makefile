@@ -4,13 +4,20 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
+# The real Python worker's indexing code (azure-functions-runtime), for devhost's start check and
+# tests/conformance only; never deployed (Azure brings its own worker). It declares Python >= 3.13
+# and depends on azurefunctions-extensions-base, but its indexing runs on 3.11 without it: hence
+# --no-deps --ignore-requires-python, into a git-ignored side folder instead of the venv.
+WORKER_RUNTIME       := .worker-runtime
+WORKER_RUNTIME_SPEC  ?= azure-functions-runtime>=1.3,<2
+WORKER_RUNTIME_STAMP := $(WORKER_RUNTIME)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 7071
 DATA   ?= .devhost
 # Parallel workers for the test run (2 cores here); override with `make test PYTEST_WORKERS=0`.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint doctor unit bench bench-data clean
+.PHONY: install run check test lint doctor unit bench bench-data clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,30 +26,39 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PIP) install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+$(WORKER_RUNTIME_STAMP): $(STAMP)
+	rm -rf $(WORKER_RUNTIME)
+	$(PIP) install -q --disable-pip-version-check --no-deps --ignore-requires-python \
+		--target $(WORKER_RUNTIME) "$(WORKER_RUNTIME_SPEC)"
+	touch $(WORKER_RUNTIME_STAMP)
+
+install: $(STAMP) $(WORKER_RUNTIME_STAMP)
 
 local.settings.json:
 	cp local.settings.sample.json local.settings.json
 
-run: $(STAMP) local.settings.json
+run: install local.settings.json
 	$(PY) -m devhost start --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
-lint: $(STAMP)
+check: install
+	$(PY) -m devhost check
+
+lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
 
-doctor: $(STAMP)
+doctor: install
 	$(VENV)/bin/azure-functions-doctor doctor --path . --profile minimal
 
-test: $(STAMP)
+test: install
 	$(MAKE) lint
 	$(MAKE) doctor
 	$(PY) -m tests.servers.run -- $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -q -rfE tests
 
-unit: $(STAMP)
+unit: install
 	$(PY) -m pytest -q tests/unit
 
-bench: $(STAMP)
+bench: install
 	for b in bench/*_bench.py; do m=$$(basename $$b .py); echo "== $$m"; $(PY) -m bench.$$m || exit 1; done
 
 # Dominick's orangeJuice panel for bench/forecast_bench.py: Debian's r-cran-bayesm, unpacked (no R).

@@ -7,6 +7,11 @@ from functions import catalog, fraud, fraud_monitoring, inventory, notifications
 from functions import models as model_api
 from functions import outbox as outbox_relay
 from orchestrations import model_retraining, order_activities, order_workflow
+from shared.settings import refuse_bad_settings_at_start
+
+# Bad settings (a production setting missing, a Key Vault reference left unresolved) fail here, at
+# indexing: Azure then reports the error and loads nothing, rather than 500s from the first request.
+refuse_bad_settings_at_start()
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 

@@ -1,4 +1,4 @@
-"""`python -m devhost start | deadletters | instances | instance`."""
+"""`python -m devhost start | check | deadletters | instances | instance`."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         help="load another HostExtension besides devhost/services.py (repeatable; tests, debugging)",
     )
 
+    check = sub.add_parser("check", help="index the app with the real Python worker's code, as Azure does")
+    check.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the FunctionApp")
+    check.add_argument("--json", action="store_true", help="also print every function's generated metadata")
+
     dl = sub.add_parser("deadletters", help="list or replay dead-lettered messages")
     dl.add_argument("--data-dir", default=None)
     dl.add_argument("action", nargs="?", choices=["list", "replay"], default="list")
@@ -87,7 +91,13 @@ def cmd_start(args: argparse.Namespace) -> int:
         seed=not args.no_seed,
         services=service_list(SERVICES, args.extension),
     )
-    host = Host(app, load_host_json(root), options)
+    from devhost.worker_check import UnloadableApp
+
+    try:
+        host = Host(app, load_host_json(root), options)
+    except UnloadableApp as exc:
+        print(f"devhost: not starting: {exc}", file=sys.stderr)
+        return 1
     asyncio.run(host.run())
     return 0
 
@@ -170,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "start":
         return cmd_start(args)
+    if args.command == "check":
+        from devhost.config import load_local_settings
+        from devhost.worker_check import main_check
+
+        load_local_settings(Path.cwd())  # the app is imported as `start` imports it
+        return main_check(args.app, args.json)
     if args.command == "deadletters":
         return cmd_deadletters(args)
     return cmd_durable(args)

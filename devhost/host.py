@@ -32,6 +32,7 @@ from devhost.invoker import Invoker
 from devhost.servicebus import ServiceBusTriggers
 from devhost.services import SERVICES, ServiceSpec
 from devhost.timers import Timers
+from devhost.worker_check import refuse_unloadable
 from shared.adapters.localbus import LocalBus, load_topology
 from shared.settings import Settings, get_settings
 
@@ -57,6 +58,9 @@ class Host:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings: Settings = get_settings()
         self.functions = FunctionIndex.from_app(app)
+        # Refuse what Azure refuses: the worker's own indexing (raises UnloadableApp).
+        if refuse_unloadable(f.function for f in self.functions) is None:
+            log.warning("worker indexing check skipped: azure-functions-runtime not installed (make install)")
         self.bus = LocalBus(self.data_dir / "bus.db", load_topology())
         self.extensions: list[HostExtension] = []
         self.base_url = ""
@@ -148,7 +152,7 @@ class Host:
             routes += ext.routes()
         dispatcher = HttpDispatcher(list(self.functions), self.invoker, self.config.route_prefix)
         runner = web.AppRunner(
-            make_app(dispatcher, routes),
+            make_app(dispatcher, routes, self.settings.cors_origins),
             access_log=None,
             shutdown_timeout=self.options.shutdown_grace_seconds,
         )

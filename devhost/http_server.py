@@ -16,6 +16,7 @@ import azure.functions as func
 from aiohttp import web
 from multidict import CIMultiDict
 
+from devhost.cors import cors_middleware
 from devhost.index import HTTP, FunctionInfo
 from devhost.routing import Match, Router
 
@@ -193,8 +194,11 @@ def _too_large() -> web.Response:
     )
 
 
-def make_app(dispatcher: HttpDispatcher, extra_routes: list[web.RouteDef]) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+def make_app(
+    dispatcher: HttpDispatcher, extra_routes: list[web.RouteDef], cors_origins: frozenset[str] = frozenset()
+) -> web.Application:
+    middlewares = [cors_middleware(cors_origins)] if cors_origins else []
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app.add_routes(extra_routes)  # extensions' absolute paths (e.g. /runtime/webhooks/durabletask)
     # `[\s\S]*`, not `.*`: a path may hold an encoded newline (%0A), which `.` does not match.
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatcher.handle)

@@ -4,7 +4,7 @@ Why a timer and not a Cosmos DB change-feed trigger: see docs/storage.md ("Relay
 In short: timer triggers run as a singleton across scaled-out instances (a blob lease), which
 keeps the per-subject order without leases of our own; one function covers every container that
 registers an outbox (a change-feed trigger needs one function and lease set per container); and
-it runs the exact code devhost and the tests run. The cost is up to RELAY_SCHEDULE of latency.
+it runs the exact code devhost and the tests run. The cost is up to one schedule interval of latency.
 
 In the embedded configuration (SQLite store) devhost runs the same relay every second as an
 in-host service (devhost/services.py), so the timer stands aside there.
@@ -21,7 +21,9 @@ from shared.settings import get_settings
 bp = func.Blueprint()
 log = logging.getLogger("smartcommerce.outbox")
 
-RELAY_SCHEDULE = "*/5 * * * * *"  # every 5 s (NCRONTAB with seconds)
+# OUTBOX_RELAY_SCHEDULE, resolved by the host: every 5 s by default (NCRONTAB with seconds). Why 5 s
+# and what it costs (~17k executions a day): docs/storage.md, "Relay in Azure".
+RELAY_SCHEDULE = "%OUTBOX_RELAY_SCHEDULE%"
 
 
 @bp.function_name("outbox_relay")

@@ -58,13 +58,17 @@ param apimPublisherEmail string
 param apimPublisherName string = 'SmartCommerce'
 
 // --- notifications --------------------------------------------------------------------------------
-@allowed([ 'smtp', 'acs' ])
-@description('Email channel (NOTIFY_EMAIL_CHANNEL): an SMTP relay, or Azure Communication Services.')
-param notifyEmailChannel string = 'smtp'
-@allowed([ 'sink', 'acs' ])
-param notifySmsChannel string = 'acs'
-@allowed([ 'sink', 'webhook' ])
-param notifyPushChannel string = 'webhook'
+// Off unless configured: a channel turned on without its settings (SMTP host, ACS endpoint and
+// sender, webhook URL) is refused when the app starts, not at its first send.
+@allowed([ 'off', 'smtp', 'acs' ])
+@description('Email channel (NOTIFY_EMAIL_CHANNEL): off, an SMTP relay (smtpHost), or Azure Communication Services (acsEndpoint, acsEmailSender).')
+param notifyEmailChannel string = 'off'
+@allowed([ 'off', 'acs' ])
+@description('SMS channel (NOTIFY_SMS_CHANNEL): off, or Azure Communication Services (acsEndpoint, acsSmsFrom).')
+param notifySmsChannel string = 'off'
+@allowed([ 'off', 'webhook' ])
+@description('Push channel (NOTIFY_PUSH_CHANNEL): off, or a provider webhook (pushWebhookUrl).')
+param notifyPushChannel string = 'off'
 @description('SMTP relay (SMTP_HOST / SMTP_PORT / SMTP_FROM / SMTP_USERNAME); the password is a Key Vault reference set by hand.')
 param smtpHost string = ''
 param smtpPort int = 587
@@ -79,8 +83,16 @@ param pushWebhookUrl string = ''
 @allowed([ 'Free_F1', 'Standard_S1' ])
 @description('Azure SignalR Service tier for live order status (Free_F1: 20 connections, for trials).')
 param signalRSku string = 'Standard_S1'
-@description('Origins browsers may open the live order-status connection from.')
-param signalRAllowedOrigins array = [ '*' ]
+@description('Origins browsers may open the live order-status connection from (default: the CORS origins).')
+param signalRAllowedOrigins array = corsAllowedOrigins
+
+// --- browser clients ------------------------------------------------------------------------------
+@description('Origins of browser clients (e.g. https://shop.example.com): CORS of the Functions app and the APIM <cors> policy. Empty: no browser origin.')
+param corsAllowedOrigins array = []
+
+// --- outbox relay -----------------------------------------------------------------------------------
+@description('NCRONTAB schedule of the outbox relay timer (OUTBOX_RELAY_SCHEDULE); docs/storage.md has its cost.')
+param outboxRelaySchedule string = '*/5 * * * * *'
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName, application: 'smartcommerce' }
@@ -176,6 +188,10 @@ var appSettings = union({
   ORDER_REVIEW_TIMEOUT_SECONDS: '86400'
   ORDER_RECOVERY_GRACE_SECONDS: '60'
   ORDER_RECOVERY_SCHEDULE: '0 * * * * *'
+  OUTBOX_RELAY_SCHEDULE: outboxRelaySchedule
+  // The platform answers CORS from siteConfig.cors (functionapp.bicep); the same origins here keep
+  // the setting devhost reads (local.settings.json) in step with Azure.
+  CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
   CATALOG_CACHE_TTL_SECONDS: '5'
   INVENTORY_RESERVATION_TTL_SECONDS: '900'
   INVENTORY_LOW_STOCK_THRESHOLD: '5'
@@ -212,6 +228,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appSettings: appSettings
     maximumInstanceCount: functionMaximumInstanceCount
+    corsAllowedOrigins: corsAllowedOrigins
   }
 }
 
@@ -241,6 +258,7 @@ module apim 'modules/apim.bicep' = {
     authAudience: authAudience
     authOpenIdConfigUrl: authOpenIdConfigUrl
     authClockSkewSeconds: authLeewaySeconds
+    corsAllowedOrigins: corsAllowedOrigins
   }
 }
 

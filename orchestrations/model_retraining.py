@@ -4,7 +4,8 @@ evaluate against the champion on the same holdout and promote if better.
 Started by `POST /api/models/{name}/retrain` and the nightly timer (functions/models.py). The
 orchestrator only yields activities (deterministic); each activity is idempotent by run id (the
 orchestration instance id), see models/retraining.py. Activities import scikit-learn lazily, so
-`import function_app` stays light.
+`import function_app` stays light. Activity inputs are plain `dict` (see order_activities.py:
+the worker refuses `dict[str, Any]` on a binding).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def model_retraining(context: df.DurableOrchestrationContext) -> Generator[Any, 
 
 
 @bp.activity_trigger(input_name="step")
-def retrain_extract(step: dict[str, Any]) -> dict[str, Any]:
+def retrain_extract(step: dict) -> dict[str, Any]:
     from models import retraining
 
     size = {"n_customers": int(step["customers"])} if step.get("customers") else {}
@@ -64,14 +65,14 @@ def retrain_extract(step: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="step")
-def retrain_train(step: dict[str, Any]) -> dict[str, Any]:
+def retrain_train(step: dict) -> dict[str, Any]:
     from models import retraining
 
     return retraining.train(get_blob_store(), name=step["name"], run_id=step["runId"])
 
 
 @bp.activity_trigger(input_name="step")
-def retrain_evaluate(step: dict[str, Any]) -> dict[str, Any]:
+def retrain_evaluate(step: dict) -> dict[str, Any]:
     from models import retraining
 
     return retraining.evaluate(get_blob_store(), name=step["name"], run_id=step["runId"])

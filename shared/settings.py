@@ -20,6 +20,7 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "production"]
+KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
 
 def _env(name: str) -> AliasChoices:
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     # --- Service Bus ----------------------------------------------------------------------------
     servicebus_namespace: str = Field("", validation_alias=_env("SERVICEBUS__fullyQualifiedNamespace"))
     servicebus_topic: str = Field("smartcommerce-events", validation_alias=_env("SERVICEBUS_TOPIC"))
+    # Development only (`func start` against the Service Bus emulator): a connection string under
+    # the triggers' own connection name, so triggers and publisher share it. Azure: the identity.
+    servicebus_connection_string: str = Field("", validation_alias=_env("SERVICEBUS"))
 
     # --- Blob Storage ---------------------------------------------------------------------------
     blob_service_uri: str = Field("", validation_alias=_env("STORAGE__blobServiceUri"))
@@ -82,6 +86,17 @@ class Settings(BaseSettings):
     order_recovery_schedule: str = Field(
         "0 * * * * *", pattern=r"^\S+( \S+){5}$", validation_alias=_env("ORDER_RECOVERY_SCHEDULE")
     )
+
+    # --- outbox relay (Azure: a timer; devhost relays in-host every second) -----------------------
+    # `%OUTBOX_RELAY_SCHEDULE%` of functions/outbox.py, 6-field NCRONTAB; docs/storage.md has the cost.
+    outbox_relay_schedule: str = Field(
+        "*/5 * * * * *", pattern=r"^\S+( \S+){5}$", validation_alias=_env("OUTBOX_RELAY_SCHEDULE")
+    )
+
+    # --- browser clients --------------------------------------------------------------------------
+    # Comma-separated origins allowed to call the API from a browser (devhost answers CORS and
+    # preflights with them; in Azure the platform and API Management do, from the same Bicep list).
+    cors_allowed_origins: str = Field("", validation_alias=_env("CORS_ALLOWED_ORIGINS"))
 
     # --- fraud scoring and models --------------------------------------------------------------
     # Score >= review threshold -> "review"; >= reject threshold -> "reject" (0..1, calibrated).
@@ -111,13 +126,18 @@ class Settings(BaseSettings):
     )
 
     # --- notifications ----------------------------------------------------------------------------
-    # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost).
-    notify_email_channel: Literal["smtp", "acs", "sink"] = Field(
-        "smtp", validation_alias=_env("NOTIFY_EMAIL_CHANNEL")
+    # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost);
+    # "off" (the default) sends nothing on that channel, so an unconfigured channel is skipped
+    # rather than failing at its first send. Production refuses a chosen channel whose settings
+    # are missing (see _refuse_development_settings_in_production).
+    notify_email_channel: Literal["off", "smtp", "acs", "sink"] = Field(
+        "off", validation_alias=_env("NOTIFY_EMAIL_CHANNEL")
     )
-    notify_sms_channel: Literal["sink", "acs"] = Field("sink", validation_alias=_env("NOTIFY_SMS_CHANNEL"))
-    notify_push_channel: Literal["sink", "webhook"] = Field(
-        "sink", validation_alias=_env("NOTIFY_PUSH_CHANNEL")
+    notify_sms_channel: Literal["off", "sink", "acs"] = Field(
+        "off", validation_alias=_env("NOTIFY_SMS_CHANNEL")
+    )
+    notify_push_channel: Literal["off", "sink", "webhook"] = Field(
+        "off", validation_alias=_env("NOTIFY_PUSH_CHANNEL")
     )
     smtp_host: str = Field("127.0.0.1", validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(1025, ge=1, le=65535, validation_alias=_env("SMTP_PORT"))
@@ -152,6 +172,27 @@ class Settings(BaseSettings):
     def data_path(self) -> Path:
         return Path(self.data_dir)
 
+    @property
+    def cors_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.cors_allowed_origins.split(",") if o.strip())
+
+    @model_validator(mode="after")
+    def _refuse_unresolved_key_vault_references(self) -> Settings:
+        # Azure resolves `@Microsoft.KeyVault(...)` app settings when the app starts; one it could
+        # not resolve (no role on the vault yet, a wrong secret name) reaches the code as the
+        # literal text, which would be used as a key or password. Any environment.
+        unresolved = sorted(
+            str(field.validation_alias.choices[0])  # type: ignore[union-attr]
+            for name, field in type(self).model_fields.items()
+            if str(getattr(self, name)).lstrip().startswith(KEY_VAULT_REFERENCE)
+        )
+        if unresolved:
+            raise ValueError(
+                "unresolved Key Vault references (the app identity cannot read the secret, or the "
+                "reference is wrong; the portal shows its status): " + ", ".join(unresolved)
+            )
+        return self
+
     @model_validator(mode="after")
     def _refuse_development_settings_in_production(self) -> Settings:
         if self.environment != "production":
@@ -165,6 +206,8 @@ class Settings(BaseSettings):
             problems.append("COSMOS_KEY is development-only (use the managed identity)")
         if not self.cosmos_verify_tls:
             problems.append("COSMOS_VERIFY_TLS=false is development-only")
+        if self.servicebus_connection_string:
+            problems.append("SERVICEBUS (a connection string) is development-only (use the managed identity)")
         if self.blob_connection_string:
             problems.append("STORAGE_CONNECTION_STRING is development-only (use the managed identity)")
         if self.document_store != "cosmos" or self.blob_store != "azure" or self.event_bus != "servicebus":
@@ -173,9 +216,49 @@ class Settings(BaseSettings):
             problems.append("AUTH_JWKS_URI is required in production (development tokens are refused)")
         if not self.card_vault_key:
             problems.append("CARD_VAULT_KEY is required in production (a Key Vault reference)")
+        problems += self._unconfigured_channels()
         if problems:
             raise ValueError("production settings refused: " + "; ".join(problems))
         return self
+
+    def _unconfigured_channels(self) -> list[str]:
+        """Channels chosen in production without what they need to send (say "off" instead)."""
+        needs = {
+            ("NOTIFY_EMAIL_CHANNEL", "smtp"): {"SMTP_HOST": self.smtp_host},
+            ("NOTIFY_EMAIL_CHANNEL", "acs"): {
+                "ACS_ENDPOINT": self.acs_endpoint,
+                "ACS_EMAIL_SENDER": self.acs_email_sender,
+            },
+            ("NOTIFY_SMS_CHANNEL", "acs"): {
+                "ACS_ENDPOINT": self.acs_endpoint,
+                "ACS_SMS_FROM": self.acs_sms_from,
+            },
+            ("NOTIFY_PUSH_CHANNEL", "webhook"): {"PUSH_WEBHOOK_URL": self.push_webhook_url},
+        }
+        chosen = {
+            "NOTIFY_EMAIL_CHANNEL": self.notify_email_channel,
+            "NOTIFY_SMS_CHANNEL": self.notify_sms_channel,
+            "NOTIFY_PUSH_CHANNEL": self.notify_push_channel,
+        }
+        problems = [
+            f"{name}=sink is development-only (it writes to the instance's disk; use off)"
+            for name, value in chosen.items()
+            if value == "sink"
+        ]
+        for (name, value), required in needs.items():
+            missing = [setting for setting, given in required.items() if chosen[name] == value and not given]
+            if missing:
+                problems.append(f"{name}={value} needs {', '.join(missing)} (or set it to off)")
+        return problems
+
+
+def refuse_bad_settings_at_start() -> None:
+    """Read and validate the settings once, uncached, when the app is imported (function_app.py).
+
+    An error here fails the worker's indexing: Azure shows it and loads no function, instead of
+    the app answering 500s from its first request (a refused production setting, a Key Vault
+    reference left unresolved)."""
+    Settings()
 
 
 def env_names() -> set[str]:

@@ -16,6 +16,8 @@ param appSettings object
 param maximumInstanceCount int = 100
 @allowed([ 512, 2048, 4096 ])
 param instanceMemoryMB int = 2048
+@description('Origins of browser clients; the platform answers their preflights (OPTIONS) itself.')
+param corsAllowedOrigins array = []
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -55,6 +57,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // Platform CORS: requests straight to the app (API Management's <cors> policy covers the gateway).
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: false
+      }
       appSettings: [for setting in items(appSettings): { name: setting.key, value: string(setting.value) }]
     }
   }

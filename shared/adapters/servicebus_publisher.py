@@ -52,6 +52,11 @@ class ServiceBusPublisher(MessagePublisher):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceBusPublisher:
+        if settings.servicebus_connection_string:  # development: the Service Bus emulator
+            return cls(
+                ServiceBusClient.from_connection_string(settings.servicebus_connection_string),
+                settings.servicebus_topic,
+            )
         if not settings.servicebus_namespace:
             raise ValueError("SERVICEBUS__fullyQualifiedNamespace is required for the Service Bus publisher")
         from azure.identity import DefaultAzureCredential

@@ -117,6 +117,8 @@ def notify(
         }
         context = {**base, ("recipient" if request.audience == "admins" else "customer"): person}
         for channel in recipient.channels:
+            if channel not in chans:
+                continue  # the channel is off in this deployment (NOTIFY_*_CHANNEL=off)
             if channel == "sms" and not recipient.phone:
                 continue  # no number, no SMS: not a failure the user needs to see
             variant = pick_variant(

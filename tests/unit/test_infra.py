@@ -144,6 +144,28 @@ def app_settings() -> dict[str, str]:
     return found
 
 
+def param_defaults(path: Path = MAIN) -> dict[str, str]:
+    """Parameters with a literal default (string, int or bool) -> that default, as app-setting text."""
+    found = {}
+    for m in re.finditer(
+        r"^param\s+(\w+)\s+(?:string|int|bool)\s*=\s*('([^'$]*)'|-?\d+|true|false)\s*$",
+        path.read_text(),
+        re.M,
+    ):
+        found[m.group(1)] = m.group(3) if m.group(3) is not None else m.group(2)
+    return found
+
+
+def literal_value(expression: str) -> str | None:
+    """The text an app setting gets when its Bicep value is a literal, a parameter with a literal
+    default, or `string(<such a parameter>)`; None when it comes from a deployment output."""
+    literal = re.fullmatch(r"'([^'$]*)'", expression)
+    if literal:
+        return literal.group(1)
+    param = re.fullmatch(r"(?:string\()?(\w+)\)?", expression)
+    return param_defaults().get(param.group(1)) if param else None
+
+
 def readme_table(heading: str) -> set[str]:
     """Backticked names in the first column of the table under a `### heading` of infra/README.md."""
     section = (INFRA / "README.md").read_text().split(f"### {heading}\n", 1)[1].split("\n#", 1)[0]
@@ -281,9 +303,9 @@ def test_literal_app_settings_pass_the_production_validator(monkeypatch: pytest.
         monkeypatch.delenv(name, raising=False)
     fields = {str(f.validation_alias.choices[0]): f for f in Settings.model_fields.values()}  # type: ignore[union-attr]
     for name, expression in app_settings().items():
-        literal = re.fullmatch(r"'([^'$]*)'", expression)
-        if literal:
-            monkeypatch.setenv(name, literal.group(1))
+        literal = literal_value(expression)  # parameter defaults count: they are what azd deploys
+        if literal is not None:
+            monkeypatch.setenv(name, literal)
         elif name in fields and fields[name].annotation is str:
             monkeypatch.setenv(name, "https://placeholder.example/from-a-deployment-output")
     reset_settings_cache()  # get_settings() rather than Settings(): mypy sees no aliases on __init__
@@ -297,6 +319,20 @@ def test_literal_app_settings_pass_the_production_validator(monkeypatch: pytest.
         "azure",
         "servicebus",
     )
+    # Nothing configured for the notification channels: they are off, not failing at first send.
+    assert (settings.notify_email_channel, settings.notify_sms_channel, settings.notify_push_channel) == (
+        "off",
+        "off",
+        "off",
+    )
+
+
+def test_literal_value_reads_literals_and_parameter_defaults() -> None:
+    assert literal_value("'0 * * * * *'") == "0 * * * * *"
+    assert literal_value("notifyEmailChannel") == "off"
+    assert literal_value("string(smtpPort)") == "587"
+    assert literal_value("cosmos.outputs.endpoint") is None
+    assert literal_value("authIssuer") is None  # required parameter: no default
 
 
 # --- containers.json and messaging.json against the loops that read them --------------------------

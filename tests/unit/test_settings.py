@@ -10,7 +10,12 @@ from shared.settings import Settings, env_names
 ROOT = Path(__file__).resolve().parents[2]
 
 # Read by the Functions host itself, not by our code: listed in the sample so `func start` works.
-HOST_ONLY = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "AzureWebJobsFeatureFlags"}
+HOST_ONLY = {
+    "FUNCTIONS_WORKER_RUNTIME",
+    "AzureWebJobsStorage",
+    "AzureWebJobsFeatureFlags",
+    "AzureSignalRConnectionString",  # the SignalR bindings (functions/notifications.py)
+}
 
 
 def sample_values() -> dict[str, str]:
@@ -44,3 +49,10 @@ def test_development_is_refused_on_an_azure_worker(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("WEBSITE_INSTANCE_ID", "0123abcd")
     with pytest.raises(ValueError, match="refused on Azure"):
         Settings()
+
+
+def test_func_start_gets_the_same_cors_origins_as_devhost() -> None:
+    """Core Tools answers CORS from local.settings.json "Host.CORS", devhost from
+    CORS_ALLOWED_ORIGINS (docs/core-tools.md): the sample keeps the two equal."""
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())
+    assert sample["Host"]["CORS"] == sample["Values"]["CORS_ALLOWED_ORIGINS"] != ""

@@ -16,6 +16,7 @@ from shared.settings import Settings, get_settings
 
 
 def build_channels(settings: Settings) -> dict[str, NotificationChannel]:
+    """The channels that are on; a channel set to "off" is absent, and notify() skips it."""
     sink_dir = settings.data_path / "notifications"
     email: NotificationChannel
     if settings.notify_email_channel == "smtp":
@@ -42,7 +43,13 @@ def build_channels(settings: Settings) -> dict[str, NotificationChannel]:
         if settings.notify_push_channel == "webhook"
         else LocalSinkChannel("push", sink_dir)
     )
-    return {"email": email, "sms": sms, "push": push}
+    chosen = {
+        "email": settings.notify_email_channel,
+        "sms": settings.notify_sms_channel,
+        "push": settings.notify_push_channel,
+    }
+    built = {"email": email, "sms": sms, "push": push}
+    return {name: channel for name, channel in built.items() if chosen[name] != "off"}
 
 
 @lru_cache(maxsize=1)

@@ -57,7 +57,7 @@ def square(value: int) -> int:
 
 
 @app.activity_trigger(input_name="job")
-def flaky(job: dict[str, Any]) -> str:
+def flaky(job: dict) -> str:
     """Fails its first `fail_times` attempts (counted per key), after a random delay."""
     time.sleep(random.uniform(0, job.get("max_delay", 0.01)))
     if _attempt(job["key"]) <= job["fail_times"]:
@@ -76,7 +76,7 @@ def compensate(what: str) -> str:
 
 
 @app.activity_trigger(input_name="step")
-def side_effect(step: dict[str, Any]) -> str:
+def side_effect(step: dict) -> str:
     """One step of the crash test: records every run, and the effect once per idempotency key."""
     db = _state()
     try:

@@ -153,3 +153,21 @@ def test_each_admin_gets_their_own_stock_low_record(
     for sub in ("root1", "root2"):
         listed = service.list_notifications(sub, limit=10, continuation_token=None, store=store)
         assert sorted(n.channel for n in listed.items) == ["email", "push"]
+
+
+def test_a_channel_that_is_off_is_skipped_not_failed(
+    store: SqliteDocumentStore, channels: dict[str, ScriptedChannel]
+) -> None:
+    """NOTIFY_SMS_CHANNEL=off / NOTIFY_PUSH_CHANNEL=off: build_channels leaves them out, and the
+    user's other channels still go out (no `failed` record for a channel the shop does not run)."""
+    from shared.notifications.channels.factory import build_channels
+
+    off = Settings.model_validate({"NOTIFY_EMAIL_CHANNEL": "sink", "NOTIFY_SMS_CHANNEL": "off"})
+    assert set(build_channels(off)) == {"email"}  # push is off by default
+    _profile(store, "eve", phone=True)
+    only_email = {"email": channels["email"]}
+    records = service.notify(
+        parse_message(_confirmation("c-off", "eve")), store=store, channels=only_email, settings=SETTINGS
+    )
+    assert [(r["channel"], r["status"]) for r in records] == [("email", "sent")]
+    assert channels["sms"].attempts == [] and channels["push"].attempts == []
