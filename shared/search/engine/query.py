@@ -1,0 +1,156 @@
+"""One search: filters -> keyword and/or semantic candidates -> fusion -> personalization ->
+stable order -> facets over the whole result set -> one page (and a did-you-mean if nothing)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from shared.search.engine import ranking
+from shared.search.engine.columns import to_micros
+from shared.search.engine.keyword import KeywordFilter
+from shared.search.engine.ranking import Ranked
+from shared.search.engine.suggest import fold
+from shared.search.engine.types import SearchHit, SearchRequest, SearchResult
+
+if TYPE_CHECKING:
+    from shared.search.engine.index import SearchIndex
+
+MAX_LIMIT = 100
+EMPTY = Ranked(np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
+def _micros(value: Decimal | str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return to_micros(Decimal(str(value)))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError(f"{name} is not a decimal amount: {value!r}") from exc
+
+
+def _check(request: SearchRequest) -> tuple[int | None, int | None]:
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be 1..{MAX_LIMIT}")
+    if request.offset < 0:
+        raise ValueError("offset must be >= 0")
+    if request.mode not in ("keyword", "semantic", "hybrid"):
+        raise ValueError(f"unknown mode {request.mode!r}")
+    low, high = _micros(request.min_price, "min_price"), _micros(request.max_price, "max_price")
+    if low is not None and high is not None and low > high:
+        raise ValueError("min_price is above max_price")
+    return low, high
+
+
+def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
+    low, high = _check(request)
+    text = request.query.strip()
+    wants_semantic = bool(text) and request.mode in ("semantic", "hybrid") and index.encoder is not None
+    qvec = index.embed_query(text) if wants_semantic else None  # outside the lock: ~2-5 ms
+    opts = index.options
+    with index.lock:
+        cols = index.columns
+        mask = cols.mask(
+            category_ids=request.category_ids,
+            brand_ids=request.brand_ids,
+            min_micros=low,
+            max_micros=high,
+            in_stock_only=request.in_stock_only,
+        )
+        keyword, semantic, exact, strict_hit = EMPTY, EMPTY, True, False
+        if text and request.mode in ("keyword", "hybrid"):
+            flt = KeywordFilter(request.category_ids, request.brand_ids, low, high)
+            hits = index.keyword.search(text, flt, limit=opts.max_matches)
+            keep = mask[hits.rows]
+            keyword = Ranked(hits.rows[keep], hits.scores[keep].astype(np.float64))
+            exact = hits.count <= opts.max_matches
+            strict_hit = hits.count > 0 and not hits.relaxed
+        if qvec is not None:
+            scores = index.vectors.scores(qvec, cols.size)
+            candidates = np.flatnonzero(mask & (scores >= opts.semantic_threshold))
+            if len(candidates) > opts.semantic_k:
+                best = np.argpartition(-scores[candidates], opts.semantic_k - 1)[: opts.semantic_k]
+                candidates = candidates[best]
+            candidates = candidates[np.argsort(-scores[candidates], kind="stable")]
+            semantic = Ranked(candidates.astype(np.int64), scores[candidates].astype(np.float64))
+        if not text:
+            rows = np.flatnonzero(mask).astype(np.int64)
+            ranked = Ranked(rows, cols.popularity[rows])  # browsing: most popular first
+        elif request.mode == "keyword":
+            ranked = keyword
+        elif request.mode == "semantic":
+            ranked = semantic
+        else:
+            ranked = ranking.rrf(
+                keyword, semantic, k=opts.rrf_k, kw=opts.keyword_weight, sw=opts.semantic_weight
+            )
+        if request.preference is not None and request.sort == "relevance" and len(ranked.rows):
+            ranked = _personalize(index, ranked, request)
+        perm = ranking.order(
+            ranked, request.sort, price=cols.price, popularity=cols.popularity, tie=index.tie_ranks()
+        )
+        page = perm[request.offset : request.offset + request.limit]
+        items = [_hit(index, int(ranked.rows[i]), float(ranked.scores[i])) for i in page]
+        total = len(perm)
+        end = request.offset + len(page)
+        dym = None
+        if text and (total == 0 or (request.mode != "semantic" and not strict_hit)):
+            dym = correct(index, text)
+        return SearchResult(
+            items=items,
+            total=total,
+            total_exact=exact,
+            facets=cols.facets(ranked.rows),
+            offset=request.offset,
+            next_offset=end if end < total else None,
+            did_you_mean=dym,
+            mode=request.mode,
+        )
+
+
+def _personalize(index: SearchIndex, ranked: Ranked, request: SearchRequest) -> Ranked:
+    pref = request.preference
+    assert pref is not None
+    vectors = None
+    if pref.vector is not None and index.encoder is not None:
+        window = ranked.rows[np.argsort(-ranked.scores, kind="stable")[: ranking.RERANK_WINDOW]]
+        vectors = np.stack([index.vectors.vector(int(r)) for r in window])
+        vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+    cols = index.columns
+    return ranking.personalize(
+        ranked,
+        pref,
+        categories=cols.category,
+        brands=cols.brand,
+        category_ids=cols.categories.ids,
+        brand_ids=cols.brands.ids,
+        vectors=vectors,
+        product_ids=[d.product_id if d else "" for d in index.docs],
+    )
+
+
+def _hit(index: SearchIndex, row: int, score: float) -> SearchHit:
+    doc = index.docs[row]
+    assert doc is not None
+    return SearchHit(
+        product_id=doc.product_id,
+        name=doc.name,
+        score=round(float(score), 6),
+        category_id=doc.category_id,
+        brand_id=doc.brand_id,
+        price=Decimal(str(doc.price)),
+        in_stock=doc.in_stock,
+    )
+
+
+def correct(index: SearchIndex, query: str) -> str | None:
+    """The query with each unknown word (4+ letters) replaced by the most frequent known word one
+    edit away (two for 8+ letters), if that finds products and differs from the query."""
+    words = fold(query).split()
+    fixed = [index.lexicon.correct(w) or w if index.keyword.analyze(w) else w for w in words]
+    if fixed == words:
+        return None
+    suggestion = " ".join(fixed)
+    return suggestion if index.keyword.count_all_words(suggestion) > 0 else None

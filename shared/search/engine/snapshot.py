@@ -1,0 +1,172 @@
+"""Snapshots: the whole index (keyword engine files, int8 vectors, documents) as bytes or a folder.
+
+Layout: `manifest.json` (format, model, sizes and the sha256 of every other file) beside
+`documents.json`, `vectors.npy`, `scales.npy` and `keyword/<tantivy files>`. Loading checks every
+checksum first: a truncated, altered or foreign snapshot raises SnapshotCorrupt, and the service
+rebuilds from the catalog instead. Suggestions and the lexicon are rebuilt from the documents
+(milliseconds); the vectors are what a rebuild would spend minutes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tantivy
+
+from shared.search.engine import documents
+from shared.search.engine.index import IndexOptions, SearchIndex
+from shared.search.engine.keyword import KeywordIndex
+from shared.search.engine.types import SnapshotCorrupt, TextEncoder
+from shared.search.engine.vectors import VectorStore
+
+FORMAT = "smartcommerce-search/1"
+MANIFEST = "manifest.json"
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _files(index: SearchIndex) -> dict[str, bytes]:
+    with index.lock:
+        index.keyword.quiesce()
+        rows = len(index.docs)
+        exported = index.vectors.export(rows)
+        body = {
+            "rows": [documents.to_json(d) if d is not None else None for d in index.docs],
+            "texts": index.texts,
+            "queryCounts": index.query_counts,
+        }
+        files = {
+            "documents.json": json.dumps(body, separators=(",", ":")).encode(),
+            "vectors.npy": _npy(exported["matrix"]),
+            "scales.npy": _npy(exported["scale"]),
+        }
+        for path in sorted(index.keyword.path.iterdir()):
+            if path.is_file() and not path.name.startswith(".tantivy-") and not path.name.endswith(".lock"):
+                files[f"keyword/{path.name}"] = path.read_bytes()
+    manifest = {
+        "format": FORMAT,
+        "model": getattr(index.encoder, "model_id", None),
+        "dimension": index.vectors.dim,
+        "rows": rows,
+        "files": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            for name, data in files.items()
+        },
+    }
+    files[MANIFEST] = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    return files
+
+
+def dumps(index: SearchIndex) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in _files(index).items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def save(index: SearchIndex, folder: Path) -> None:
+    """Write into `folder` (created); the manifest goes last so a half-written folder fails to load."""
+    files = _files(index)
+    manifest = files.pop(MANIFEST)
+    for name, data in files.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    (folder / MANIFEST).write_bytes(manifest)
+
+
+def loads(data: bytes, encoder: TextEncoder | None, options: IndexOptions | None = None) -> SearchIndex:
+    files: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            for member in tar.getmembers():
+                if member.isfile():
+                    extracted = tar.extractfile(member)
+                    if extracted is not None:
+                        files[member.name] = extracted.read()
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise SnapshotCorrupt(f"search snapshot is not a readable archive: {exc}") from exc
+    return _restore(files, encoder, options)
+
+
+def load(folder: Path, encoder: TextEncoder | None, options: IndexOptions | None = None) -> SearchIndex:
+    if not (folder / MANIFEST).is_file():
+        raise SnapshotCorrupt(f"no search snapshot in {folder}")
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    return _restore(files, encoder, options)
+
+
+def _verify(files: dict[str, bytes], encoder: TextEncoder | None) -> dict[str, Any]:
+    try:
+        manifest = json.loads(files[MANIFEST])
+        listed = manifest["files"]
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SnapshotCorrupt("search snapshot has no readable manifest") from exc
+    if manifest.get("format") != FORMAT:
+        raise SnapshotCorrupt(f"unknown search snapshot format {manifest.get('format')!r}")
+    for name, facts in listed.items():
+        data = files.get(name)
+        if data is None:
+            raise SnapshotCorrupt(f"search snapshot lacks {name}")
+        if len(data) != facts["size"] or hashlib.sha256(data).hexdigest() != facts["sha256"]:
+            raise SnapshotCorrupt(f"search snapshot file {name} fails its checksum")
+    model = getattr(encoder, "model_id", None)
+    if encoder is not None and (manifest["model"] != model or manifest["dimension"] != encoder.dimension):
+        raise SnapshotCorrupt(f"search snapshot vectors are from {manifest['model']!r}, not {model!r}")
+    return dict(manifest)
+
+
+def _restore(
+    files: dict[str, bytes], encoder: TextEncoder | None, options: IndexOptions | None
+) -> SearchIndex:
+    manifest = _verify(files, encoder)
+    try:
+        body = json.loads(files["documents.json"])
+        matrix = np.load(io.BytesIO(files["vectors.npy"]), allow_pickle=False)
+        scales = np.load(io.BytesIO(files["scales.npy"]), allow_pickle=False)
+    except (KeyError, ValueError) as exc:
+        raise SnapshotCorrupt(f"search snapshot content is unreadable: {exc}") from exc
+    if matrix.shape != (manifest["dimension"], manifest["rows"]) or len(body["rows"]) != manifest["rows"]:
+        raise SnapshotCorrupt("search snapshot parts disagree on the number of rows")
+    folder = Path(tempfile.mkdtemp(prefix="search-kw-"))
+    for name, data in files.items():
+        if name.startswith("keyword/") and "/" not in name[len("keyword/") :]:
+            (folder / name[len("keyword/") :]).write_bytes(data)
+    try:
+        keyword = KeywordIndex(folder)
+        keyword._owned = True  # the temporary folder is this index's own
+    except (ValueError, OSError) as exc:
+        raise SnapshotCorrupt(f"search snapshot keyword index does not open: {exc}") from exc
+    index = SearchIndex(encoder, options, _keyword=keyword, _vectors=VectorStore.restore(matrix, scales))
+    with index.lock:
+        for row, data in enumerate(body["rows"]):
+            product_id = data["productId"] if data else f"\x00deleted-{row}"
+            index.row_of[product_id] = row
+            index.docs.append(None)
+            index.texts.append(body["texts"][row])
+            if data:
+                doc = documents.from_json(data)
+                # The keyword engine already holds this document: restore every other part.
+                index.docs[row] = doc
+                index.columns.set(row, doc)
+                index.lexicon.add(documents.lexicon_words(doc))
+                index.suggester.set_source(doc.product_id, documents.suggestions(doc))
+        index.set_query_counts(body.get("queryCounts", {}))
+    if keyword.num_docs != sum(1 for d in index.docs if d is not None and d.searchable):
+        raise SnapshotCorrupt("search snapshot keyword index disagrees with its documents")
+    _ = tantivy  # the engine version is part of the format: Index.open fails on a foreign one
+    return index

@@ -1,0 +1,119 @@
+"""Product vectors kept as int8, scored by onnxruntime's integer matmul.
+
+Measured on the 2-core VM at 100k x 384 (bench/search_bench.py repeats it): numpy float32
+matrix-vector ~12-30 ms (memory bound, 154 MB); onnxruntime MatMulInteger (uint8 query x int8
+matrix, one thread) ~3 ms over 38 MB. Each product's vector is scaled by its own max |x| to
+[-127, 127] (the scale is kept), the query likewise, so a score is the int32 dot product times the
+two scales: cosine to within ~0.02, which moves a top-100 list by a product or two.
+
+The matrix is stored transposed (dims x capacity) because that is the layout MLAS's fast path
+reads; growing doubles the capacity, and the unused columns are zero and score 0.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import numpy as np
+
+QMAX = 127
+ZERO_POINT = 128  # the query goes in as uint8 = int8 + 128 (MLAS's u8 x s8 kernel)
+
+
+# y[1, n] = MatMulInteger(q[1, d] uint8, m[d, n] int8): the serialized ONNX graph, built once with
+# onnx.helper (opset 13, ir 8; dims symbolic) and kept as bytes because importing `onnx` costs
+# 0.2-3 s of cold start. tests/unit/search/test_vectors.py rebuilds it and compares.
+DOT_MODEL = base64.b64decode(
+    "CAgSFHNtYXJ0Y29tbWVyY2Utc2VhcmNoOmIKGAoBcQoBbRIBeSINTWF0TXVsSW50ZWdlchIDZG90WhQKAXESDwoNCAISCQoC"
+    "CAEKAxIBZFoVCgFtEhAKDggDEgoKAxIBZAoDEgFuYhQKAXkSDwoNCAYSCQoCCAEKAxIBbkIECgAQDQ=="
+)
+
+
+def _session() -> Any:
+    import onnxruntime as ort  # 0.3 s: on the first scored query, not when the engine is imported
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(DOT_MODEL, options, providers=["CPUExecutionProvider"])
+
+
+def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, dim) float -> (n, dim) int8 and (n,) float32 scales with x ~= q * scale."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    peak = np.abs(vectors).max(axis=1)
+    scale = np.where(peak > 0, peak / QMAX, 1.0).astype(np.float32)
+    q = np.clip(np.rint(vectors / scale[:, None]), -QMAX, QMAX).astype(np.int8)
+    return q, scale
+
+
+class VectorStore:
+    def __init__(self, dim: int, capacity: int = 1024):
+        self.dim = dim
+        self._matrix = np.zeros((dim, capacity), dtype=np.int8)
+        self._scale = np.zeros(capacity, dtype=np.float32)
+        self._colsum = np.zeros(capacity, dtype=np.int32)  # removes the query's zero point
+        self._session: Any = None
+
+    @property
+    def capacity(self) -> int:
+        return int(self._matrix.shape[1])
+
+    def _grow(self, rows: int) -> None:
+        if rows <= self.capacity:
+            return
+        new = max(rows, self.capacity * 2)
+        matrix = np.zeros((self.dim, new), dtype=np.int8)
+        matrix[:, : self.capacity] = self._matrix
+        self._matrix = matrix
+        self._scale = np.concatenate([self._scale, np.zeros(new - len(self._scale), np.float32)])
+        self._colsum = np.concatenate([self._colsum, np.zeros(new - len(self._colsum), np.int32)])
+
+    def set_many(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return
+        self._grow(int(rows.max()) + 1)
+        q, scale = quantize(vectors)
+        self._matrix[:, rows] = q.T
+        self._scale[rows] = scale
+        self._colsum[rows] = q.astype(np.int32).sum(axis=1)
+
+    def clear(self, row: int) -> None:
+        if row < self.capacity:
+            self._matrix[:, row] = 0
+            self._scale[row] = 0
+            self._colsum[row] = 0
+
+    def vector(self, row: int) -> np.ndarray:
+        return self._matrix[:, row].astype(np.float32) * self._scale[row]
+
+    def scores(self, query: np.ndarray, rows: int) -> np.ndarray:
+        """Approximate cosine of the unit query with rows 0..rows-1 (cleared rows score 0)."""
+        if self._session is None:
+            self._session = _session()
+        q, qscale = quantize(np.asarray(query, dtype=np.float32)[None, :])
+        shifted = (q.astype(np.int16) + ZERO_POINT).astype(np.uint8)
+        (dots,) = self._session.run(["y"], {"q": shifted, "m": self._matrix})
+        raw = dots[0, :rows] - ZERO_POINT * self._colsum[:rows]
+        return raw.astype(np.float32) * (self._scale[:rows] * qscale[0])
+
+    # -- snapshots --------------------------------------------------------------------------
+
+    def export(self, rows: int) -> dict[str, np.ndarray]:
+        self._grow(rows)  # rows added while no encoder was set have no column yet
+        return {
+            "matrix": np.ascontiguousarray(self._matrix[:, :rows]),
+            "scale": self._scale[:rows].copy(),
+        }
+
+    @classmethod
+    def restore(cls, matrix: np.ndarray, scale: np.ndarray) -> VectorStore:
+        dim, rows = matrix.shape
+        store = cls(dim, capacity=max(1024, rows))
+        store._matrix[:, :rows] = matrix
+        store._scale[:rows] = scale
+        store._colsum[:rows] = matrix.astype(np.int32).sum(axis=0)
+        return store

@@ -1,0 +1,82 @@
+"""Catalog events applied one document at a time: visible to the next search, archived never shown."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shared.search.engine import Preference, SearchIndex, SearchRequest
+from tests.unit.search.conftest import CountingEncoder, product
+
+MODES = ("keyword", "semantic", "hybrid")
+
+
+def ids(index: SearchIndex, query: str, mode: str = "hybrid", **kw: object) -> list[str]:
+    request = SearchRequest(query, mode=mode, limit=50, **kw)  # type: ignore[arg-type]
+    return [h.product_id for h in index.search(request).items]
+
+
+def test_created_updated_and_deleted_products_are_visible_at_once(small: SearchIndex) -> None:
+    small.upsert(product("c1", "Fabrikam Coffee Grinder", brand="Fabrikam"))
+    assert "c1" in ids(small, "coffee grinder", "keyword") and "c1" in ids(small, "grinder", "semantic")
+    small.upsert(product("c1", "Fabrikam Espresso Machine", brand="Fabrikam"))
+    assert "c1" not in ids(small, "grinder", "keyword") and "c1" in ids(small, "espresso", "keyword")
+    assert small.delete("c1") and not small.delete("c1")
+    assert all("c1" not in ids(small, "espresso", m) for m in MODES)
+
+
+def test_an_archived_product_never_appears(small: SearchIndex) -> None:
+    kettle = small.get("k1")
+    assert kettle is not None
+    small.upsert(replace(kettle, status="archived"))
+    for mode in MODES:
+        result = small.search(SearchRequest("kettle", mode=mode))  # type: ignore[arg-type]
+        assert "k1" not in [h.product_id for h in result.items]
+        assert sum(f.count for f in result.facets.brand) == result.total
+    assert "k1" not in ids(small, "")  # browsing either
+    assert all(s.text != "Northwind Classic Kettle" for s in small.suggest("northwind cl"))
+    small.upsert(kettle)  # un-archived
+    assert "k1" in ids(small, "kettle", "keyword")
+
+
+def test_price_and_stock_changes_move_the_product_between_filters(small: SearchIndex) -> None:
+    kettle = small.get("k1")
+    assert kettle is not None
+    assert "k1" in ids(small, "kettle", max_price="25")
+    small.upsert(replace(kettle, price="99.00"))
+    assert "k1" not in ids(small, "kettle", max_price="25") and "k1" in ids(small, "kettle", min_price="90")
+    small.upsert(replace(kettle, price="99.00", in_stock=False))
+    assert "k1" not in ids(small, "kettle", in_stock_only=True) and "k1" in ids(small, "kettle")
+    small.upsert(replace(kettle, price="99.00", in_stock=True))
+    assert "k1" in ids(small, "kettle", in_stock_only=True)
+
+
+def test_only_changed_text_is_embedded(small: SearchIndex, counting: CountingEncoder) -> None:
+    kettle = small.get("k1")
+    assert kettle is not None
+    counting.texts.clear()
+    small.upsert(replace(kettle, price="12.00", in_stock=False, popularity=999, description="new words"))
+    assert counting.texts == []
+    small.upsert(replace(kettle, name="Northwind Whistling Kettle"))
+    assert counting.texts == ["Northwind Whistling Kettle. Kitchen"]
+
+
+def test_personalization_reorders_only_when_asked(small: SearchIndex) -> None:
+    plain = ids(small, "northwind", "keyword")
+    assert plain == ids(small, "northwind", "keyword")  # deterministic
+    outdoorsy = Preference(category_weights={"cat-outdoor": 1.0}, weight=2.0)
+    query = "classic kettle tent"
+    base = ids(small, query, "keyword")
+    tuned = ids(small, query, "keyword", preference=outdoorsy)
+    assert sorted(base) == sorted(tuned)
+    assert base[0] == "k1" and tuned[0] == "t1"
+    vec = small.vector("t1")
+    assert vec is not None
+    by_vector = ids(small, "kettle tent", "keyword", preference=Preference(vector=vec, weight=2.0))
+    assert by_vector[0] == "t1"
+    scored = ids(
+        small,
+        "kettle",
+        "keyword",
+        preference=Preference(item_scorer=lambda p: [1.0 if x == "k2" else -1.0 for x in p], weight=2.0),
+    )
+    assert scored[0] == "k2"
