@@ -130,6 +130,22 @@ class Workflow:
             await asyncio.sleep(0.02)
         raise TimeoutError(f"order {order_id} never reached {status}")
 
+    async def until_step_done(self, order_id: str, activity: str, timeout: float = 10.0) -> None:
+        """Wait until the workflow's history shows `activity` completed: the order's status may
+        change inside a step (e.g. `awaiting_review` is written by the fraud check) before the
+        workflow ran the step after it."""
+        for _ in range(int(timeout / 0.02)):
+            doc = self.engine.status(order_id, show_history=True) or {}
+            history = doc.get("historyEvents") or []
+            done = {e.get("TaskScheduledId") for e in history if e["EventType"] == "TaskCompleted"}
+            if any(
+                e["EventType"] == "TaskScheduled" and e.get("Name") == activity and e.get("EventId") in done
+                for e in history
+            ):
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"order {order_id} never completed {activity}")
+
     def decide(self, order_id: str, decision: str) -> None:
         self.engine.raise_event(order_id, order_workflow.REVIEW_EVENT, json.dumps({"decision": decision}))
 
