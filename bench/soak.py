@@ -159,11 +159,13 @@ async def client(
             "cardNumber": rng.choice(CARD_MIX),
             "expMonth": 12,
             "expYear": 2031,
-            "cvc": "1",
+            "cvc": "123",
             "holderName": "S",
         }
         status, public = await call(session, host, "POST", "/api/payments/tokens", me, card)
         if status != 201:
+            print(f"  POST /payments/tokens answered {status}: {public}", flush=True)
+            await asyncio.sleep(1)
             continue
         sku = rng.choice(SKUS)
         body = {
@@ -175,6 +177,8 @@ async def client(
         status, accepted = await call(session, host, "POST", "/api/orders", me, body, key)
         if status in (200, 201, 202):
             orders[accepted["orderId"]] = (sku, me)
+        else:
+            print(f"  POST /orders answered {status}: {accepted}", flush=True)
         await asyncio.sleep(rng.uniform(0.05, 0.3))
 
 
@@ -295,11 +299,13 @@ def main() -> int:
             if reserved != 0 or on_hand != STOCK - result["sold"][sku]
         ]
     print(f"\nsoak: {args.minutes:g} min, {kills} SIGKILLs, {len(orders)} orders accepted")
+    if not orders:
+        print("  FAIL no order was accepted: nothing was tested")
     print("  final statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(result["by_status"].items())))
     print(f"  lost orders:        {len(lost)}" + (f"  e.g. {lost[:3]}" if lost else ""))
     print(f"  double captures:    {doubles}")
     print(f"  stray reservations: {held}" + (f"; stock off for {stock_off}" if stock_off else ""))
-    return 0 if not lost and not doubles and not held and not stock_off else 1
+    return 0 if orders and not lost and not doubles and not held and not stock_off else 1
 
 
 if __name__ == "__main__":
