@@ -24,18 +24,25 @@ from devhost.index import ACTIVITY, ORCHESTRATION, FunctionInfo
 Invoke = Callable[..., Awaitable[Any]]
 
 
-def _memoize_history_timestamps() -> None:
-    """Every episode replays the whole history, and the SDK parses each event's timestamp with
-    dateutil's general parser: about a fifth of devhost's CPU with 20 orders running
-    (docs/performance.md). A timestamp string always parses to the same (immutable) datetime,
-    so the SDK's own parser behind a cache gives identical results, each string parsed once."""
-    module = importlib.import_module("azure.durable_functions.models.history.HistoryEvent")
-    parse = getattr(module, "dt_parse")  # noqa: B009 - the SDK module's untyped global
-    if not hasattr(parse, "cache_info"):
-        setattr(module, "dt_parse", lru_cache(maxsize=65536)(parse))  # noqa: B010
+def _memoize(module_name: str, attribute: str, maxsize: int) -> None:
+    module = importlib.import_module(module_name)
+    fn = getattr(module, attribute)
+    if not hasattr(fn, "cache_info"):
+        setattr(module, attribute, lru_cache(maxsize=maxsize)(fn))
 
 
-_memoize_history_timestamps()
+def _memoize_sdk_replay_costs() -> None:
+    """Every episode replays the whole history through the SDK, which spends most of that time
+    on two things that always give the same answer for the same input (docs/performance.md):
+    parsing each event's timestamp with dateutil's general parser (a fifth of devhost's CPU
+    with 20 orders running), and defining a namedtuple class in every executor it builds. A
+    timestamp string always parses to the same immutable datetime, and the namedtuple class is
+    only used to make immutable tuples, so the SDK's own functions behind a cache behave the same."""
+    _memoize("azure.durable_functions.models.history.HistoryEvent", "dt_parse", 65536)
+    _memoize("azure.durable_functions.models.TaskOrchestrationExecutor", "namedtuple", 16)
+
+
+_memoize_sdk_replay_costs()
 
 
 async def invoke_locally(fn: FunctionInfo, /, **kwargs: Any) -> Any:
