@@ -163,6 +163,15 @@ def one_order(
     raise TimeoutError(f"order {order_id} still pending after {timeout:.0f}s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_clients(
     api: Client, clients: list[tuple[str, dict[str, Any]]], total: int
 ) -> tuple[float, list[float]]:
@@ -208,7 +217,9 @@ def main(orders: int) -> int:
             clients = [customer(api, n) for n in range(20)]
             one_order(api, *clients[0])  # warm-up
             single = run_clients(api, clients[:1], max(10, orders // 10))
+            cpu_before = cpu_seconds(proc.pid)
             twenty = run_clients(api, clients, orders)
+            cpu_per_order = (cpu_seconds(proc.pid) - cpu_before) / len(twenty[1])
             hot_before = stock_of(api, HOT_SKU)
             hot = run_clients(api, [on_sku(c, HOT_SKU) for c in clients], orders)
             hot_after = stock_of(api, HOT_SKU)
@@ -232,6 +243,10 @@ def main(orders: int) -> int:
         f"\np50 ratio order/chain4: {p50_order1 / p50_chain1:.1f}x at 1 client, "
         f"{p50_order20 / p50_chain20:.1f}x at 20 (order: 6 activities + HTTP + polling; chain4: "
         "4 trivial activities in-process)"
+    )
+    print(
+        f"devhost CPU per order at 20 clients: {cpu_per_order * 1000:.1f} ms "
+        "(all of it: HTTP with the clients' polling, workflow, relay, consumers)"
     )
     rate1 = len(single[1]) / single[0]
     rate20 = len(twenty[1]) / twenty[0]
