@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.bootstrap import get_blob_store, get_document_store
+from shared.composition import get_blob_store, get_document_store
 from shared.catalog import images, service, taxonomy
 from shared.catalog.model import etag_header
 from shared.catalog.schemas import (
@@ -25,7 +25,7 @@ from shared.catalog.schemas import (
 )
 from shared.catalog.service import Versioned
 from shared.http import Api, RequestContext, Response
-from shared.schema import ListQuery
+from shared.kernel.schema import ListQuery
 
 bp = func.Blueprint()
 api = Api(bp, tag="catalog")

@@ -12,7 +12,7 @@ from shared.fraud.service import score_transaction
 from shared.http import Api, RequestContext, Response
 from shared.orders.model import Order
 from shared.orders.schemas import OrdersPage
-from shared.schema import ListQuery
+from shared.kernel.schema import ListQuery
 
 bp = func.Blueprint()
 api = Api(bp, tag="fraud")
@@ -65,7 +65,7 @@ def list_reviews(ctx: RequestContext) -> OrdersPage:
     summary="Record a chargeback: the order becomes a fraud label for retraining",
 )
 def record_chargeback(ctx: RequestContext) -> Response:
-    from shared.fraud.labels import record_chargeback as record
+    from shared.orders.fraud_labels import record_chargeback as record
     from shared.orders.deps import get_deps
 
     body = ctx.body_as(ChargebackIn)

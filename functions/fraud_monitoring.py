@@ -1,9 +1,9 @@
 """Fraud's event consumers (subscription `fraud` on the events topic, infra/messaging.json):
 
 - `OrderCreated` / `PaymentAuthorized`: scored again for monitoring, the score recorded
-  (shared.fraud.monitoring);
+  (shared.orders.fraud_monitoring);
 - `OrderConfirmed` / `OrderRejected`: a person's review decision becomes a label for retraining
-  (shared.fraud.labels).
+  (shared.orders.fraud_labels).
 
 Thin: parse the CloudEvent, hand it to the context. A malformed message is logged and acknowledged
 (redelivering it cannot fix it); any other exception abandons it, so the bus redelivers and
@@ -17,7 +17,7 @@ import logging
 import azure.functions as func
 from pydantic import ValidationError
 
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 
 log = logging.getLogger("smartcommerce.fraud")
 
@@ -35,8 +35,8 @@ def handle_event(body: bytes | str) -> None:
         log.error("fraud: dropping a message that is not a CloudEvent")
         return
     # Imported on first delivery: the HTTP cold start does not pay for onnxruntime here.
-    from shared.fraud.labels import OUTCOME_EVENTS, label_from_outcome
-    from shared.fraud.monitoring import MONITORED_EVENTS, score_event
+    from shared.orders.fraud_labels import OUTCOME_EVENTS, label_from_outcome
+    from shared.orders.fraud_monitoring import MONITORED_EVENTS, score_event
     from shared.fraud.service import get_fraud_scorer
     from shared.orders.deps import get_deps
 

@@ -12,8 +12,8 @@ from models.catalog import ModelsPublic, describe_models
 from models.registry import CONTAINER, ModelRegistry
 from models.retraining import TRAINABLE
 from orchestrations.model_retraining import ORCHESTRATOR
-from shared.bootstrap import get_blob_store
-from shared.errors import NotFound
+from shared.composition import get_blob_store
+from shared.kernel.errors import NotFound
 from shared.http import Api, RequestContext, Response
 
 log = logging.getLogger(__name__)

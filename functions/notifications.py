@@ -12,16 +12,16 @@ import uuid
 
 import azure.functions as func
 
-from shared.auth import authenticate
-from shared.errors import DomainError, Forbidden, ServiceUnavailable, problem_response
-from shared.events import CloudEvent
+from shared.http.auth import authenticate
+from shared.kernel.errors import DomainError, Forbidden, ServiceUnavailable, problem_response
+from shared.messaging.events import CloudEvent
 from shared.http import Api, RequestContext
-from shared.inbox import processed_once
+from shared.messaging.inbox import processed_once
 from shared.notifications import service
 from shared.notifications.model import NotificationsPublic, TemplateIn, TemplatePublic, TemplatesPublic
 from shared.notifications.realtime import HUB_NAME, LOCAL_HUB, order_status_message
 from shared.notifications.triggers import parse_message
-from shared.schema import ListQuery
+from shared.kernel.schema import ListQuery
 from shared.users.service import my_id
 
 bp = func.Blueprint()

@@ -10,7 +10,7 @@ import azure.functions as func
 
 from orchestrations.order_workflow import NAME as WORKFLOW
 from orchestrations.order_workflow import REVIEW_EVENT
-from shared.auth import Principal
+from shared.http.auth import Principal
 from shared.http import Api, RequestContext, Response
 from shared.orders import service
 from shared.orders.deps import OrderDeps, get_deps

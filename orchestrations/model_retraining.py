@@ -15,7 +15,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.bootstrap import get_blob_store, get_document_store
+from shared.composition import get_blob_store, get_document_store
 
 bp = df.Blueprint()
 
@@ -56,7 +56,7 @@ def retrain_extract(step: dict) -> dict[str, Any]:
     size = {"n_customers": int(step["customers"])} if step.get("customers") else {}
     labelled: list[dict[str, Any]] = []
     if step["name"] == "fraud":
-        from shared.fraud.labels import labelled_rows
+        from shared.orders.fraud_labels import labelled_rows
 
         labelled = labelled_rows(get_document_store())  # review outcomes and chargebacks
     return retraining.extract(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from shared.adapters.localbus import LocalBus
 from shared.ports.messaging import BusMessage, MessagePublisher
-from shared.telemetry import with_trace_context
+from shared.observability.telemetry import with_trace_context
 
 
 class LocalBusPublisher(MessagePublisher):

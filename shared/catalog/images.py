@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from shared.catalog.cache import cache
 from shared.catalog.events import ProductModified
 from shared.catalog.repository import CatalogRepository
-from shared.errors import DomainError, NotFound, ValidationFailed
-from shared.events import new_event
+from shared.kernel.errors import DomainError, NotFound, ValidationFailed
+from shared.messaging.events import new_event
 from shared.inventory.repository import with_retry
 from shared.ports.blobs import BlobNotFound, BlobStore
 from shared.ports.documents import DocumentStore

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from shared.catalog.model import to_micros
 from shared.catalog.schemas import ProductListQuery
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 from shared.inventory.repository import open_container, query_page
-from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
 from shared.ports.documents import Container, Document, DocumentNotFound, DocumentStore, Filter, Page, Query
 
 PRODUCTS = "products"

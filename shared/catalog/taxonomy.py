@@ -16,7 +16,7 @@ from shared.catalog.schemas import (
     CategoryCreate,
     CategoryPublic,
 )
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
 from shared.ports.documents import DocumentStore
 
 Kind = Literal["category", "brand"]

@@ -7,9 +7,9 @@ import threading
 from models.fraud import MODEL_NAME
 from models.registry import CONTAINER, ModelRegistry
 from models.runtime import ModelRuntime
-from shared.bootstrap import get_blob_store
+from shared.composition import get_blob_store
 from shared.fraud.model import FraudAssessment, FraudInput
-from shared.fraud.port import FraudScorer, Thresholds
+from shared.fraud.ports import FraudScorer, Thresholds
 from shared.fraud.scorer import ModelFraudScorer
 from shared.ports.blobs import BlobStore
 from shared.settings import Settings, get_settings

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import NotFound
+from shared.kernel.errors import NotFound
 from shared.inventory.repository import InventoryRepository, is_write_conflict
 from shared.inventory.reservations import ReservationNotActive, ReservationOutcome, outcome_of, release
 from shared.ports.documents import BatchFailed, DocumentStore, ETagMismatch

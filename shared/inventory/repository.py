@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from shared.errors import ValidationFailed
-from shared.events import CloudEvent
+from shared.kernel.errors import ValidationFailed
+from shared.messaging.events import CloudEvent
 from shared.inventory.model import Reservation, StockItem, iso
-from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
 from shared.ports.documents import (
     BatchFailed,
     Container,

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.errors import Conflict, NotFound
-from shared.events import new_event
+from shared.kernel.errors import Conflict, NotFound
+from shared.messaging.events import new_event
 from shared.inventory.events import InventoryCommitted, InventoryReleased, InventoryReserved, ReservedLine
 from shared.inventory.model import (
     InsufficientStock,

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.events import CloudEvent, new_event
+from shared.kernel.errors import Conflict, NotFound, ValidationFailed
+from shared.messaging.events import CloudEvent, new_event
 from shared.inventory.events import InventoryAdjusted, StockLow
 from shared.inventory.model import StockItem
 from shared.inventory.repository import InventoryRepository, is_write_conflict, with_retry

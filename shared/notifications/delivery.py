@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.notifications.channels.port import (
+from shared.notifications.ports import (
     ChannelError,
     NotificationChannel,
     OutgoingMessage,

@@ -1,7 +1,7 @@
 """Notification use cases: notify for a command/event, list a user's notifications, manage templates.
 
 Functions call these with keyword arguments; the store and channels default to the process-wide
-adapters (shared.bootstrap, channels.factory) and tests pass their own.
+adapters (shared.composition, channels.factory) and tests pass their own.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from shared.errors import ValidationFailed
-from shared.notifications.channels.port import NotificationChannel
+from shared.kernel.errors import ValidationFailed
+from shared.notifications.ports import NotificationChannel
 from shared.notifications.delivery import Delivery, DeliveryRequest
 from shared.notifications.model import (
     NOTIFICATIONS_CONTAINER,
@@ -37,7 +37,7 @@ ORDERS_CONTAINER = "orders"
 def _stores(store: DocumentStore | None) -> DocumentStore:
     if store is not None:
         return store
-    from shared.bootstrap import get_document_store
+    from shared.composition import get_document_store
 
     return get_document_store()
 

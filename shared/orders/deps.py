@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from shared.bootstrap import get_document_store, get_publisher
-from shared.fraud.port import FraudScorer
+from shared.composition import get_document_store, get_publisher
+from shared.fraud.ports import FraudScorer
 from shared.fraud.service import get_fraud_scorer
 from shared.orders.stream import OrderStream
 from shared.payments.service import PaymentService

@@ -3,7 +3,7 @@ order document and the customer's list entry) from the event streams."""
 
 from __future__ import annotations
 
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store
 from shared.orders.stream import rebuild_projections
 
 

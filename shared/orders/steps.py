@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.errors import NotFound
+from shared.kernel.errors import NotFound
 from shared.inventory import expiry, reservations
 from shared.inventory.model import ReservationLine
 from shared.inventory.reservations import ReservationNotActive
@@ -21,7 +21,7 @@ from shared.orders.model import IN_FLIGHT, OrderPayment, OrderState
 from shared.orders.risk import fraud_input
 from shared.orders.stream import NewEvent
 from shared.payments.model import Payment
-from shared.payments.provider import InvalidProviderRequest
+from shared.payments.ports import InvalidProviderRequest
 from shared.ports.messaging import BusMessage
 
 NOTIFICATION_QUEUE = "notification-commands"

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import new_event
+from shared.messaging.events import new_event
 from shared.orders.events import PUBLISHED
 from shared.orders.model import OrderState, apply
-from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
 from shared.ports.documents import (
     BatchFailed,
     Container,

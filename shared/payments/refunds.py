@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shared.errors import Conflict, ServiceUnavailable, ValidationFailed
-from shared.money import Money
+from shared.kernel.errors import Conflict, ServiceUnavailable, ValidationFailed
+from shared.kernel.money import Money
 from shared.payments.ledger import LedgerConflict, PaymentLedger, Stored
 from shared.payments.model import Payment, PaymentRefunded, RefundRecord
-from shared.payments.provider import InvalidProviderRequest, TransientProviderError
+from shared.payments.ports import InvalidProviderRequest, TransientProviderError
 from shared.payments.routing import PaymentRouter
 
 MAX_ROUNDS = 20

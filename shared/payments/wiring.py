@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store
 from shared.payments.ledger import PaymentLedger, payments_container
 from shared.payments.routing import PaymentRouter
 from shared.payments.sandbox import PROCESSING_ERROR_CARD, SandboxProvider, sandbox_container

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 from shared.inventory.repository import open_container
-from shared.outbox import UnitOfWork, register_outbox
+from shared.messaging.outbox import UnitOfWork, register_outbox
 from shared.ports.documents import Document, DocumentNotFound, DocumentStore
 
 USERS = "users"

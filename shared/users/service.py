@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.auth import Principal, user_id_for
-from shared.errors import Conflict, NotFound
-from shared.events import CloudEvent, new_event
+from shared.http.auth import Principal, user_id_for
+from shared.kernel.errors import Conflict, NotFound
+from shared.messaging.events import CloudEvent, new_event
 from shared.inventory.repository import is_write_conflict, with_retry
 from shared.ports.documents import BatchFailed, Document, DocumentExists, DocumentStore
 from shared.users.events import UserProfileUpdated, UserRegistered

@@ -1,4 +1,4 @@
-"""Consumer dedupe (processed_once) and the adapter choice in shared.bootstrap."""
+"""Consumer dedupe (processed_once) and the adapter choice in shared.composition."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from shared import bootstrap
+from shared import composition as bootstrap
 from shared.adapters.folder_blobs import FolderBlobStore
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.health import run_checks
-from shared.inbox import processed_once
+from shared.http.health import run_checks
+from shared.messaging.inbox import processed_once
 from shared.ports.documents import DocumentNotFound, DocumentStore
 from shared.settings import reset_settings_cache
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from shared import telemetry
+from shared.observability import telemetry
 from shared.settings import get_settings
-from shared.telemetry import (
+from shared.observability.telemetry import (
     JsonFormatter,
     configure_logging,
     configure_tracing,

@@ -1,4 +1,4 @@
-"""Which adapter serves each channel, from settings (once per process, like shared.bootstrap)."""
+"""Which adapter serves each channel, from settings (once per process, like shared.composition)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from shared.notifications.channels.http_provider import (
     AcsSmsChannel,
     WebhookPushChannel,
 )
-from shared.notifications.channels.port import NotificationChannel
+from shared.notifications.ports import NotificationChannel
 from shared.notifications.channels.sink import LocalSinkChannel
 from shared.notifications.channels.smtp import SmtpEmailChannel
 from shared.settings import Settings, get_settings

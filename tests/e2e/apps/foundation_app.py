@@ -24,7 +24,7 @@ from functions import ops
 from shared.adapters.localbus import LocalBus, load_topology
 from shared.http import Api, RequestContext
 from shared.ports.messaging import BusMessage
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
 
 TOPIC = "foundation-events"
 SUBSCRIPTION = "recorder"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from shared.fraud.model import FraudAssessment, FraudInput
-from shared.fraud.port import FraudScorer
+from shared.fraud.ports import FraudScorer
 from shared.orders.deps import OrderDeps
 from shared.orders.stream import rebuild_projections
 from shared.ports.documents import Query

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from shared import bootstrap
-from shared.events import CloudEvent
+from shared import composition as bootstrap
+from shared.messaging.events import CloudEvent
 from shared.fraud.service import set_fraud_scorer
 from shared.orders.deps import OrderDeps, set_deps
 from shared.settings import get_settings

@@ -12,9 +12,9 @@ import pytest
 
 from functions import fraud
 from models.registry import CONTAINER, ModelRegistry
-from shared import bootstrap
+from shared import composition as bootstrap
 from shared.adapters.folder_blobs import FolderBlobStore
-from shared.auth import mint_dev_token
+from shared.http.auth import mint_dev_token
 from shared.fraud.service import set_fraud_scorer
 from tests.ml_fixtures import artifact
 from tests.unit.edge_support import problem, request, use_env

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.errors import NotFound
+from shared.kernel.errors import NotFound
 from shared.inventory.expiry import extend, sweep_expired
 from shared.inventory.model import ReservationLine
 from shared.inventory.repository import InventoryRepository

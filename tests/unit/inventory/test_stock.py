@@ -3,7 +3,7 @@ from __future__ import annotations
 import jsonschema_rs
 import pytest
 
-from shared.errors import NotFound, ValidationFailed
+from shared.kernel.errors import NotFound, ValidationFailed
 from shared.inventory.model import InsufficientStock, StockItem
 from shared.inventory.schemas import AdjustmentCreate
 from shared.inventory.service import (

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.auth import Principal
-from shared.errors import ValidationFailed
+from shared.http.auth import Principal
+from shared.kernel.errors import ValidationFailed
 from shared.notifications import service
 from shared.notifications.triggers import parse_message
 from shared.settings import Settings

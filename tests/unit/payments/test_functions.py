@@ -12,9 +12,9 @@ import azure.functions as func
 import pytest
 
 from functions import payments
-from shared import bootstrap
-from shared.auth import mint_dev_token
-from shared.money import Money
+from shared import composition as bootstrap
+from shared.http.auth import mint_dev_token
+from shared.kernel.money import Money
 from shared.payments import wiring
 from tests.unit.edge_support import problem, request, use_env, use_production
 

@@ -8,7 +8,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
-from shared.events import (
+from shared.messaging.events import (
     CloudEvent,
     EventDeadLettered,
     PlatformPinged,
@@ -18,7 +18,7 @@ from shared.events import (
     new_event,
     register_event,
 )
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
 
 
 def test_new_event_fills_the_cloudevents_attributes() -> None:

@@ -22,12 +22,12 @@ _health_registered: set[str] = set()
 
 
 def _register_health(name: str, check: object) -> None:
-    """Register with /api/health once per port (tolerates shared.health not being there)."""
+    """Register with /api/health once per port (tolerates shared.http.health not being there)."""
     with _health_lock:
         if name in _health_registered:
             return
         try:
-            from shared.health import register_check
+            from shared.http.health import register_check
         except ImportError:  # pragma: no cover - the edge module is always present in the app
             return
         register_check(name, check)  # type: ignore[arg-type]
@@ -111,7 +111,7 @@ def register_health_checks() -> None:
         with _health_lock:
             if name in _health_registered:
                 continue  # the port is built and its own check is in place
-        from shared.health import register_check
+        from shared.http.health import register_check
 
         register_check(name, _port_check(name))
 
@@ -122,7 +122,7 @@ def reset() -> None:
         getter.cache_clear()
     with _health_lock:
         if _health_registered:
-            from shared.health import unregister_check
+            from shared.http.health import unregister_check
 
             for name in _health_registered:
                 unregister_check(name)

@@ -3,7 +3,7 @@
 Tokens are RS256 only (never `none`, never HS*: a shared secret would let anyone holding it mint
 tokens). In Azure the keys come from the identity provider's JWKS (`AUTH_JWKS_URI`); in development
 tokens minted by `POST /api/dev/token` are signed with a key kept in the data dir
-(`shared.devkeys`) and are refused in production, where no such key is consulted.
+(`shared.kernel.devkeys`) and are refused in production, where no such key is consulted.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 import azure.functions as func
 import jwt
 
-from shared.devkeys import dev_signing_key
-from shared.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from shared.kernel.devkeys import dev_signing_key
+from shared.kernel.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from shared.settings import Settings, get_settings
 
 ROLES: tuple[str, ...] = ("customer", "support", "admin")

@@ -33,7 +33,7 @@ def _marker_id(event_id: str) -> str:
 def processed_once(event_id: str, handler_name: str, *, store: DocumentStore | None = None) -> Iterator[bool]:
     """Yields True the first time (handler_name, event_id) is seen, False after it succeeded once."""
     if store is None:
-        from shared.bootstrap import get_document_store
+        from shared.composition import get_document_store
 
         store = get_document_store()
     inbox = store.container(INBOX_CONTAINER, INBOX_PARTITION_KEY)
