@@ -13,8 +13,8 @@ from models.registry import CONTAINER, ModelRegistry
 from models.retraining import TRAINABLE
 from orchestrations.model_retraining import ORCHESTRATOR
 from shared.composition import get_blob_store
-from shared.kernel.errors import NotFound
 from shared.http import Api, RequestContext, Response
+from shared.kernel.errors import NotFound
 
 log = logging.getLogger(__name__)
 bp = df.Blueprint()

@@ -7,10 +7,10 @@ from typing import Any, Literal
 import azure.functions as func
 from pydantic import Field
 
-from shared.http.auth import mint_dev_token
 from shared.composition import register_health_checks
-from shared.http.health import run_checks
 from shared.http import Api, RequestContext
+from shared.http.auth import mint_dev_token
+from shared.http.health import run_checks
 from shared.http.openapi import build_openapi
 from shared.kernel.schema import ApiModel
 

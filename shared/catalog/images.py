@@ -18,9 +18,9 @@ from shared.catalog.events import ProductModified
 from shared.catalog.repository import CatalogRepository
 from shared.kernel.errors import DomainError, NotFound, ValidationFailed
 from shared.messaging.events import new_event
-from shared.inventory.repository import with_retry
 from shared.ports.blobs import BlobNotFound, BlobStore
 from shared.ports.documents import DocumentStore
+from shared.storage.retry import retry_on_conflict
 
 IMAGES_CONTAINER = "images"
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -90,7 +90,7 @@ def add_image(
         repo.replace_product(doc, if_match=etag, events=[event])
         cache.on_event(event)
 
-    with_retry(attach, attempts=20)
+    retry_on_conflict(attach, attempts=20)
     return url
 
 

@@ -36,11 +36,11 @@ from shared.catalog.schemas import (
     ProductPublic,
     ProductsPublic,
 )
-from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
-from shared.messaging.events import CloudEvent, new_event
-from shared.kernel.frozen import freeze_json
 from shared.inventory.service import ensure_stock
+from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
+from shared.kernel.frozen import freeze_json
 from shared.kernel.money import Money
+from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import Document, DocumentStore
 
 T = TypeVar("T")

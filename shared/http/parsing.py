@@ -11,8 +11,8 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
-from shared.kernel.errors import BadRequest, ValidationFailed
 from shared.http.context import Response
+from shared.kernel.errors import BadRequest, ValidationFailed
 from shared.kernel.frozen import frozen_json
 
 JSON = "application/json"

@@ -28,8 +28,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.ports.messaging import BusMessage
 from shared.kernel.schema import ApiModel
+from shared.ports.messaging import BusMessage
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 

@@ -88,10 +88,3 @@ def _partition_key(document: dict[str, object], pointer: str) -> str:
         assert isinstance(node, dict)
         node = node[part]
     return str(node)
-
-
-def relay_once() -> int:
-    """The devhost service entry point and the timer trigger's body: one round, default adapters."""
-    from shared.composition import get_document_store, get_publisher
-
-    return OutboxRelay(get_document_store(), get_publisher()).run_once()

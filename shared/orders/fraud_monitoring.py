@@ -19,9 +19,9 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.messaging.events import CloudEvent
 from shared.fraud.model import FraudAssessment, FraudInput
 from shared.fraud.ports import FraudScorer
+from shared.messaging.events import CloudEvent
 from shared.messaging.inbox import processed_once
 from shared.orders.deps import OrderDeps
 from shared.orders.model import OrderState

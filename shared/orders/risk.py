@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from shared.http.auth import user_id_for
 from shared.fraud.model import FraudInput
+from shared.kernel.identity import user_id_for
 from shared.kernel.money import Money
 from shared.ports.documents import Query
 from shared.users.repository import UserRepository

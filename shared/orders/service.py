@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.http.auth import Principal, ensure_owner
 from shared.kernel.errors import Conflict, NotFound, ValidationFailed
+from shared.kernel.identity import Principal, ensure_owner
 from shared.orders.compensation import compensate
 from shared.orders.deps import OrderDeps
 from shared.orders.model import IN_FLIGHT, TERMINAL, InvalidOrderState, OrderState

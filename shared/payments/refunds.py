@@ -16,8 +16,16 @@ from shared.payments.ledger import LedgerConflict, PaymentLedger, Stored
 from shared.payments.model import Payment, PaymentRefunded, RefundRecord
 from shared.payments.ports import InvalidProviderRequest, TransientProviderError
 from shared.payments.routing import PaymentRouter
+from shared.storage.retry import retry_on_conflict
 
 MAX_ROUNDS = 20
+
+
+def _kept_changing(order_id: str) -> Callable[[], Any]:
+    def exhausted() -> Any:
+        raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
+
+    return exhausted
 
 
 class RefundFlow:
@@ -79,7 +87,8 @@ class RefundFlow:
     def _request(
         self, order_id: str, refund_id: str, amount: Money | None, reason: str
     ) -> tuple[Stored, RefundRecord]:
-        for _ in range(MAX_ROUNDS):
+
+        def attempt() -> tuple[Stored, RefundRecord]:
             stored = self._load(order_id)
             payment = stored.payment
             known = payment.refund(refund_id) or payment.pending_refund(refund_id)
@@ -101,16 +110,21 @@ class RefundFlow:
                 )
             record = RefundRecord(refund_id=refund_id, amount=value, reason=reason, at=self._now())
             data = record.model_dump(mode="json", by_alias=True)
-            try:
-                return self.ledger.append(stored, "refund_requested", data, record.at, None), record
-            except LedgerConflict:
-                continue
-        raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
+            return self.ledger.append(stored, "refund_requested", data, record.at, None), record
+
+        return retry_on_conflict(
+            attempt,
+            attempts=MAX_ROUNDS,
+            backoff=False,
+            conflicts=(LedgerConflict,),
+            exhausted=_kept_changing(order_id),
+        )
 
     def _finish(
         self, order_id: str, refund_id: str, kind: Any, data: dict[str, Any], event: Callable[[Payment], Any]
     ) -> Payment:
-        for _ in range(MAX_ROUNDS):
+
+        def attempt() -> Payment:
             stored = self._load(order_id)
             payment = stored.payment
             # Finished already by another attempt. A refund the provider made is recorded even if
@@ -119,8 +133,12 @@ class RefundFlow:
                 kind != "refunded" and payment.pending_refund(refund_id) is None
             ):
                 return payment
-            try:
-                return self.ledger.append(stored, kind, data, self._now(), event(stored.payment)).payment
-            except LedgerConflict:
-                continue
-        raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
+            return self.ledger.append(stored, kind, data, self._now(), event(stored.payment)).payment
+
+        return retry_on_conflict(
+            attempt,
+            attempts=MAX_ROUNDS,
+            backoff=False,
+            conflicts=(LedgerConflict,),
+            exhausted=_kept_changing(order_id),
+        )

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.http.auth import Principal, ensure_owner
 from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.identity import Principal, ensure_owner
 from shared.kernel.money import Money
 from shared.payments.ledger import LedgerConflict, PaymentLedger, Stored
 from shared.payments.model import (

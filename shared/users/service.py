@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.http.auth import Principal, user_id_for
 from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.identity import Principal, user_id_for
 from shared.messaging.events import CloudEvent, new_event
-from shared.inventory.repository import is_write_conflict, with_retry
 from shared.ports.documents import BatchFailed, Document, DocumentExists, DocumentStore
+from shared.storage.retry import is_write_conflict, retry_on_conflict
 from shared.users.events import UserProfileUpdated, UserRegistered
 from shared.users.repository import UserRepository
 from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, Role
@@ -111,7 +111,7 @@ def _change(store: DocumentStore, user_id: str, mutate: Callable[[Document], lis
         ]
         return repo.replace(doc, if_match=etag, events=events)
 
-    return with_retry(attempt, attempts=20)
+    return retry_on_conflict(attempt, attempts=20)
 
 
 def get_profile(*, store: DocumentStore, user_id: str) -> ProfilePublic:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.messaging import outbox
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus
 from shared.adapters.localbus_topology import EntitySpec, Topology
+from shared.messaging import outbox
 from shared.messaging.events import CloudEvent, PlatformPinged, new_event
 from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
 from shared.messaging.relay import OutboxRelay

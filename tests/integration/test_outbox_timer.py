@@ -12,10 +12,10 @@ import pytest
 
 from functions.outbox import run_relay
 from shared import composition as bootstrap
-from shared.messaging import outbox
 from shared.adapters.cosmos_documents import CosmosDocumentStore
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus_topology import EntitySpec
+from shared.messaging import outbox
 from shared.messaging.events import CloudEvent, PlatformPinged, new_event
 from shared.messaging.outbox import UnitOfWork, register_outbox
 from shared.settings import reset_settings_cache

@@ -12,10 +12,10 @@ from pathlib import Path
 import jwt
 import pytest
 
-from shared.kernel import devkeys
 from shared.http.auth import Principal, ensure_owner, mint_dev_token, require_roles, verify_token
-from shared.kernel.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from shared.http.pipeline import _principal
+from shared.kernel import devkeys
+from shared.kernel.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from tests.unit.edge_support import (
     ISSUER,
     fresh_settings,  # noqa: F401 - autouse fixture

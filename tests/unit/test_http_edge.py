@@ -15,14 +15,14 @@ import azure.functions as func
 import pytest
 from pydantic import Field
 
-from shared.http.auth import Principal, mint_dev_token
-from shared.kernel.errors import Conflict, Forbidden
 from shared.http import Api, RequestContext, Response, hooks, on_authenticated
+from shared.http.auth import Principal, mint_dev_token
 from shared.http.registry import ROUTES, RouteInfo
-from shared.ports.documents import DocumentExists, DocumentNotFound, ETagMismatch
+from shared.kernel.errors import Conflict, Forbidden
 from shared.kernel.schema import ApiModel, ListQuery, Page
-from shared.settings import get_settings
 from shared.observability.telemetry import configure_tracing, current_traceparent
+from shared.ports.documents import DocumentExists, DocumentNotFound, ETagMismatch
+from shared.settings import get_settings
 from tests.unit.edge_support import (
     fresh_settings,  # noqa: F401 - autouse fixture
     problem,

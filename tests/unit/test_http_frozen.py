@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gc
 
+from shared.http.parsing import render
 from shared.kernel import frozen
 from shared.kernel.frozen import freeze_json, frozen_json
-from shared.http.parsing import render
 from shared.kernel.schema import ApiModel
 
 

@@ -116,8 +116,8 @@ def test_api_document_lists_a_bare_route_without_serving_it() -> None:
     import pytest
 
     from shared.http import Api
-    from shared.http.registry import ROUTES
     from shared.http.openapi import build_openapi
+    from shared.http.registry import ROUTES
 
     saved = list(ROUTES)
     try:

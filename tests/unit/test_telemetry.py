@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from shared.observability import telemetry
-from shared.settings import get_settings
 from shared.observability.telemetry import (
     JsonFormatter,
     configure_logging,
@@ -23,6 +22,7 @@ from shared.observability.telemetry import (
     span_from_traceparent,
     tracer,
 )
+from shared.settings import get_settings
 from tests.unit.edge_support import (
     fresh_settings,  # noqa: F401 - autouse fixture
     use_env,

@@ -20,19 +20,19 @@ from orchestrations import order_activities, order_workflow
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus, load_topology
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.http.auth import Principal
 from shared.catalog import taxonomy
 from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
 from shared.catalog.service import create_product
+from shared.composition import build_payment_service
 from shared.fraud.ports import Thresholds
 from shared.fraud.rules import RulesScorer
+from shared.http.auth import Principal
 from shared.inventory.service import adjust_stock, get_stock
 from shared.kernel.money import Money
 from shared.orders.deps import OrderDeps
 from shared.orders.schemas import PlaceOrder
 from shared.orders.service import place_order
 from shared.orders.stream import OrderStream
-from shared.payments.wiring import build_payment_service
 from shared.settings import Settings
 
 _app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)

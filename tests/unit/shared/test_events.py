@@ -8,6 +8,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
+from shared.kernel.schema import ApiModel
 from shared.messaging.events import (
     CloudEvent,
     EventDeadLettered,
@@ -18,7 +19,6 @@ from shared.messaging.events import (
     new_event,
     register_event,
 )
-from shared.kernel.schema import ApiModel
 
 
 def test_new_event_fills_the_cloudevents_attributes() -> None:

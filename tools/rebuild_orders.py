@@ -1,4 +1,4 @@
-"""`python -m shared.orders.rebuild`: recompute every order's stream head and read models (the
+"""`python -m tools.rebuild_orders`: recompute every order's stream head and read models (the
 order document and the customer's list entry) from the event streams."""
 
 from __future__ import annotations
