@@ -8,15 +8,11 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from orchestrations.order_workflow import NAME as WORKFLOW
-from orchestrations.order_workflow import REVIEW_EVENT
 from shared.composition import get_order_deps
 from shared.http import Api, RequestContext, Response
-from shared.http.auth import Principal
-from shared.orders import service
-from shared.orders.deps import OrderDeps
+from shared.orders import service, workflow
 from shared.orders.model import Order
-from shared.orders.recovery import LIVE, ensure_started, recover_orphans, runtime_status
+from shared.orders.recovery import recover_orphans
 from shared.orders.schemas import (
     OrderAccepted,
     OrderEvents,
@@ -36,29 +32,7 @@ STAFF = ("support", "admin")
 
 
 async def _ensure_started(client: Any, order_id: str) -> None:
-    """Start the order's workflow unless it exists (a retried POST must not restart a finished one)."""
-    await ensure_started(
-        client, WORKFLOW, order_id, {"reviewTimeoutSeconds": get_order_deps().review_timeout_seconds}
-    )
-
-
-async def request_cancellation(client: Any, deps: OrderDeps, order_id: str, principal: Principal) -> None:
-    """Record the cancellation; tell the order's workflow, or undo here if no workflow runs it
-    (never started, or ended without finishing the order): else the order would stay in flight."""
-    if service.request_cancel(deps, order_id, principal) != "signal":
-        return
-    if await runtime_status(client, order_id) in LIVE:
-        await _signal(client, order_id, {"decision": "cancel", "by": principal.sub})
-    else:
-        service.cancel_without_workflow(deps, order_id)
-
-
-async def _signal(client: Any, order_id: str, payload: dict[str, Any]) -> None:
-    try:
-        await client.raise_event(order_id, REVIEW_EVENT, payload)
-    except Exception:
-        # The workflow already finished: the order's own state answers the client.
-        log.info("workflow %s did not take the %s event", order_id, REVIEW_EVENT)
+    await workflow.start(client, get_order_deps(), order_id)
 
 
 def _accepted(order_id: str, status: str, code: int = 202) -> Response:
@@ -144,7 +118,7 @@ def order_events(ctx: RequestContext) -> OrderEvents:
 async def cancel_order(ctx: RequestContext) -> Response:
     order_id = ctx.route["orderId"]
     deps = get_order_deps()
-    await request_cancellation(ctx.client, deps, order_id, ctx.require_principal())
+    await workflow.request_cancellation(ctx.client, deps, order_id, ctx.require_principal())
     return _accepted(order_id, service.get_order(deps, order_id, ctx.require_principal()).status)
 
 
@@ -161,19 +135,8 @@ async def cancel_order(ctx: RequestContext) -> Response:
 async def review_order(ctx: RequestContext) -> Response:
     order_id = ctx.route["orderId"]
     decision = ctx.body_as(ReviewDecision)
-    state = service.check_reviewable(get_order_deps(), order_id)
-    # The order says "awaiting review"; only a live workflow acts on the decision (one that failed
-    # or was terminated would leave a 202 nobody carries out), so ask the engine too.
-    if await runtime_status(ctx.client, order_id) not in LIVE:
-        raise service.NotAwaitingReview(f"order {order_id} has no running workflow to take a review")
     payload = {"decision": decision.decision, "note": decision.note, "by": ctx.require_principal().sub}
-    try:
-        await ctx.client.raise_event(order_id, REVIEW_EVENT, payload)
-    except Exception:
-        # It ended between our read and the event (e.g. the review timed out): the engine refused.
-        if await runtime_status(ctx.client, order_id) not in LIVE:
-            raise service.NotAwaitingReview(f"order {order_id} is no longer awaiting review") from None
-        raise
+    state = await workflow.submit_review(ctx.client, get_order_deps(), order_id, payload)
     return _accepted(order_id, state.status)
 
 
@@ -182,7 +145,10 @@ async def review_order(ctx: RequestContext) -> Response:
 async def order_recovery_sweep(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     """Start the workflow of orders left `pending` with none (their POST died before starting it)."""
     started = await recover_orphans(
-        client, get_order_deps(), workflow=WORKFLOW, grace_seconds=get_settings().order_recovery_grace_seconds
+        client,
+        get_order_deps(),
+        workflow=workflow.WORKFLOW,
+        grace_seconds=get_settings().order_recovery_grace_seconds,
     )
     if started:
         log.warning("recovery sweep started %d order workflows", len(started))

@@ -36,7 +36,7 @@ from shared.catalog.schemas import (
     ProductPublic,
     ProductsPublic,
 )
-from shared.inventory.service import ensure_stock
+from shared.inventory.service import ensure_stock, find_stock
 from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
 from shared.kernel.frozen import freeze_json
 from shared.kernel.money import Money
@@ -232,9 +232,7 @@ def price_history(*, store: DocumentStore, product_id: str) -> PriceHistoryPubli
 
 def find_sku(*, store: DocumentStore, sku: str) -> SkuInfo | None:
     """The product selling `sku` and the sku's unit price (a variant's own, else the product's)."""
-    from shared.inventory.repository import InventoryRepository
-
-    item = InventoryRepository(store).get_stock(sku)
+    item = find_stock(store=store, sku=sku)
     if item is None or item.product_id is None:
         return None
     doc = _repo(store).get_product(item.product_id)

@@ -84,5 +84,3 @@ def problem_response(
         headers=headers,
         mimetype=PROBLEM_JSON,
     )
-
-

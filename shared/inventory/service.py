@@ -42,6 +42,11 @@ def get_stock(*, store: DocumentStore, sku: str) -> StockItem:
     return item
 
 
+def find_stock(*, store: DocumentStore, sku: str) -> StockItem | None:
+    """The sku's stock record, None if the sku is unknown (for other contexts' lookups)."""
+    return _repo(store).get_stock(sku)
+
+
 def ensure_stock(
     *,
     store: DocumentStore,

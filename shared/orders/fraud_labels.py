@@ -19,7 +19,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shared.fraud.scorer import raw_columns
+from shared.fraud.features import raw_columns
 from shared.kernel.errors import Conflict, NotFound
 from shared.messaging.events import CloudEvent
 from shared.messaging.inbox import processed_once

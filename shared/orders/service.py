@@ -24,7 +24,7 @@ from shared.orders.schemas import PlaceOrder, RefundRequest, RefundResult
 from shared.orders.steps import payment_view
 from shared.orders.stream import Loaded, NewEvent, StreamConflict
 from shared.ports.documents import Filter, Page, Query
-from shared.users.repository import UserRepository
+from shared.users.directory import find_profile
 
 
 class IdempotencyKeyReused(ValidationFailed):
@@ -56,7 +56,7 @@ class Placed:
 def _address(deps: OrderDeps, principal: Principal, request: PlaceOrder) -> dict[str, Any]:
     if request.shipping_address is not None:
         return request.shipping_address.model_dump(mode="json", by_alias=True, exclude={"is_default"})
-    profile = UserRepository(deps.store).get(principal.user_id) or {}
+    profile = find_profile(deps.store, principal.user_id) or {}
     for address in profile.get("addresses") or []:
         if address.get("id") == request.shipping_address_id:
             return {k: v for k, v in address.items() if k not in ("isDefault",)}

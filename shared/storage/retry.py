@@ -73,4 +73,3 @@ def retry_on_conflict(
     if exhausted is not None:
         return exhausted()
     raise Contended(f"gave up after {attempts} conflicting writes")
-
