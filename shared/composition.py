@@ -209,31 +209,27 @@ def _part(name: str, build: Callable[[], T]) -> T:
         return cast(T, _built[name])
 
 
-def get_document_store() -> DocumentStore:
-    def build() -> DocumentStore:
-        store = build_document_store(get_settings())
-        _register_health("documents", store.health)
-        return store
+def _port(part: str, check: str, build: Callable[[Settings], T]) -> T:
+    """A port's adapter, built on first use; its health check joins /api/health as `check`."""
 
-    return _part("document_store", build)
+    def make() -> T:
+        port = build(get_settings())
+        _register_health(check, cast(Any, port).health)
+        return port
+
+    return _part(part, make)
+
+
+def get_document_store() -> DocumentStore:
+    return _port("document_store", "documents", build_document_store)
 
 
 def get_blob_store() -> BlobStore:
-    def build() -> BlobStore:
-        store = build_blob_store(get_settings())
-        _register_health("blobs", store.health)
-        return store
-
-    return _part("blob_store", build)
+    return _port("blob_store", "blobs", build_blob_store)
 
 
 def get_publisher() -> MessagePublisher:
-    def build() -> MessagePublisher:
-        publisher = build_publisher(get_settings())
-        _register_health("events", publisher.health)
-        return publisher
-
-    return _part("publisher", build)
+    return _port("publisher", "events", build_publisher)
 
 
 def get_payment_service() -> PaymentService:

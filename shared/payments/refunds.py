@@ -8,7 +8,7 @@ provider call carries `<orderId>:refund:<refundId>`, so a retry after a crash re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.kernel.errors import Conflict, ServiceUnavailable, ValidationFailed
 from shared.kernel.money import Money
@@ -19,13 +19,18 @@ from shared.payments.routing import PaymentRouter
 from shared.storage.retry import retry_on_conflict
 
 MAX_ROUNDS = 20
+T = TypeVar("T")
 
 
-def _kept_changing(order_id: str) -> Callable[[], Any]:
-    def exhausted() -> Any:
+def _on_the_ledger(attempt: Callable[[], T], order_id: str) -> T:
+    """Run a read-decide-append step until its append wins (another append first: decide again)."""
+
+    def exhausted() -> T:
         raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
 
-    return exhausted
+    return retry_on_conflict(
+        attempt, attempts=MAX_ROUNDS, backoff=False, conflicts=(LedgerConflict,), exhausted=exhausted
+    )
 
 
 class RefundFlow:
@@ -112,13 +117,7 @@ class RefundFlow:
             data = record.model_dump(mode="json", by_alias=True)
             return self.ledger.append(stored, "refund_requested", data, record.at, None), record
 
-        return retry_on_conflict(
-            attempt,
-            attempts=MAX_ROUNDS,
-            backoff=False,
-            conflicts=(LedgerConflict,),
-            exhausted=_kept_changing(order_id),
-        )
+        return _on_the_ledger(attempt, order_id)
 
     def _finish(
         self, order_id: str, refund_id: str, kind: Any, data: dict[str, Any], event: Callable[[Payment], Any]
@@ -135,10 +134,4 @@ class RefundFlow:
                 return payment
             return self.ledger.append(stored, kind, data, self._now(), event(stored.payment)).payment
 
-        return retry_on_conflict(
-            attempt,
-            attempts=MAX_ROUNDS,
-            backoff=False,
-            conflicts=(LedgerConflict,),
-            exhausted=_kept_changing(order_id),
-        )
+        return _on_the_ledger(attempt, order_id)
