@@ -11,7 +11,6 @@ product claiming the sku.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -39,6 +38,7 @@ from shared.catalog.schemas import (
 from shared.inventory.service import ensure_stock, find_stock
 from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
 from shared.kernel.frozen import freeze_json
+from shared.kernel.ids import new_id
 from shared.kernel.money import Money
 from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import Document, DocumentStore
@@ -132,7 +132,7 @@ def create_product(*, store: DocumentStore, data: ProductCreate) -> Versioned[Pr
     check_product(data)
     repo = _repo(store)
     _check_references(repo, data)
-    product_id = uuid.uuid4().hex
+    product_id = new_id()
     skus = product_skus(data)
     _ensure_skus(store, repo, product_id, skus)
     doc = new_document(product_id, data, datetime.now(UTC))
