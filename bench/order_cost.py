@@ -75,19 +75,19 @@ async def run(orders: int, data: Path) -> dict[str, float]:
     from shared.adapters.local_publisher import LocalBusPublisher
     from shared.adapters.localbus import LocalBus, load_topology
     from shared.adapters.sqlite_documents import SqliteDocumentStore
-    from shared.auth import Principal
     from shared.catalog import taxonomy
     from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
     from shared.catalog.service import create_product
-    from shared.fraud.port import Thresholds
+    from shared.composition import build_payment_service
+    from shared.fraud.ports import Thresholds
     from shared.fraud.rules import RulesScorer
     from shared.inventory.service import adjust_stock
-    from shared.money import Money
+    from shared.kernel.identity import Principal
+    from shared.kernel.money import Money
     from shared.orders.deps import OrderDeps
     from shared.orders.schemas import PlaceOrder
     from shared.orders.service import place_order
     from shared.orders.stream import OrderStream
-    from shared.payments.wiring import build_payment_service
     from shared.settings import get_settings
 
     store = SqliteDocumentStore(data / "documents.db")
@@ -146,9 +146,9 @@ async def run(orders: int, data: Path) -> dict[str, float]:
         return call
 
     activities = {name: counted(name, fn) for name, fn in activities.items()}
-    from shared.orders import deps as deps_module
+    from shared import composition
 
-    deps_module.set_deps(deps)
+    composition.override(order_deps=deps)
     engine = Engine(data / "durable.db", orchestrators, activities, poll_seconds=0.02)
     await engine.start()
     COUNTS.clear()
@@ -164,7 +164,7 @@ async def run(orders: int, data: Path) -> dict[str, float]:
         history = sum(len(engine.store.history(i, sdk_only=False)) for i in ids)
     finally:
         await engine.stop()
-        deps_module.set_deps(None)
+        composition.override(order_deps=None)
     per = {k: v / orders for k, v in COUNTS.items()}
     per["activity executions"] = sum(executions.values()) / orders
     per["orchestration episodes"] = engine.stats.episodes / orders
