@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from shared.adapters.files import ensure_private_file
 from shared.adapters.sqlite_container import SqliteContainer
 from shared.ports.documents import Container, DocumentStore
 
@@ -30,6 +31,7 @@ class SqliteDocumentStore(DocumentStore):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_file(self.path)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._containers: dict[str, SqliteContainer] = {}
