@@ -72,7 +72,7 @@ def _setup_logging() -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Escapes control characters in every logged field, devhost's own records included (a path
     # with %0a must not forge a log line); idempotent, and the app would install it anyway.
-    from shared.telemetry import configure_logging
+    from shared.observability.telemetry import configure_logging
 
     configure_logging()
 

@@ -49,7 +49,7 @@ _BY_NAME: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     import function_app  # noqa: F401 - registers every route
-    from shared.openapi import build_openapi, routes
+    from shared.http.openapi import build_openapi, routes
 
     return build_openapi([info for info in routes() if not info.dev_only])
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.adapters.files import ensure_private_file
+from shared.storage.files import ensure_private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (

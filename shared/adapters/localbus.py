@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.adapters import localbus_schema as schema
-from shared.adapters.files import ensure_private_file
 from shared.adapters.localbus_topology import EntitySpec, Topology, load_topology
 from shared.ports.messaging import BusMessage
+from shared.storage.files import ensure_private_file
 
 __all__ = ["DeadLetter", "LeasedMessage", "LocalBus", "LockLostError", "Topology", "load_topology"]
 

@@ -19,9 +19,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.adapters.files import ensure_private_file
 from shared.adapters.sqlite_container import SqliteContainer
 from shared.ports.documents import Container, DocumentStore
+from shared.storage.files import ensure_private_file
 
 _CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$")
 BUSY_TIMEOUT_MS = 30_000

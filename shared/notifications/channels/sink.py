@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.adapters.files import ensure_private_file
-from shared.notifications.channels.port import NotificationChannel, OutgoingMessage, SendResult
+from shared.notifications.ports import NotificationChannel, OutgoingMessage, SendResult
+from shared.storage.files import ensure_private_file
 
 _lock = threading.Lock()
 
