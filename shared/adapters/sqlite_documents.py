@@ -27,6 +27,7 @@ from pathlib import Path
 from shared.adapters.sqlite_container import SqliteContainer
 from shared.adapters.sqlite_writer import writer_lock
 from shared.ports.documents import Container, DocumentStore
+from shared.storage.files import ensure_private_file
 
 _CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$")
 BUSY_TIMEOUT_MS = 30_000
@@ -36,6 +37,7 @@ class SqliteDocumentStore(DocumentStore):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_file(self.path)
         self._local = threading.local()
         self._lock = threading.Lock()
         # (pid, writer lock, writer connection), made on the first write in each process.

@@ -80,6 +80,12 @@ class PreconditionFailed(DomainError):
     title = "Precondition failed"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
 class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -51,10 +52,58 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
 }
 
 
+# C0 controls, DEL, C1 controls and the Unicode line/paragraph separators: any of them in a logged
+# value could end a log line early or forge a new one (`GET /api/products/abc%0a<fake line>`).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_control(text: str) -> str:
+    """A newline becomes the four characters \\x0a, and so on: the value stays readable and can no
+    longer start a log line of its own."""
+    return _CONTROL.sub(_escape_one, text)
+
+
+class _Escaped:
+    """Wraps a non-string log argument so its str()/repr() are escaped when the message is built."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return escape_control(str(self.value))
+
+    def __repr__(self) -> str:
+        return escape_control(repr(self.value))
+
+
+def _safe_arg(value: object) -> object:
+    if isinstance(value, str):
+        return escape_control(value)
+    if value is None or isinstance(value, int | float):  # bool is an int; %d and %.1f keep working
+        return value
+    return _Escaped(value)
+
+
 def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
     record.correlation_id = correlation_id_var.get()
     record.function_name = function_name_var.get()
+    # Every logged field is escaped at the source, so every handler (ours, devhost's, the Functions
+    # worker's, Azure Monitor's) gets one line per record whatever a client put in a path or header.
+    # Tracebacks (exc_info) are formatted later by the handler and keep their own newlines.
+    if isinstance(record.msg, str):
+        record.msg = escape_control(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_safe_arg(a) for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {k: _safe_arg(v) for k, v in record.args.items()}
     return record
 
 

@@ -72,6 +72,8 @@ def request(
 ) -> func.HttpRequest:
     raw = json.dumps(body).encode() if isinstance(body, Mapping) else (body or b"")
     all_headers = dict(headers or {})
+    if body is not None and not any(k.lower() == "content-type" for k in all_headers):
+        all_headers["content-type"] = "application/json"  # what every JSON client sends
     if token is not None:
         all_headers["authorization"] = f"Bearer {token}"
     return func.HttpRequest(
