@@ -24,6 +24,7 @@ from shared.catalog.model import (
     new_document,
     product_skus,
     set_price,
+    stored_to_public,
     to_public,
 )
 from shared.catalog.repository import CatalogRepository
@@ -107,7 +108,7 @@ def get_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductPu
     # older) read must not be cached over it.
     generation = cache.generation()
     doc = _load(_repo(store), product_id)
-    result = Versioned(to_public(doc), doc["_etag"])
+    result = Versioned(stored_to_public(doc), doc["_etag"])
     if cache.put_product(product_id, result, since=generation):
         freeze_json(result.value)  # cache hits then send these bytes rather than re-serializing
     return result
@@ -121,7 +122,7 @@ def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductsP
     generation = cache.generation()
     page = _repo(store).list_products(query)
     result = ProductsPublic(
-        items=[to_public(doc) for doc in page.items], continuation_token=page.continuation_token
+        items=[stored_to_public(doc) for doc in page.items], continuation_token=page.continuation_token
     )
     if cache.put_list(key, result, since=generation):
         freeze_json(result)

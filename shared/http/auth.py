@@ -74,9 +74,32 @@ _REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
 )
 
 
+# Tokens verified already: token -> (the settings it was checked under, principal, exp). Checking
+# an RS256 signature and the claims cost about a fifth of a `GET /orders/{id}` (docs/performance.md),
+# and a client sends the same token with every request. A hit still honours expiry (with the
+# leeway); anything else about a token cannot change, as its bytes are what was verified. Bounded:
+# emptied when full (valid tokens are just verified again).
+_VERIFIED_MAX = 4096
+_verified: dict[str, tuple[Settings, Principal, float]] = {}
+
+
 def verify_token(token: str, settings: Settings | None = None) -> Principal:
     """Validate signature, algorithm, issuer, audience and expiry; Unauthorized otherwise."""
     settings = settings or get_settings()
+    hit = _verified.get(token)
+    if hit is not None:
+        checked_under, principal, exp = hit
+        if checked_under is settings and time.time() <= exp + settings.auth_leeway_seconds:
+            return principal
+        _verified.pop(token, None)
+    principal, exp = _verify(token, settings)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[token] = (settings, principal, exp)
+    return principal
+
+
+def _verify(token: str, settings: Settings) -> tuple[Principal, float]:
     # A JWT is base64url and dots. Hosts hand over non-ASCII header bytes as surrogate escapes,
     # which PyJWT's encode() turns into a UnicodeEncodeError (a 500): refuse them as malformed.
     if not token.isascii():
@@ -103,7 +126,7 @@ def verify_token(token: str, settings: Settings | None = None) -> Principal:
         raise Unauthorized(reason, error="invalid_token") from exc
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise Unauthorized("the token's subject is invalid", error="invalid_token")
-    return principal_from_claims(claims)
+    return principal_from_claims(claims), float(claims["exp"])
 
 
 def bearer_token(req: func.HttpRequest) -> str | None:

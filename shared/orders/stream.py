@@ -42,6 +42,7 @@ LISTS = "order_lists"
 register_outbox(CONTAINER, PARTITION_KEY)
 NewEvent = tuple[str, dict[str, Any]]
 MAX_ROUNDS = 20
+_STATE_CACHE_MAX = 4096
 
 
 class StreamConflict(Exception):
@@ -89,6 +90,10 @@ class OrderStream:
         )
         self.orders = store.container(READ_MODEL, "/id", indexes=("docType", "createdAt", "status"))
         self.lists = store.container(LISTS, "/customerId", indexes=("createdAt", "status"))
+        # order id -> (head ETag, state validated from it). A head is read by every step and every
+        # GET while it has not changed; its ETag changes with every write, so validating once per
+        # ETag gives the same state (states are never mutated: `apply` copies).
+        self._states: dict[str, tuple[str, OrderState]] = {}
 
     def load(self, order_id: str) -> Loaded | None:
         try:
@@ -97,7 +102,16 @@ class OrderStream:
             return None
         if doc.get("docType") != "order_head":
             return None
-        return Loaded(OrderState.model_validate(doc), doc.get("_etag"))
+        etag = doc.get("_etag")
+        hit = self._states.get(order_id)
+        if hit is not None and etag is not None and hit[0] == etag:
+            return Loaded(hit[1], etag)
+        state = OrderState.model_validate(doc)
+        if etag is not None:
+            if len(self._states) >= _STATE_CACHE_MAX:
+                self._states.clear()
+            self._states[order_id] = (etag, state)
+        return Loaded(state, etag)
 
     def append(self, order_id: str, current: Loaded | None, events: Sequence[NewEvent]) -> Loaded:
         """Append `events` after `current` (None: a new stream). `StreamConflict` if it moved on."""

@@ -209,3 +209,25 @@ def test_principal_for_routes(dev: devkeys.DevSigningKey) -> None:
     with pytest.raises(Unauthorized):
         _principal(route("authenticated"), request("GET", "/api/x"))
     assert _principal(route(None), request("GET", "/api/x")) is None
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Verified tokens are remembered (docs/performance.md), but a hit checks the expiry again."""
+    use_env(monkeypatch, tmp_path, AUTH_LEEWAY_SECONDS="0")
+    key = devkeys.dev_signing_key(tmp_path)
+    token = sign(key, exp=int(time.time()) + 1)
+    assert verify_token(token).sub == "user-1"
+    assert verify_token(token).sub == "user-1"  # remembered
+    time.sleep(2.1)
+    assert "expired" in (refused(token).detail or "")
+
+
+def test_a_remembered_token_is_checked_again_under_other_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    use_env(monkeypatch, tmp_path)
+    key = devkeys.dev_signing_key(tmp_path)
+    token = sign(key)
+    assert verify_token(token).sub == "user-1"
+    use_env(monkeypatch, tmp_path, AUTH_AUDIENCE="another-api")  # new settings: new audience
+    assert "audience" in (refused(token).detail or "")
