@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from models import family as families
-from models.fraud.labelled import data_sources
 from models.registry import CONTAINER, ModelRegistry
 from models.thresholds import ThresholdBudget
 from shared.ports.blobs import BlobContainer, BlobNotFound, BlobStore
@@ -66,6 +65,8 @@ def _load_arrays(blobs: BlobContainer, path: str) -> dict[str, np.ndarray]:
 
 def summary(frame: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """What a run's data is: rows, fraud rate and rows per origin (synthetic / review / chargeback)."""
+    from models.fraud.labelled import data_sources
+
     data = {k: v for k, v in frame.items() if not k.startswith("cmp_")}
     sources = data_sources(data)
     labelled = sum(n for origin, n in sources.items() if origin != "synthetic")

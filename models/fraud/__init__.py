@@ -9,19 +9,22 @@
     artifact = fraud.export(trained)                   # ONNX + metadata, parity-checked
     registry.register(artifact)                        # models.registry.ModelRegistry
 
-`models.fraud.features` (numpy only) is what serving imports.
+Serving imports `models.fraud_features` (numpy only), never this package: `import function_app`
+does not import `models.fraud` (tests/unit/models/test_cold_start_imports.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from models.fraud_features import MODEL_NAME
+
 if TYPE_CHECKING:
     from models.artifact import ModelArtifact
     from models.fraud.tabular import TabularClassifier
     from models.fraud.training import TrainedFraudModel
 
-MODEL_NAME = "fraud"
+__all__ = ["MODEL_NAME", "export", "fit_tabular", "train"]
 
 
 def fit_tabular(X: Any, y: Any, positive: Any = None, **kwargs: Any) -> TabularClassifier:

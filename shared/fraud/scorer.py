@@ -16,7 +16,7 @@ import logging
 
 import numpy as np
 
-from models.fraud.features import FEATURE_NAMES, build_features
+from models.fraud_features import FEATURE_NAMES, build_features
 from models.runtime import LoadedModel, ModelRuntime
 from shared.fraud.model import FraudAssessment, FraudInput
 from shared.fraud.port import FraudScorer, Thresholds
@@ -28,7 +28,7 @@ MIN_CONTRIBUTION = 0.01
 
 
 def raw_columns(txn: FraudInput) -> dict[str, list[object]]:
-    """The transaction as the model's raw columns (models.fraud.features), one row."""
+    """The transaction as the model's raw columns (models.fraud_features), one row."""
     ip = txn.ip_country or txn.card_country
     return {
         "amount": [float(txn.amount.amount)],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from models.fraud import MODEL_NAME
+from models.fraud_features import MODEL_NAME
 from models.registry import CONTAINER, ModelRegistry
 from models.runtime import ModelRuntime
 from shared.bootstrap import get_blob_store
