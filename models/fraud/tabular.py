@@ -14,7 +14,7 @@ How it learns (why: see docs/ml.md, "fit_tabular"):
 2. Stratified K-fold: every candidate's out-of-fold (OOF) raw scores for every row. Each candidate
    is scored by its mean per-fold PR-AUC (multi-score candidates combine on the other folds' OOF
    rows, so that score is honest too). A candidate other than `logistic` is chosen only if it beats
-   `logistic` by more than `selection_margin` standard errors of the per-fold difference: on data
+   `logistic` by more than `selection_margin` (1) standard errors of the per-fold difference: on data
    where the trees do not clearly help, the served model is the logistic regression.
 3. Calibration: a sigmoid (logistic regression on the chosen candidate's raw scores) fitted on the
    OOF scores of *all* rows: no calibration slice is set aside, so it stays stable with few
@@ -54,7 +54,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 class TabularParams:
     folds: int = 5
     candidates: tuple[str, ...] = ("logistic", "hgb", "ensemble", "blend")
-    selection_margin: float = 0.5  # standard errors of the per-fold PR-AUC gain over logistic
+    selection_margin: float = 1.0  # standard errors of the per-fold gain over logistic (one-SE rule)
     lr_c: float = 1.0
     hgb_max_iter: int = 300
     hgb_learning_rate: float = 0.05
@@ -64,7 +64,7 @@ class TabularParams:
     hgb_early_stopping: bool = True
     anomaly_trees: int = 100
     anomaly_max_samples: int = 256
-    min_category_count: int = 5
+    min_category_count: int = 1  # categories seen fewer times share the "other" code
     seed: int = 0
     # OpenMP/BLAS threads while fitting and predicting. 1 by default: on a small shared machine
     # HGB's OpenMP threads spin against other work (measured 12x slower with 2 threads under load).
