@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from models.fraud.features import FEATURE_NAMES, build_features
+from models.fraud.schema import encode_labels
 from models.fraud.tabular import TabularClassifier, TabularParams, fit_tabular
 from models.metrics import average_precision, recall_at_fpr
 from models.thresholds import ThresholdBudget, budget_thresholds
@@ -69,13 +70,15 @@ def train_matrix(
             f"({', '.join(FEATURE_NAMES[:3])}, ...); "
             f"got shape {X.shape}. Use fraud.fit_tabular for other tables."
         )
-    y = np.asarray(y).reshape(-1).astype(np.int64)
-    if len(y) != len(X):
-        raise ValueError(f"{len(y)} labels for {len(X)} rows")
-    if len(y) < MIN_ROWS:
-        raise ValueError(f"too few rows to train ({len(y)}, at least {MIN_ROWS})")
-    if len(np.unique(y)) < 2:
+    labels = np.asarray(y, dtype=object).reshape(-1)
+    if len(labels) != len(X):
+        raise ValueError(f"{len(labels)} labels for {len(X)} rows")
+    if len(labels) < MIN_ROWS:
+        raise ValueError(f"too few rows to train ({len(labels)}, at least {MIN_ROWS})")
+    if len(set(labels.tolist())) < 2:
         raise ValueError("the training rows need both fraud and legitimate rows")
+    # 0/1, bool or two named labels (the minority one is fraud), as fit_tabular reads them.
+    y, _, _ = encode_labels(labels, len(labels))
     X = np.ascontiguousarray(X, dtype=np.float32)
     frame = pd.DataFrame(X, columns=list(FEATURE_NAMES))
     clf = fit_tabular(frame, y, positive=1, params=params)

@@ -47,3 +47,10 @@ def test_too_few_rows_or_a_single_class_is_refused() -> None:
         train_matrix(X, np.zeros(50))
     with pytest.raises(ValueError, match="both"):
         train_matrix(np.zeros((1000, 15), dtype=np.float32), np.zeros(1000))
+
+
+def test_string_labels_train_the_order_model_too() -> None:
+    frame = {k: v[:2000] for k, v in small_frame().items()}
+    frame["is_fraud"] = np.where(frame["is_fraud"] == 1, "fraud", "legit")
+    model = fraud.train(frame, label="is_fraud", params=fast_params())
+    assert model.classifier.oof_labels.sum() == (frame["is_fraud"] == "fraud").sum()
