@@ -9,7 +9,7 @@
 Staging in the blob store keeps orchestration payloads small JSON, and a replayed or retried
 activity finds its earlier output instead of training (or registering) twice.
 Data sources (fraud): the synthetic generator plus the labelled production rows (review outcomes,
-chargebacks; `shared.fraud.labels`) the caller passes to `extract`. The frame keeps each row's
+chargebacks; `shared.orders.fraud_labels`) the caller passes to `extract`. The frame keeps each row's
 origin, and the version's metadata records `source`, `dataSources` (rows per origin) and
 `labelledRows`, so what a model learnt from is never a guess. Review/reject cut-offs are chosen per
 version from the budget settings (models.thresholds) and stored in its metadata.
