@@ -10,25 +10,37 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from models.thresholds import ThresholdBudget
 from shared.ports.blobs import BlobStore
 
 log = logging.getLogger(__name__)
 
 
-def train_initial_models(blob_store: BlobStore, *, n_customers: int = 4000, seed: int = 7) -> dict[str, str]:
-    """{model name: champion version}. Imports scikit-learn (seed time only, never a request path)."""
+def train_initial_models(
+    blob_store: BlobStore, *, n_customers: int = 4000, seed: int = 7, budget: ThresholdBudget | None = None
+) -> dict[str, str]:
+    """{model name: champion version}. Imports scikit-learn (seed time only, never a request path).
+    `budget`: the review/reject budget the version's cut-offs are chosen from (default: settings)."""
     from models import fraud
     from models.evaluation import promote_if_better
     from models.fraud.dataset import fraud_frame
+    from models.fraud.family import TRAINING_PARAMS
     from models.registry import CONTAINER, ModelRegistry
     from models.synthetic import generate_history
+    from shared.settings import get_settings
 
     registry = ModelRegistry(blob_store.container(CONTAINER))
     champion = registry.champion(fraud.MODEL_NAME)
     if champion is not None:
         return {fraud.MODEL_NAME: champion.version}
     frame = fraud_frame(generate_history(n_customers, seed=seed))
-    trained = fraud.train(frame, label="is_fraud")
+    from models.fraud.tabular import TabularParams
+
+    budget = budget or ThresholdBudget.from_settings(get_settings())
+    # The first model only has to be sound until the nightly retraining replaces it: 3 folds keep
+    # a fresh devhost's seeding short (same candidates and path as retraining).
+    params = TRAINING_PARAMS or TabularParams(folds=3)
+    trained = fraud.train(frame, label="is_fraud", params=params, budget=budget)
     artifact = fraud.export(trained)
     # Seed time has no production labels yet: the generator alone.
     artifact.metadata.update(

@@ -53,6 +53,12 @@ param functionHttpPerInstanceConcurrency int = 16
 param fraudReviewThreshold string = '0.5'
 @description('Fraud score (0..1) from which an order is rejected (FRAUD_REJECT_THRESHOLD).')
 param fraudRejectThreshold string = '0.9'
+@description('Budget for each fraud model version\'s review cut-off: share of legitimate orders sent to review (FRAUD_REVIEW_FPR).')
+param fraudReviewFpr string = '0.02'
+@description('Review capacity: share of all orders a person can review; 0 = no limit (FRAUD_REVIEW_CAPACITY).')
+param fraudReviewCapacity string = '0'
+@description('Budget for the reject cut-off: share of legitimate orders refused outright (FRAUD_REJECT_FPR).')
+param fraudRejectFpr string = '0.002'
 @description('How often a worker checks for a newly promoted ML model version (MODEL_REFRESH_SECONDS).')
 @minValue(0)
 @maxValue(3600)
@@ -195,6 +201,9 @@ var appSettings = union({
   STORAGE__blobServiceUri: storage.outputs.blobEndpoint
   FRAUD_REVIEW_THRESHOLD: fraudReviewThreshold
   FRAUD_REJECT_THRESHOLD: fraudRejectThreshold
+  FRAUD_REVIEW_FPR: fraudReviewFpr
+  FRAUD_REVIEW_CAPACITY: fraudReviewCapacity
+  FRAUD_REJECT_FPR: fraudRejectFpr
   MODEL_REFRESH_SECONDS: string(modelRefreshSeconds)
   ORDER_REVIEW_TIMEOUT_SECONDS: '86400'
   ORDER_RECOVERY_GRACE_SECONDS: '60'

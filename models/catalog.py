@@ -18,6 +18,9 @@ class ModelVersionInfo(ApiModel):
     source: str | None = None
     data_sources: dict[str, int] = Field(default_factory=dict, description="training rows per origin")
     labelled_rows: int | None = Field(None, description="review outcomes and chargebacks used")
+    thresholds: dict[str, Any] | None = Field(
+        None, description="review/reject cut-offs chosen for this version from the budget settings"
+    )
     live: bool = False
     evaluation: dict[str, Any] | None = None
 
@@ -50,6 +53,7 @@ def describe_models(registry: ModelRegistry, *, max_versions: int = 20) -> Model
                     source=meta.get("source"),
                     data_sources=meta.get("dataSources", {}),
                     labelled_rows=meta.get("labelledRows"),
+                    thresholds=meta.get("thresholds"),
                     live=version == live,
                     evaluation=registry.evaluation(name, version),
                 )

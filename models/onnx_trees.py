@@ -35,7 +35,9 @@ class _Ensemble:
     def split(
         self, tree: int, node: int, feature: int, threshold: float, left: int, right: int, missing_left: bool
     ) -> None:
-        self._node(tree, node, feature, threshold, "BRANCH_LEQ", left, right, int(missing_left))
+        self._node(
+            tree, node, feature, float32_threshold(threshold), "BRANCH_LEQ", left, right, int(missing_left)
+        )
 
     def leaf(self, tree: int, node: int, weight: float) -> None:
         self._node(tree, node, 0, 0.0, "LEAF", 0, 0, 0)
@@ -79,6 +81,33 @@ class _Ensemble:
             target_treeids=self.t_treeids,
             target_weights=self.t_weights,
         )
+
+
+def float32_threshold(threshold: float) -> float:
+    """The float32 threshold that sends every float32 input the way scikit-learn's float64 one does.
+
+    scikit-learn compares `x <= t` with x a float32 value (trees cast X to float32; HGB compares the
+    float32-representable inputs in float64) and t a float64. onnxruntime stores `nodes_values` as
+    float32 and compares in float32. Rounding t to the *nearest* float32 can land above t, and an
+    input exactly at that float32 value then goes left in ONNX but right in scikit-learn. The largest
+    float32 <= t splits the float32 inputs exactly as t does.
+    """
+    t = float(threshold)
+    if not np.isfinite(t):
+        return t
+    t32 = np.float32(t)
+    if float(t32) > t:
+        t32 = np.nextafter(t32, np.float32(-np.inf))
+    return float(t32)
+
+
+def split_points(node: NodeProto) -> list[tuple[int, float]]:
+    """(feature, float32 threshold) of every split of a TreeEnsemble node: the parity gate's edge rows."""
+    attrs = {a.name: a for a in node.attribute}
+    modes = [m.decode() if isinstance(m, bytes) else m for m in attrs["nodes_modes"].strings]
+    feats = list(attrs["nodes_featureids"].ints)
+    values = list(attrs["nodes_values"].floats)
+    return sorted({(f, v) for f, v, m in zip(feats, values, modes, strict=True) if m != "LEAF"})
 
 
 def hist_gradient_boosting_node(model: Any, inp: str, out: str) -> NodeProto:
@@ -133,7 +162,10 @@ def isolation_forest_node(model: Any, inp: str, out: str) -> tuple[NodeProto, fl
                 ens.leaf(tree_id, i, (float(lengths[i]) + float(avg[i]) - 1.0) / len(model.estimators_))
             else:
                 feature = int(feats[tree.feature[i]]) if subsample else int(tree.feature[i])
-                ens.split(tree_id, i, feature, float(tree.threshold[i]), left, right, True)
+                # scikit-learn decides per node where a missing value goes (learnt when the training
+                # data had NaN there, else a fixed side): copy the node's flag, never assume "left".
+                missing_left = bool(tree.missing_go_to_left[i])
+                ens.split(tree_id, i, feature, float(tree.threshold[i]), left, right, missing_left)
     return ens.node(inp, out, base=0.0, aggregate="SUM", name="iforest"), average_path_length(
         int(model._max_samples)
     )

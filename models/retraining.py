@@ -1,16 +1,18 @@
 """Retraining steps, each an idempotent function of (blob store, run id): the activities of the
-`model_retraining` orchestration call these.
+`model_retraining` orchestration call these. What is trained is a model family's business
+(models.family: fraud now; more families register there):
 
-    extract  -> training data staged at  _runs/<name>/<run>/frame.npz
-    train    -> train, export, parity check, register; writes _runs/<name>/<run>/registered.json
-    evaluate -> challenger vs champion on the run's holdout; promote if better
+    extract  -> the family's training data staged at  _runs/<name>/<run>/frame.npz
+    train    -> family.train (train, export, parity check), register; writes registered.json
+    evaluate -> family.evaluate: challenger vs champion on the run's comparison rows; promote if better
 
 Staging in the blob store keeps orchestration payloads small JSON, and a replayed or retried
 activity finds its earlier output instead of training (or registering) twice.
-Data sources: the synthetic generator plus the labelled production rows (review outcomes,
+Data sources (fraud): the synthetic generator plus the labelled production rows (review outcomes,
 chargebacks; `shared.orders.fraud_labels`) the caller passes to `extract`. The frame keeps each row's
 origin, and the version's metadata records `source`, `dataSources` (rows per origin) and
-`labelledRows`, so what a model learnt from is never a guess.
+`labelledRows`, so what a model learnt from is never a guess. Review/reject cut-offs are chosen per
+version from the budget settings (models.thresholds) and stored in its metadata.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from models.fraud.labelled import data_sources
+from models import family as families
 from models.registry import CONTAINER, ModelRegistry
+from models.thresholds import ThresholdBudget
 from shared.ports.blobs import BlobContainer, BlobNotFound, BlobStore
 
-TRAINABLE = ("fraud",)
+TRAINABLE = families.names()
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -62,15 +65,24 @@ def _load_arrays(blobs: BlobContainer, path: str) -> dict[str, np.ndarray]:
 
 def summary(frame: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """What a run's data is: rows, fraud rate and rows per origin (synthetic / review / chargeback)."""
-    sources = data_sources(frame)
+    from models.fraud.labelled import data_sources
+
+    data = {k: v for k, v in frame.items() if not k.startswith("cmp_")}
+    sources = data_sources(data)
     labelled = sum(n for origin, n in sources.items() if origin != "synthetic")
     return {
-        "rows": len(frame["is_fraud"]),
-        "fraudRate": float(np.mean(frame["is_fraud"])),
+        "rows": len(data["is_fraud"]),
+        "fraudRate": float(np.mean(data["is_fraud"])),
         "source": "synthetic+labels" if labelled else "synthetic",
         "dataSources": sources,
         "labelledRows": labelled,
     }
+
+
+def _budget() -> ThresholdBudget:
+    from shared.settings import get_settings
+
+    return ThresholdBudget.from_settings(get_settings())
 
 
 def extract(
@@ -78,38 +90,34 @@ def extract(
     *,
     name: str,
     run_id: str,
-    n_customers: int = 6000,
+    n_customers: int | None = None,
     seed: int = 0,
     labelled: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Stage the run's training data: the generator's history plus `labelled` rows (raw columns,
-    `is_fraud`, `source`). A repeated call returns the staged data's summary (labels read once)."""
+    """Stage the run's training data (fraud: the generator's history plus `labelled` rows — raw
+    columns, `is_fraud`, `source`). A repeated call returns the staged data's summary (labels read once)."""
     _check(name, run_id)
     blobs = store.container(CONTAINER)
     path = f"_runs/{name}/{run_id}/frame.npz"
     try:
         frame = _load_arrays(blobs, path)
     except BlobNotFound:
-        from models.fraud.dataset import fraud_frame
-        from models.fraud.labelled import merge_labelled
-        from models.synthetic import generate_history
-
-        frame = merge_labelled(fraud_frame(generate_history(n_customers, seed=seed)), labelled)
+        frame = families.get_family(name).extract(n_customers=n_customers, seed=seed, labelled=labelled)
         _save_arrays(blobs, path, frame)  # numeric and unicode arrays only: no pickle needed
     return summary(frame)
 
 
-def train(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
+def train(
+    store: BlobStore, *, name: str, run_id: str, budget: ThresholdBudget | None = None
+) -> dict[str, Any]:
     _check(name, run_id)
     blobs = store.container(CONTAINER)
     done = _read_json(blobs, f"_runs/{name}/{run_id}/registered.json")
     if done is not None:
         return done
-    from models import fraud
-
     frame = _load_arrays(blobs, f"_runs/{name}/{run_id}/frame.npz")
-    trained = fraud.train(frame, label="is_fraud")
-    artifact = fraud.export(trained)  # raises ParityError: nothing registered
+    result = families.get_family(name).train(frame, budget=budget or _budget())
+    artifact = result.artifact
     data = summary(frame)
     artifact.metadata.update(
         {
@@ -120,20 +128,18 @@ def train(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
         }
     )
     version = ModelRegistry(blobs).register(artifact)
-    _save_arrays(
-        blobs, f"_runs/{name}/{run_id}/holdout.npz", {"X": trained.holdout_X, "y": trained.holdout_y}
-    )
-    result = {"version": version, "metrics": trained.metrics}
+    _save_arrays(blobs, f"_runs/{name}/{run_id}/holdout.npz", dict(result.holdout))
+    registered = {"version": version, "metrics": result.metrics}
     blobs.put(
-        f"_runs/{name}/{run_id}/registered.json", json.dumps(result).encode(), content_type="application/json"
+        f"_runs/{name}/{run_id}/registered.json",
+        json.dumps(registered).encode(),
+        content_type="application/json",
     )
-    return result
+    return registered
 
 
 def evaluate(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
     _check(name, run_id)
-    from models.evaluation import promote_if_better
-
     blobs = store.container(CONTAINER)
     registered = _read_json(blobs, f"_runs/{name}/{run_id}/registered.json")
     if registered is None:
@@ -147,4 +153,4 @@ def evaluate(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
         # Promoted by an earlier attempt that stopped before recording the evaluation.
         return {"candidate": champion.version, "champion": champion.version, "promoted": True}
     holdout = _load_arrays(blobs, f"_runs/{name}/{run_id}/holdout.npz")
-    return promote_if_better(registry, name, registered["version"], holdout["X"], holdout["y"]).to_json()
+    return families.get_family(name).evaluate(registry, registered["version"], holdout)

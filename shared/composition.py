@@ -115,7 +115,7 @@ def build_payment_service(
 
 def build_fraud_scorer(blob_store: BlobStore, settings: Settings) -> FraudScorer:
     """The model+rules scorer over the model registry in `blob_store` (rules alone until a model is live)."""
-    from models.fraud import MODEL_NAME
+    from models.fraud_features import MODEL_NAME
     from models.registry import CONTAINER, ModelRegistry
     from models.runtime import ModelRuntime
     from shared.fraud.ports import Thresholds

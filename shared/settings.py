@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     cors_allowed_origins: str = Field("", validation_alias=_env("CORS_ALLOWED_ORIGINS"))
 
     # --- fraud scoring and models --------------------------------------------------------------
+    # Fixed cut-offs: used by the rules-only scorer and by a model version that stored none.
     # Score >= review threshold -> "review"; >= reject threshold -> "reject" (0..1, calibrated).
     fraud_review_threshold: float = Field(
         0.5, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REVIEW_THRESHOLD")
@@ -108,6 +109,14 @@ class Settings(BaseSettings):
     fraud_reject_threshold: float = Field(
         0.9, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REJECT_THRESHOLD")
     )
+    # The budget each fraud model version's own cut-offs are chosen from at training time
+    # (models/thresholds.py; stored with the version, shown by GET /api/models):
+    # review: at most this share of legitimate orders goes to a person ...
+    fraud_review_fpr: float = Field(0.02, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REVIEW_FPR"))
+    # ... and at most this share of all orders (the team's review capacity; 0 = no limit);
+    fraud_review_capacity: float = Field(0.0, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REVIEW_CAPACITY"))
+    # reject: at most this share of legitimate orders is refused outright.
+    fraud_reject_fpr: float = Field(0.002, ge=0.0, le=1.0, validation_alias=_env("FRAUD_REJECT_FPR"))
     # How often a process re-checks a model's champion pointer (ETag) for a newly promoted version.
     model_refresh_seconds: float = Field(
         30.0, ge=0.0, le=3600.0, validation_alias=_env("MODEL_REFRESH_SECONDS")

@@ -2,6 +2,9 @@
 
 Falls back to the rules alone (modelVersion null) while no model is promoted, when the model's
 feature list differs from this code's, or if scoring fails: the order workflow never blocks on ML.
+Decisions use the model version's own review/reject cut-offs (stored with it, chosen from the
+budget settings FRAUD_REVIEW_FPR / FRAUD_REVIEW_CAPACITY / FRAUD_REJECT_FPR); the rules alone use
+the fixed FRAUD_REVIEW_THRESHOLD / FRAUD_REJECT_THRESHOLD.
 `reasons`: the fired hard rules, then the features that pushed the score up most, measured by
 re-scoring the row with one feature at a time set to a typical legitimate value (the baseline row
 recorded with the model), all in one batch through the same ONNX graph.
@@ -13,7 +16,7 @@ import logging
 
 import numpy as np
 
-from models.fraud.features import FEATURE_NAMES, build_features
+from models.fraud_features import FEATURE_NAMES, build_features
 from models.runtime import LoadedModel, ModelRuntime
 from shared.fraud.model import FraudAssessment, FraudInput
 from shared.fraud.ports import FraudScorer, Thresholds
@@ -25,7 +28,7 @@ MIN_CONTRIBUTION = 0.01
 
 
 def raw_columns(txn: FraudInput) -> dict[str, list[object]]:
-    """The transaction as the model's raw columns (models.fraud.features), one row."""
+    """The transaction as the model's raw columns (models.fraud_features), one row."""
     ip = txn.ip_country or txn.card_country
     return {
         "amount": [float(txn.amount.amount)],
@@ -71,6 +74,15 @@ class ModelFraudScorer(FraudScorer):
             return None
         return model
 
+    def thresholds_for(self, model: LoadedModel) -> Thresholds:
+        """The version's own cut-offs (chosen from the budget at training time, models.thresholds);
+        the configured fixed ones for a version that stored none."""
+        stored = model.metadata.get("thresholds") or {}
+        try:
+            return Thresholds(review=float(stored["review"]), reject=float(stored["reject"]))
+        except (KeyError, TypeError, ValueError):
+            return self.thresholds
+
     def score(self, txn: FraudInput) -> FraudAssessment:
         model = self._usable()
         if model is None:
@@ -90,7 +102,7 @@ class ModelFraudScorer(FraudScorer):
         score = round(min(max(score, 0.0), 1.0), 4)
         return FraudAssessment(
             score=score,
-            decision=self.thresholds.decide(score, floor_of(hard)),
+            decision=self.thresholds_for(model).decide(score, floor_of(hard)),
             reasons=reasons,
             model_version=model.version,
         )

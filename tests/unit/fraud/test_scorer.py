@@ -61,9 +61,27 @@ def test_provider_blocked_rejects_whatever_the_model_says(store: FolderBlobStore
     assert highest.decision == "review" and highest.model_version == version
 
 
-def test_thresholds_come_from_settings(store: FolderBlobStore, version: str) -> None:
+def test_fixed_thresholds_from_settings_apply_to_the_rules_and_to_versions_without_their_own(
+    store: FolderBlobStore,
+) -> None:
     strict = Settings(FRAUD_REVIEW_THRESHOLD=0.0, FRAUD_REJECT_THRESHOLD=1.0, MODEL_REFRESH_SECONDS=0)
-    assert build_fraud_scorer(store, strict).score(txn()).decision == "review"
+    assert build_fraud_scorer(store, strict).score(txn()).decision == "review"  # rules only
+    registry = ModelRegistry(store.container(CONTAINER))
+    a = artifact()
+    legacy = type(a)(a.name, a.onnx, {k: v for k, v in a.metadata.items() if k != "thresholds"})
+    registry.promote("fraud", registry.register(legacy))
+    result = build_fraud_scorer(store, strict).score(txn())
+    assert result.model_version is not None and result.decision == "review"
+
+
+def test_a_version_decides_with_its_own_budget_thresholds(store: FolderBlobStore, version: str) -> None:
+    strict = Settings(FRAUD_REVIEW_THRESHOLD=0.0, FRAUD_REJECT_THRESHOLD=1.0, MODEL_REFRESH_SECONDS=0)
+    scorer = build_fraud_scorer(store, strict)
+    stored = ModelRegistry(store.container(CONTAINER)).metadata("fraud", version)["thresholds"]
+    result = scorer.score(txn())
+    assert result.decision == "approve" and result.score < stored["review"]  # not the fixed 0.0
+    risky = scorer.score(card_testing())
+    assert risky.score >= stored["review"] and risky.decision in ("review", "reject")
 
 
 def test_a_model_with_another_feature_list_is_not_used(store: FolderBlobStore) -> None:

@@ -15,6 +15,9 @@ SERVING_MODULES = [
     "models.registry",
     "models.fraud",
     "models.fraud.features",
+    "models.fraud_features",
+    "models.family",
+    "models.fraud.family",
     "shared.fraud.service",
     "functions.fraud",
     "functions.models",
@@ -49,3 +52,18 @@ def test_the_check_itself_notices_a_training_import() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "True"
+
+
+def test_function_app_does_not_import_the_fraud_training_family() -> None:
+    """ML.md: `import models.<family>` is not needed by `import function_app` (serving reads
+    models.fraud_features and the registry only)."""
+    code = (
+        "import sys, function_app\n"
+        "names = [m for m in sys.modules if m == 'models.fraud' or m.startswith('models.fraud.')]\n"
+        "print(','.join(sorted(names)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -128,6 +128,9 @@ def test_models_api_lists_versions_metrics_and_the_live_one(store: FolderBlobSto
     (model,) = json.loads(response.get_body())["items"]
     assert model["name"] == "fraud" and model["liveVersion"] == version
     assert model["versions"][0]["live"] is True and model["versions"][0]["metrics"]["pr_auc"] > 0.5
+    thresholds = model["versions"][0]["thresholds"]  # chosen from the budget settings for this version
+    assert 0 < thresholds["review"] <= thresholds["reject"] <= 1.0001
+    assert thresholds["budget"] == {"reviewFpr": 0.02, "rejectFpr": 0.002, "reviewCapacity": 0.0}
     assert call_list(["support"]).status_code == 403
 
 
