@@ -27,7 +27,7 @@ from models.fraud.labelled import data_sources
 from models.registry import CONTAINER, ModelRegistry
 from shared.ports.blobs import BlobContainer, BlobNotFound, BlobStore
 
-TRAINABLE = ("fraud",)
+TRAINABLE = ("fraud", "demand")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -81,10 +81,14 @@ def extract(
     n_customers: int = 6000,
     seed: int = 0,
     labelled: Sequence[Mapping[str, Any]] = (),
+    rows: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Stage the run's training data: the generator's history plus `labelled` rows (raw columns,
-    `is_fraud`, `source`). A repeated call returns the staged data's summary (labels read once)."""
+    `is_fraud`, `source`). A repeated call returns the staged data's summary (labels read once).
+    Model `demand`: `rows` are the sales history's product-day rows (shared.pricing.training)."""
     _check(name, run_id)
+    if name == "demand":
+        return _demand_extract(store.container(CONTAINER), run_id, rows)
     blobs = store.container(CONTAINER)
     path = f"_runs/{name}/{run_id}/frame.npz"
     try:
@@ -105,6 +109,8 @@ def train(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
     done = _read_json(blobs, f"_runs/{name}/{run_id}/registered.json")
     if done is not None:
         return done
+    if name == "demand":
+        return _demand_train(blobs, run_id)
     from models import fraud
 
     frame = _load_arrays(blobs, f"_runs/{name}/{run_id}/frame.npz")
@@ -146,5 +152,51 @@ def evaluate(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
     if champion is not None and champion.version == registered["version"]:
         # Promoted by an earlier attempt that stopped before recording the evaluation.
         return {"candidate": champion.version, "champion": champion.version, "promoted": True}
+    if name == "demand":
+        from models.pricing.family import promote_if_better as promote_demand
+
+        staged = _read_json(blobs, f"_runs/{name}/{run_id}/holdout.json") or {"rows": []}
+        return promote_demand(registry, registered["version"], staged["rows"])
     holdout = _load_arrays(blobs, f"_runs/{name}/{run_id}/holdout.npz")
     return promote_if_better(registry, name, registered["version"], holdout["X"], holdout["y"]).to_json()
+
+
+# --- demand (models.pricing.family): staged as JSON rows, small enough for a blob -----------------
+
+
+def _demand_extract(blobs: BlobContainer, run_id: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    path = f"_runs/demand/{run_id}/rows.json"
+    staged = _read_json(blobs, path)
+    if staged is None:
+        staged = {"rows": [dict(r) for r in rows]}
+        blobs.put(path, json.dumps(staged).encode(), content_type="application/json")
+    data = staged["rows"]
+    return {
+        "rows": len(data),
+        "products": len({r["product_id"] for r in data}),
+        "source": "sales",
+        "dataSources": {"sales": len(data)},
+    }
+
+
+def _demand_train(blobs: BlobContainer, run_id: str) -> dict[str, Any]:
+    from models.pricing.family import train_rows
+
+    staged = _read_json(blobs, f"_runs/demand/{run_id}/rows.json")
+    if staged is None or not staged["rows"]:
+        raise ValueError("no sales history to train the demand model on (import sales first)")
+    artifact, holdout, metrics = train_rows(staged["rows"])
+    artifact.metadata.update(
+        {"source": "sales", "dataSources": {"sales": len(staged["rows"])}, "run": run_id}
+    )
+    version = ModelRegistry(blobs).register(artifact)
+    blobs.put(
+        f"_runs/demand/{run_id}/holdout.json",
+        json.dumps({"rows": holdout}).encode(),
+        content_type="application/json",
+    )
+    result = {"version": version, "metrics": metrics}
+    blobs.put(
+        f"_runs/demand/{run_id}/registered.json", json.dumps(result).encode(), content_type="application/json"
+    )
+    return result
