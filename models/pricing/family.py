@@ -64,7 +64,12 @@ def train_rows(rows: Sequence[dict[str, Any]]) -> tuple[Any, list[dict[str, Any]
         from models.pricing.serving import DemandPredictor
 
         metrics.update(holdout_error(DemandPredictor(artifact.onnx, artifact.metadata), holdout))
-    artifact.metadata.setdefault("metrics", {}).update(metrics)
+    # GET /api/models lists metrics as numbers: the pooled interval goes in as its two ends.
+    recorded = artifact.metadata.setdefault("metrics", {})
+    interval = recorded.pop("pooledInterval", None)
+    if interval is not None:
+        recorded["pooledIntervalLow"], recorded["pooledIntervalHigh"] = (float(v) for v in interval)
+    recorded.update(metrics)
     return artifact, holdout, metrics
 
 
