@@ -21,7 +21,7 @@ import pytest
 from models.synthetic_sales import generate_sales
 from tests.e2e.catalog_support import Shop, problem_code, shop
 from tests.e2e.conftest import DevhostProcess, StartDevhost
-from tests.e2e.helpers import ApiClient, unique, wait_for
+from tests.e2e.helpers import ApiClient, HttpResult, unique, wait_for
 from tests.e2e.orders_support import OrderShop
 
 pytestmark = pytest.mark.e2e
@@ -196,13 +196,12 @@ def test_retrain_then_recommend_within_guardrails(w: World) -> None:
     models = {m["name"]: m for m in w.api.get("/api/models", token=w.admin).json()["items"]}
     assert models["demand"]["liveVersion"] == version
     for p in w.products:
-        r = wait_for(
-            lambda p=p: (
-                (x := w.api.get(f"/api/pricing/{p['id']}/recommendation", token=w.admin)).status == 200 and x
-            ),
-            timeout=30,
-            message="a recommendation from the new model",
-        )
+
+        def ready(p: dict[str, Any] = p) -> HttpResult | None:
+            x = w.api.get(f"/api/pricing/{p['id']}/recommendation", token=w.admin)
+            return x if x.status == 200 else None
+
+        r = wait_for(ready, timeout=30, message="a recommendation from the new model")
         rec = r.json()
         assert set(rec) >= {
             "currentPrice",
@@ -225,8 +224,12 @@ def test_retrain_then_recommend_within_guardrails(w: World) -> None:
 
 
 def test_proposals_approve_reject_and_expire(w: World) -> None:
+    def three_pending() -> list[dict[str, Any]] | None:
+        items = w.proposals("pending")
+        return items if len({p["productId"] for p in items}) >= 3 else None
+
     pending = wait_for(
-        lambda: (items := w.proposals("pending")) and len({p["productId"] for p in items}) >= 3 and items,
+        three_pending,
         timeout=60,
         interval=1.0,
         message="the nightly timer's proposals",
@@ -283,9 +286,11 @@ def test_forecast_refresh_reorder_advice_and_admin_notification(w: World) -> Non
         items = w.api.get("/api/me/notifications?limit=100", token=w.admin).json()["items"]
         return [n for n in items if n["template"] == "reorder-recommended"]
 
-    notes = wait_for(
-        lambda: len(reorder_notes()) >= N_PRODUCTS and reorder_notes(), timeout=30, message="admin notes"
-    )
+    def all_notes() -> list[dict[str, Any]] | None:
+        found = reorder_notes()
+        return found if len(found) >= N_PRODUCTS else None
+
+    notes = wait_for(all_notes, timeout=30, message="admin notes")
     assert all(n["channel"] in ("email", "sms", "push") for n in notes)
 
 
