@@ -26,6 +26,7 @@ log = logging.getLogger("devhost.seed")
 SKUS = 24
 DAYS = 365
 SEED = 15
+SEED_FORECASTS = 6
 
 
 def seed_sales(
@@ -115,7 +116,11 @@ def seed_sales(
         from shared.replenishment.refresh import refresh_skus
         from shared.settings import get_settings
 
-        result["forecasts"] = refresh_skus(store=store, skus=sorted(truth), settings=get_settings())
+        # A few now (each fit takes seconds); the rest come with the daily refresh, or at once
+        # with POST /api/inventory/forecasts/refresh.
+        result["forecasts"] = refresh_skus(
+            store=store, skus=sorted(truth)[:SEED_FORECASTS], settings=get_settings()
+        )
     return result
 
 
