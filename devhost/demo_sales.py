@@ -26,7 +26,7 @@ log = logging.getLogger("devhost.seed")
 SKUS = 24
 DAYS = 365
 SEED = 15
-SEED_FORECASTS = 6
+SEED_FORECASTS = 3
 
 
 def seed_sales(

@@ -12,6 +12,7 @@ OrderConfirmed counted in the sales history by the `sales` subscription.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -308,3 +309,30 @@ def test_a_confirmed_order_lands_in_the_sales_history(w: World) -> None:
     order_id = o.place(customer, o.order_body(sku, o.card(customer), quantity=2)).json()["orderId"]
     assert o.final(order_id, customer, timeout=60)["status"] == "confirmed"
     wait_for(lambda: today_units() == before + 2, timeout=30, message="the order in the sales history")
+
+
+def test_the_seeded_demo_shop_prices_and_forecasts_from_the_start(start_devhost: StartDevhost) -> None:
+    dh = start_devhost(seed=True)
+    api = ApiClient(dh.url, timeout=60)
+    wait_for(
+        lambda: api.get("/runtime/devhost/status").json()["seeded"],
+        timeout=400,
+        interval=1.0,
+        message="seeding (catalog, fraud model, a year of sales, demand model, forecasts)",
+    )
+    truth = json.loads((dh.data_dir / "demo_sales_truth.json").read_text())
+    assert len(truth) == 24
+    admin = api.dev_token(unique("admin"), roles=["admin"])
+    errors = []
+    for sku, t in sorted(truth.items()):
+        r = api.get(f"/api/pricing/{t['productId']}/recommendation", token=admin)
+        assert r.status == 200, r
+        assert r.json()["elasticity"] < 0
+        errors.append(abs(r.json()["elasticity"] - t["elasticity"]))
+        assert api.get(f"/api/pricing/skus/{sku}", token=admin).json()["cost"]["currency"] == "USD"
+    assert sum(errors) / len(errors) < 0.6, errors
+    first = sorted(truth)[0]
+    r = api.get(f"/api/inventory/{first}/forecast", token=admin)
+    assert r.status == 200 and len(r.json()["daily"]) == 28, r
+    days = api.get(f"/api/sales/{first}/daily", token=admin).json()["days"]
+    assert len(days) >= 365
