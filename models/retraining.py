@@ -153,50 +153,51 @@ def evaluate(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
         # Promoted by an earlier attempt that stopped before recording the evaluation.
         return {"candidate": champion.version, "champion": champion.version, "promoted": True}
     if name == "demand":
-        from models.pricing.family import promote_if_better as promote_demand
+        from models.pricing.family import FAMILY
 
-        staged = _read_json(blobs, f"_runs/{name}/{run_id}/holdout.json") or {"rows": []}
-        return promote_demand(registry, registered["version"], staged["rows"])
+        return FAMILY.evaluate(
+            registry, registered["version"], _load_arrays(blobs, f"_runs/{name}/{run_id}/holdout.npz")
+        )
     holdout = _load_arrays(blobs, f"_runs/{name}/{run_id}/holdout.npz")
     return promote_if_better(registry, name, registered["version"], holdout["X"], holdout["y"]).to_json()
 
 
-# --- demand (models.pricing.family): staged as JSON rows, small enough for a blob -----------------
+# --- demand (models.pricing.family.FAMILY, shaped as a ModelFamily) ------------------------------
 
 
 def _demand_extract(blobs: BlobContainer, run_id: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    path = f"_runs/demand/{run_id}/rows.json"
-    staged = _read_json(blobs, path)
-    if staged is None:
-        staged = {"rows": [dict(r) for r in rows]}
-        blobs.put(path, json.dumps(staged).encode(), content_type="application/json")
-    data = staged["rows"]
+    from models.pricing.family import FAMILY
+
+    path = f"_runs/demand/{run_id}/frame.npz"
+    try:
+        frame = _load_arrays(blobs, path)
+    except BlobNotFound:
+        frame = FAMILY.extract(labelled=rows)
+        _save_arrays(blobs, path, frame)
+    n = len(frame["product_id"])
     return {
-        "rows": len(data),
-        "products": len({r["product_id"] for r in data}),
+        "rows": n,
+        "products": len(set(frame["product_id"].tolist())),
         "source": "sales",
-        "dataSources": {"sales": len(data)},
+        "dataSources": {"sales": n},
     }
 
 
 def _demand_train(blobs: BlobContainer, run_id: str) -> dict[str, Any]:
-    from models.pricing.family import train_rows
+    from models.pricing.family import FAMILY
 
-    staged = _read_json(blobs, f"_runs/demand/{run_id}/rows.json")
-    if staged is None or not staged["rows"]:
-        raise ValueError("no sales history to train the demand model on (import sales first)")
-    artifact, holdout, metrics = train_rows(staged["rows"])
-    artifact.metadata.update(
-        {"source": "sales", "dataSources": {"sales": len(staged["rows"])}, "run": run_id}
+    frame = _load_arrays(blobs, f"_runs/demand/{run_id}/frame.npz")
+    result = FAMILY.train(frame)
+    n = len(frame["product_id"])
+    result.artifact.metadata.update({"source": "sales", "dataSources": {"sales": n}, "run": run_id})
+    version = ModelRegistry(blobs).register(result.artifact)
+    _save_arrays(
+        blobs,
+        f"_runs/demand/{run_id}/holdout.npz",
+        result.holdout or {"product_id": np.asarray([], dtype=str)},
     )
-    version = ModelRegistry(blobs).register(artifact)
+    done = {"version": version, "metrics": result.metrics}
     blobs.put(
-        f"_runs/demand/{run_id}/holdout.json",
-        json.dumps({"rows": holdout}).encode(),
-        content_type="application/json",
+        f"_runs/demand/{run_id}/registered.json", json.dumps(done).encode(), content_type="application/json"
     )
-    result = {"version": version, "metrics": metrics}
-    blobs.put(
-        f"_runs/demand/{run_id}/registered.json", json.dumps(result).encode(), content_type="application/json"
-    )
-    return result
+    return done

@@ -1,30 +1,66 @@
 """The demand model as a retraining family: rows -> train + export -> held-out comparison.
 
-Shaped like the fraud pipeline's steps so that `models.retraining` (and a pluggable ModelFamily
-protocol: `name`, `extract`, `train`, `evaluate`) can call it without knowing the model:
+`DemandFamily` has the shape of the ModelFamily protocol the retraining orchestration uses
+(`name`, `extract`, `train`, `evaluate`, `thresholds`; models.family on the ML platform branch):
+registering it is one line there (`"demand": "models.pricing.family:FAMILY"`). Until then
+`models.retraining` calls it by name. Staged data are numpy arrays (`.npz`, no pickle):
 
-    rows = [...]                                  # {product_id, category, date, units, price, promo}
-    artifact, holdout, metrics = train_rows(rows) # last HOLDOUT_DAYS days held out, the rest fitted
-    result = promote_if_better(registry, version, holdout)
+    frame = FAMILY.extract(labelled=rows)      # rows: {product_id, category, date, units, price, promo}
+    result = FAMILY.train(frame)               # artifact (parity-checked) + metrics + holdout arrays
+    FAMILY.evaluate(registry, version, result.holdout)   # challenger vs champion; promote if better
 
-The champion and the challenger are both scored through onnxruntime (DemandPredictor) on the
-challenger's holdout: mean absolute error of log units on days with sales, lower is better,
-next to the no-price baseline (`maeLogUnitsNoPrice`) of the same rows.
+The last HOLDOUT_DAYS days of the panel are held out of training. Champion and challenger are
+both scored through onnxruntime (DemandPredictor) on those rows: mean absolute error of log
+units on days with sales, lower is better, next to the no-price baseline (`maeLogUnitsNoPrice`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 
+from models.artifact import ModelArtifact
 from models.registry import ModelRegistry
 
 NAME = "demand"
 HOLDOUT_DAYS = 28
 COLUMNS = ("product_id", "category", "date", "units", "price", "promo")
+_TEXT = ("product_id", "category", "date")
+
+
+@dataclass
+class DemandTraining:
+    """What `train` returns (the fields of models.family.TrainingResult)."""
+
+    artifact: ModelArtifact
+    metrics: dict[str, float]
+    holdout: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def rows_to_arrays(rows: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Rows -> column arrays (unicode and float: stageable as .npz without pickle)."""
+    out: dict[str, np.ndarray] = {}
+    for c in COLUMNS:
+        values = [r.get(c) for r in rows]
+        if c in _TEXT:
+            out[c] = np.asarray(
+                ["" if v is None else str(v)[:10] if c == "date" else str(v) for v in values], dtype=str
+            )
+        else:
+            out[c] = np.asarray([0.0 if v is None else float(v) for v in values], dtype=float)
+    return out
+
+
+def arrays_to_rows(frame: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+    n = len(frame["product_id"])
+    return [
+        {c: (str(frame[c][i]) if c in _TEXT else float(frame[c][i])) for c in COLUMNS if c in frame}
+        for i in range(n)
+    ]
 
 
 def _frame(rows: Sequence[dict[str, Any]]) -> Any:
@@ -131,3 +167,35 @@ def promote_if_better(
         )
     registry.save_evaluation(NAME, candidate, result)
     return result
+
+
+class DemandFamily:
+    """The demand model as a ModelFamily (models.family on the ML platform branch)."""
+
+    name = NAME
+
+    def extract(
+        self, *, n_customers: int | None = None, seed: int = 0, labelled: Sequence[Mapping[str, Any]] = ()
+    ) -> dict[str, np.ndarray]:
+        """`labelled`: the sales history's product-day rows (shared.pricing.training.demand_rows);
+        n_customers and seed are the synthetic families' knobs and unused here."""
+        return rows_to_arrays(labelled)
+
+    def train(self, frame: Mapping[str, np.ndarray], *, budget: Any = None) -> DemandTraining:
+        rows = arrays_to_rows(frame)
+        if not rows:
+            raise ValueError("no sales history to train the demand model on (import sales first)")
+        artifact, holdout, metrics = train_rows(rows)
+        return DemandTraining(artifact, metrics, rows_to_arrays(holdout) if holdout else {})
+
+    def evaluate(
+        self, registry: ModelRegistry, version: str, holdout: Mapping[str, np.ndarray]
+    ) -> dict[str, Any]:
+        rows = arrays_to_rows(holdout) if len(holdout.get("product_id", ())) else []
+        return promote_if_better(registry, version, rows)
+
+    def thresholds(self, scores: np.ndarray, y: np.ndarray, budget: Any) -> dict[str, Any] | None:
+        return None  # no decision cut-offs: the recommender's guardrails are settings
+
+
+FAMILY = DemandFamily()
