@@ -36,7 +36,7 @@ def seed_sales(
     from shared.catalog.model import to_public
     from shared.catalog.repository import CatalogRepository
     from shared.catalog.schemas import ProductListQuery
-    from shared.money import Money
+    from shared.kernel.money import Money
     from shared.pricing.economics import put_economics
     from shared.pricing.schemas import SkuEconomicsIn
     from shared.sales.ports import SaleEntry
@@ -139,7 +139,7 @@ def train_demand(store: Any, blobs: Any) -> dict[str, Any]:
 
 def seed_demo_sales(data_dir: Path) -> None:
     """devhost seeder (`devhost.demo_sales:seed_demo_sales`), after the demo catalog."""
-    from shared.bootstrap import get_blob_store, get_document_store
+    from shared.composition import get_blob_store, get_document_store
 
     result = seed_sales(get_document_store(), get_blob_store())
     truth = result.pop("truth", None)

@@ -10,11 +10,11 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from orchestrations.forecast_refresh import ORCHESTRATOR
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store
 from shared.http import Api, RequestContext, Response
+from shared.kernel.schema import ListQuery
 from shared.replenishment import service
 from shared.replenishment.schemas import ForecastPublic, RefreshStarted, ReorderRecommendationsPublic
-from shared.schema import ListQuery
 from shared.settings import get_settings
 
 log = logging.getLogger("smartcommerce.replenishment")

@@ -10,7 +10,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from orchestrations.price_approval import DECISION_EVENT, ORCHESTRATOR
-from shared.bootstrap import get_blob_store, get_document_store
+from shared.composition import get_blob_store, get_document_store
 from shared.http import Api, RequestContext
 from shared.http.parsing import parse_body
 from shared.pricing import economics, proposals

@@ -8,9 +8,10 @@ import logging
 import azure.functions as func
 from pydantic import ValidationError
 
-from shared.bootstrap import get_document_store
-from shared.events import CloudEvent
+from shared.composition import get_document_store
 from shared.http import Api, RequestContext, Response
+from shared.messaging.events import CloudEvent
+from shared.messaging.topology import EVENTS_TOPIC, SALES_SUBSCRIPTION
 from shared.sales import service
 from shared.sales.schemas import DailySalesPublic, ImportResult
 
@@ -18,8 +19,8 @@ log = logging.getLogger("smartcommerce.sales")
 bp = func.Blueprint()
 api = Api(bp, tag="sales")
 ADMIN = ("admin",)
-TOPIC = "smartcommerce-events"
-SUBSCRIPTION = "sales"
+TOPIC = EVENTS_TOPIC
+SUBSCRIPTION = SALES_SUBSCRIPTION
 
 
 @api.route("sales/import", methods=["POST"], auth=ADMIN, status=202, response=ImportResult)

@@ -11,12 +11,13 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store
+from shared.kernel import workflows as wf
 from shared.settings import get_settings
 
 bp = df.Blueprint()
 
-ORCHESTRATOR = "forecast_refresh"
+ORCHESTRATOR = wf.FORECAST_REFRESH
 CHUNK = 8
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=3)
 
@@ -24,12 +25,12 @@ RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_o
 @bp.orchestration_trigger(context_name="context")
 def forecast_refresh(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
     spec = context.get_input() or {}
-    skus = spec.get("skus") or (yield context.call_activity_with_retry("forecast_list_skus", RETRY, {}))
+    skus = spec.get("skus") or (yield context.call_activity_with_retry(wf.FORECAST_LIST_SKUS, RETRY, {}))
     totals: dict[str, int] = {}
     for start in range(0, len(skus), CHUNK):
         context.set_custom_status({"step": "refresh", "done": start, "skus": len(skus)})
         counts = yield context.call_activity_with_retry(
-            "forecast_refresh_chunk", RETRY, {"skus": skus[start : start + CHUNK]}
+            wf.FORECAST_REFRESH_CHUNK, RETRY, {"skus": skus[start : start + CHUNK]}
         )
         for key, n in counts.items():
             totals[key] = totals.get(key, 0) + int(n)

@@ -16,12 +16,13 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store
+from shared.kernel import workflows as wf
 
 bp = df.Blueprint()
 
-ORCHESTRATOR = "price_approval"
-DECISION_EVENT = "PriceDecision"
+ORCHESTRATOR = wf.PRICE_APPROVAL
+DECISION_EVENT = wf.PRICE_DECISION_EVENT
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=5)
 
 
@@ -43,7 +44,7 @@ def price_approval(context: df.DurableOrchestrationContext) -> Generator[Any, An
             timed_out = True
     context.set_custom_status({"step": "settle"})
     status = yield context.call_activity_with_retry(
-        "pricing_settle_proposal", RETRY, {"proposalId": proposal_id, "timedOut": timed_out}
+        wf.PRICING_SETTLE_PROPOSAL, RETRY, {"proposalId": proposal_id, "timedOut": timed_out}
     )
     context.set_custom_status({"step": "done", "status": status})
     return {"proposalId": proposal_id, "status": status}

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.errors import NotFound, ValidationFailed
-from shared.money import Money
+from shared.kernel.errors import NotFound, ValidationFailed
+from shared.kernel.money import Money
 from shared.ports.documents import DocumentNotFound, DocumentStore
 from shared.pricing.schemas import SkuEconomicsIn, SkuEconomicsPublic
 

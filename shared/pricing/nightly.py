@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from shared.errors import DomainError
+from shared.kernel.errors import DomainError
 from shared.ports.blobs import BlobStore
 from shared.ports.documents import DocumentStore
 from shared.pricing import proposals

@@ -18,19 +18,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from shared.errors import Conflict, NotFound
-from shared.money import Money
+from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.money import Money
 from shared.ports.documents import (
     Container,
     Document,
     DocumentExists,
     DocumentNotFound,
     DocumentStore,
-    ETagMismatch,
     Filter,
     Query,
 )
 from shared.pricing.schemas import ProposalPublic, ProposalsPublic, RecommendationPublic
+from shared.storage.retry import retry_on_conflict
 
 CONTAINER = "price_proposals"
 PARTITION_KEY = "/id"
@@ -117,7 +117,7 @@ def _offset(token: str | None) -> int:
     try:
         value = int(json.loads(base64.urlsafe_b64decode(token.encode())).get("o", 0))
     except (ValueError, TypeError, AttributeError):
-        from shared.errors import ValidationFailed
+        from shared.kernel.errors import ValidationFailed
 
         raise ValidationFailed.field("continuationToken", "is not a token this list returned") from None
     return max(value, 0)
@@ -148,33 +148,31 @@ def decide(
 ) -> ProposalPublic:
     """An admin's decision; 409 unless the proposal is pending and waits for approval."""
     container = _container(store)
-    for _ in range(5):
+
+    def step() -> ProposalPublic:
         doc = get_proposal(store=store, id=id)
         if doc["status"] != "pending" or not doc.get("needsApproval"):
             raise Conflict(
                 f"price proposal {id} is {doc['status']}, not pending", code="proposal_not_pending"
             )
         doc.update({"status": decision, "decidedAt": _now().isoformat(), "decidedBy": by, "note": note})
-        try:
-            return to_public(container.replace(doc, if_match=doc["_etag"]))
-        except ETagMismatch:
-            continue  # the orchestration settled it meanwhile: read again, then 409
-    raise Conflict(f"price proposal {id} keeps changing; try again", code="proposal_contended")
+        # A lost race (the orchestration settled it meanwhile): read again, then 409.
+        return to_public(container.replace(doc, if_match=doc["_etag"]))
+
+    return retry_on_conflict(step, attempts=5)
 
 
-def _set(container: Container, doc: Document, **changes: Any) -> Document | None:
+def _set(container: Container, doc: Document, **changes: Any) -> Document:
     doc.update(changes)
-    try:
-        return container.replace(doc, if_match=doc["_etag"])
-    except ETagMismatch:
-        return None
+    return container.replace(doc, if_match=doc["_etag"])  # ETagMismatch: retry_on_conflict reads again
 
 
 def settle(*, store: DocumentStore, id: str, timed_out: bool) -> str:
     """The orchestration's last step: apply an approved (or auto-approved) proposal, expire a
     pending one whose time ran out. Returns the final status. Safe to repeat."""
     container = _container(store)
-    for _ in range(5):
+
+    def step() -> str:
         doc = get_proposal(store=store, id=id)
         status = doc["status"]
         if status in ("rejected", "expired", "applied"):
@@ -182,41 +180,38 @@ def settle(*, store: DocumentStore, id: str, timed_out: bool) -> str:
         if status == "pending" and doc.get("needsApproval"):
             if not timed_out:
                 return "pending"  # woken without a decision (should not happen): keep waiting
-            if _set(container, doc, status="expired", note="no decision before the approval timeout") is None:
-                continue
+            _set(container, doc, status="expired", note="no decision before the approval timeout")
             return "expired"
         # approved by an admin, or small enough to need no approval
         outcome, note = _apply(store, doc)
         changes: dict[str, Any] = {"status": outcome, "note": note or doc.get("note")}
         if outcome == "applied":
             changes["appliedAt"] = _now().isoformat()
-        if _set(container, doc, **changes) is None:
-            continue
+        _set(container, doc, **changes)
         return outcome
-    raise RuntimeError(f"price proposal {id}: could not record its outcome")
+
+    return retry_on_conflict(step, attempts=5)
 
 
 def _apply(store: DocumentStore, doc: Document) -> tuple[str, str | None]:
-    from shared.catalog.model import to_public as product_public
-    from shared.catalog.repository import CatalogRepository
-    from shared.catalog.service import update_price
-    from shared.errors import PreconditionFailed
+    from shared.catalog.service import read_product, update_price
+    from shared.kernel.errors import PreconditionFailed
 
     current = Money.model_validate(doc["currentPrice"])
     proposed = Money.model_validate(doc["proposedPrice"])
-    repo = CatalogRepository(store)
-    for _ in range(5):
-        raw = repo.get_product(doc["productId"])  # not the read cache: the ETag must be current
-        if raw is None:
+
+    def step() -> tuple[str, str | None]:
+        try:
+            found = read_product(store=store, product_id=doc["productId"])  # not the read cache
+        except NotFound:
             return "expired", "the product no longer exists"
-        product = product_public(raw)
+        product = found.value
         if product.price == proposed:
             return "applied", None  # applied by an earlier attempt
         if product.price != current or product.status != "active":
             return "expired", "the product's price or status changed since the proposal; nothing applied"
-        try:
-            update_price(store=store, product_id=doc["productId"], price=proposed, if_match=raw["_etag"])
-            return "applied", None
-        except PreconditionFailed:
-            continue
-    raise RuntimeError(f"price proposal {doc['id']}: the product kept changing")
+        update_price(store=store, product_id=doc["productId"], price=proposed, if_match=found.etag)
+        return "applied", None
+
+    # A stale ETag (the product changed between the read and the write): read and decide again.
+    return retry_on_conflict(step, attempts=5, conflicts=(PreconditionFailed,))

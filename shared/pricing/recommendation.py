@@ -17,8 +17,8 @@ from typing import Any
 
 from models.pricing.recommend import Guardrails, PriceRecommendation
 from shared.catalog.schemas import ProductPublic
-from shared.errors import Conflict
-from shared.money import Money
+from shared.kernel.errors import Conflict
+from shared.kernel.money import Money
 from shared.ports.blobs import BlobStore
 from shared.ports.documents import DocumentStore
 from shared.pricing.economics import get_economics

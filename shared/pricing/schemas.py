@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.money import Money
-from shared.schema import ApiModel, ListQuery, Page
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel, ListQuery, Page
 
 ProposalStatus = Literal["pending", "approved", "rejected", "expired", "applied"]
 

@@ -4,8 +4,8 @@ available stock at or below its safety stock."""
 
 from __future__ import annotations
 
-from shared.events import register_event
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
+from shared.messaging.events import register_event
 
 
 @register_event("ReorderRecommended", producer="inventory", consumers=["notifications"])

@@ -16,15 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from shared.events import new_event
 from shared.inventory.events import StockLow
-from shared.outbox import UnitOfWork
-from shared.ports.documents import BatchFailed, DocumentStore
+from shared.messaging.events import new_event
+from shared.messaging.outbox import UnitOfWork
+from shared.ports.documents import DocumentStore
 from shared.replenishment import repository
 from shared.replenishment.events import ReorderRecommended
 from shared.replenishment.maths import advice_for
 from shared.replenishment.service import _stock, planning
 from shared.settings import Settings
+from shared.storage.retry import retry_on_conflict
 
 log = logging.getLogger("smartcommerce.replenishment")
 MIN_DAYS = 14
@@ -82,7 +83,8 @@ def _save_with_alerts(
     store: DocumentStore, sku: str, doc: dict[str, Any], settings: Settings, today: date
 ) -> None:
     container = repository.container(store)
-    for _ in range(5):
+
+    def step() -> None:
         existing = repository.get_forecast(store, sku)
         try:
             item = _stock(store, sku)
@@ -128,12 +130,9 @@ def _save_with_alerts(
         else:
             uow.replace(new_doc, if_match=existing["_etag"])
         uow.emit(*events)
-        try:
-            uow.commit()
-            return
-        except BatchFailed:
-            continue  # a concurrent refresh of the same sku: read again
-    raise RuntimeError(f"forecast of {sku}: could not save")
+        uow.commit()  # BatchFailed (a concurrent refresh of the sku): retry_on_conflict reads again
+
+    retry_on_conflict(step, attempts=5)
 
 
 def refresh_skus(*, store: DocumentStore, skus: list[str], settings: Settings) -> dict[str, int]:

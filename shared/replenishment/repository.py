@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.outbox import NOT_OUTBOX, register_outbox
+from shared.messaging.outbox import NOT_OUTBOX, register_outbox
 from shared.ports.documents import Container, Document, DocumentNotFound, DocumentStore, Filter, Query
 
 CONTAINER = "forecasts"

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from shared.schema import ApiModel, Page
+from shared.kernel.schema import ApiModel, Page
 
 
 class ForecastPublic(ApiModel):

@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import NotFound, ValidationFailed
 from shared.inventory.model import StockItem
+from shared.kernel.errors import NotFound, ValidationFailed
 from shared.ports.documents import DocumentStore
 from shared.replenishment import repository
 from shared.replenishment.maths import advice_for
@@ -43,9 +43,9 @@ def planning(store: DocumentStore, sku: str, settings: Settings) -> Planning:
 
 
 def _stock(store: DocumentStore, sku: str) -> StockItem:
-    from shared.inventory.repository import InventoryRepository
+    from shared.inventory.service import find_stock
 
-    item = InventoryRepository(store).get_stock(sku)
+    item = find_stock(store=store, sku=sku)
     if item is None:
         raise NotFound(f"no inventory record for sku {sku}")
     return item

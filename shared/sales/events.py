@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 from shared.sales.ports import SaleEntry
 
 SALES_EVENTS = ("OrderConfirmed", "OrderRefunded")

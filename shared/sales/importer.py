@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from shared.errors import BadRequest, ValidationFailed
+from shared.kernel.errors import BadRequest, ValidationFailed
 from shared.sales.ports import SaleEntry
 
 MAX_ROWS = 200_000

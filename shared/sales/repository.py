@@ -49,12 +49,16 @@ class DocumentSalesLedger:
                 "lines": [{"day": e.day.isoformat(), "units": e.units, "revenue": e.revenue} for e in lines],
             }
             self._mark(sku)
-            try:
-                self._c.create(doc)
-                new += 1
-            except DocumentExists:
-                continue
+            new += self._create_once(doc)
         return new
+
+    def _create_once(self, doc: dict[str, Any]) -> int:
+        """1 if written now, 0 if an earlier delivery of the event wrote it."""
+        try:
+            self._c.create(doc)
+        except DocumentExists:
+            return 0
+        return 1
 
     def import_days(self, entries: Sequence[SaleEntry]) -> int:
         for sku in {e.sku for e in entries}:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared.kernel.schema import ApiModel
 from shared.sales.ports import DailySales
-from shared.schema import ApiModel
 
 
 class ImportResult(ApiModel):

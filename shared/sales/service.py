@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from shared.events import CloudEvent
-from shared.inbox import processed_once
+from shared.messaging.events import CloudEvent
+from shared.messaging.inbox import processed_once
 from shared.ports.documents import DocumentStore
 from shared.sales.events import SALES_EVENTS, entries_of
 from shared.sales.importer import parse_import
@@ -32,10 +32,9 @@ def record_order_event(event: CloudEvent, *, store: DocumentStore) -> int:
 
 def import_sales(body: bytes, *, store: DocumentStore) -> dict[str, Any]:
     """Validate every row, then store them all (422 listing bad rows, nothing stored)."""
-    from shared.inventory.repository import InventoryRepository
+    from shared.inventory.service import find_stock
 
-    stock = InventoryRepository(store)
-    entries = parse_import(body, lambda sku: stock.get_stock(sku) is not None)
+    entries = parse_import(body, lambda sku: find_stock(store=store, sku=sku) is not None)
     ledger(store).import_days(entries)
     days = [e.day for e in entries]
     return {

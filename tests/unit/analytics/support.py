@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from models.synthetic_sales import generate_sales
-from shared.money import Money
+from shared.kernel.money import Money
 from shared.pricing.economics import put_economics
 from shared.pricing.schemas import SkuEconomicsIn
 from shared.sales import service as sales

@@ -19,7 +19,7 @@ from shared.catalog.cache import cache
 from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
 from shared.catalog.service import create_product
 from shared.catalog.taxonomy import create_brand, create_category
-from shared.money import Money
+from shared.kernel.money import Money
 from shared.pricing.economics import put_economics
 from shared.pricing.recommendation import recommend_for_product, reset_runtime
 from shared.pricing.schemas import SkuEconomicsIn

@@ -12,9 +12,9 @@ import pytest
 from shared.catalog.repository import CatalogRepository
 from shared.catalog.schemas import ProductListQuery
 from shared.catalog.service import get_product, list_products, price_history
-from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.money import Money
-from shared.outbox import PENDING
+from shared.kernel.errors import Conflict, NotFound, ValidationFailed
+from shared.kernel.money import Money
+from shared.messaging.outbox import PENDING
 from shared.pricing import proposals
 from shared.pricing.economics import put_economics, read_economics
 from shared.pricing.nightly import propose_all

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from models.synthetic_sales import generate_sales
-from shared.errors import NotFound
 from shared.inventory.service import adjust_stock
-from shared.money import Money
-from shared.outbox import PENDING
+from shared.kernel.errors import NotFound
+from shared.kernel.money import Money
+from shared.messaging.outbox import PENDING
 from shared.pricing.economics import put_economics
 from shared.pricing.schemas import SkuEconomicsIn
 from shared.replenishment import repository

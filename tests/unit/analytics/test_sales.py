@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from shared.errors import ValidationFailed
-from shared.events import CloudEvent
+from shared.kernel.errors import ValidationFailed
+from shared.messaging.events import CloudEvent
 from shared.sales import service
 from shared.sales.events import entries_of
 from shared.sales.ports import DailySales
