@@ -3,10 +3,29 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions import catalog, fraud, fraud_monitoring, inventory, notifications, ops, orders, payments, users
+from functions import (
+    catalog,
+    fraud,
+    fraud_monitoring,
+    inventory,
+    inventory_analytics,
+    notifications,
+    ops,
+    orders,
+    payments,
+    pricing,
+    sales,
+    users,
+)
 from functions import models as model_api
 from functions import outbox as outbox_relay
-from orchestrations import model_retraining, order_activities, order_workflow
+from orchestrations import (
+    forecast_refresh,
+    model_retraining,
+    order_activities,
+    order_workflow,
+    price_approval,
+)
 from shared.settings import refuse_bad_settings_at_start
 
 # Bad settings (a production setting missing, a Key Vault reference left unresolved) fail here, at
@@ -31,3 +50,8 @@ app.register_functions(order_workflow.bp)
 app.register_functions(order_activities.bp)
 app.register_functions(outbox_relay.bp)
 app.register_functions(fraud_monitoring.bp)
+app.register_functions(sales.bp)
+app.register_functions(pricing.bp)
+app.register_functions(price_approval.bp)
+app.register_functions(inventory_analytics.bp)
+app.register_functions(forecast_refresh.bp)

@@ -20,6 +20,7 @@ MARKER = ".seeded"
 SEEDERS: list[str] = [
     "devhost.demo_data:seed_demo_catalog",
     "devhost.model_seed:seed_models",
+    "devhost.demo_sales:seed_demo_sales",
     # e.g. "shared.catalog.seed:seed_demo_catalog",
 ]
 

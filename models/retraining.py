@@ -30,7 +30,7 @@ from models.registry import CONTAINER, ModelRegistry
 from models.thresholds import ThresholdBudget
 from shared.ports.blobs import BlobContainer, BlobNotFound, BlobStore
 
-TRAINABLE = families.names()
+TRAINABLE = (*families.names(), "demand")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
@@ -93,10 +93,14 @@ def extract(
     n_customers: int | None = None,
     seed: int = 0,
     labelled: Sequence[Mapping[str, Any]] = (),
+    rows: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Stage the run's training data (fraud: the generator's history plus `labelled` rows — raw
-    columns, `is_fraud`, `source`). A repeated call returns the staged data's summary (labels read once)."""
+    """Stage the run's training data: the generator's history plus `labelled` rows (raw columns,
+    `is_fraud`, `source`). A repeated call returns the staged data's summary (labels read once).
+    Model `demand`: `rows` are the sales history's product-day rows (shared.pricing.training)."""
     _check(name, run_id)
+    if name == "demand":
+        return _demand_extract(store.container(CONTAINER), run_id, rows)
     blobs = store.container(CONTAINER)
     path = f"_runs/{name}/{run_id}/frame.npz"
     try:
@@ -115,6 +119,8 @@ def train(
     done = _read_json(blobs, f"_runs/{name}/{run_id}/registered.json")
     if done is not None:
         return done
+    if name == "demand":
+        return _demand_train(blobs, run_id)
     frame = _load_arrays(blobs, f"_runs/{name}/{run_id}/frame.npz")
     result = families.get_family(name).train(frame, budget=budget or _budget())
     artifact = result.artifact
@@ -152,5 +158,52 @@ def evaluate(store: BlobStore, *, name: str, run_id: str) -> dict[str, Any]:
     if champion is not None and champion.version == registered["version"]:
         # Promoted by an earlier attempt that stopped before recording the evaluation.
         return {"candidate": champion.version, "champion": champion.version, "promoted": True}
+    if name == "demand":
+        from models.pricing.family import FAMILY
+
+        return FAMILY.evaluate(
+            registry, registered["version"], _load_arrays(blobs, f"_runs/{name}/{run_id}/holdout.npz")
+        )
     holdout = _load_arrays(blobs, f"_runs/{name}/{run_id}/holdout.npz")
     return families.get_family(name).evaluate(registry, registered["version"], holdout)
+
+
+# --- demand (models.pricing.family.FAMILY, shaped as a ModelFamily) ------------------------------
+
+
+def _demand_extract(blobs: BlobContainer, run_id: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    from models.pricing.family import FAMILY
+
+    path = f"_runs/demand/{run_id}/frame.npz"
+    try:
+        frame = _load_arrays(blobs, path)
+    except BlobNotFound:
+        frame = FAMILY.extract(labelled=rows)
+        _save_arrays(blobs, path, frame)
+    n = len(frame["product_id"])
+    return {
+        "rows": n,
+        "products": len(set(frame["product_id"].tolist())),
+        "source": "sales",
+        "dataSources": {"sales": n},
+    }
+
+
+def _demand_train(blobs: BlobContainer, run_id: str) -> dict[str, Any]:
+    from models.pricing.family import FAMILY
+
+    frame = _load_arrays(blobs, f"_runs/demand/{run_id}/frame.npz")
+    result = FAMILY.train(frame)
+    n = len(frame["product_id"])
+    result.artifact.metadata.update({"source": "sales", "dataSources": {"sales": n}, "run": run_id})
+    version = ModelRegistry(blobs).register(result.artifact)
+    _save_arrays(
+        blobs,
+        f"_runs/demand/{run_id}/holdout.npz",
+        result.holdout or {"product_id": np.asarray([], dtype=str)},
+    )
+    done = {"version": version, "metrics": result.metrics}
+    blobs.put(
+        f"_runs/demand/{run_id}/registered.json", json.dumps(done).encode(), content_type="application/json"
+    )
+    return done

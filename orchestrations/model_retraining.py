@@ -54,8 +54,14 @@ def model_retraining(context: df.DurableOrchestrationContext) -> Generator[Any, 
 def retrain_extract(step: dict) -> dict[str, Any]:
     from models import retraining
 
-    size = {"n_customers": int(step["customers"])} if step.get("customers") else {}
+    size: dict[str, Any] = {"n_customers": int(step["customers"])} if step.get("customers") else {}
     labelled: list[dict[str, Any]] = []
+    if step["name"] == "demand":
+        from shared.pricing.training import demand_rows
+
+        return retraining.extract(
+            get_blob_store(), name="demand", run_id=step["runId"], rows=demand_rows(get_document_store())
+        )
     if step["name"] == "fraud":
         from shared.orders.fraud_labels import labelled_rows
 

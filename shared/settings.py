@@ -136,6 +136,45 @@ class Settings(BaseSettings):
         5, ge=0, validation_alias=_env("INVENTORY_LOW_STOCK_THRESHOLD")
     )
 
+    # --- pricing and inventory analytics (issue 15; docs/pricing-inventory.md) -----------------------
+    # Guardrails of every price recommendation: minimum margin over unit cost ((price - cost) /
+    # price) and the largest change of one step, as shares of the current price.
+    pricing_min_margin: float = Field(0.10, ge=0.0, lt=1.0, validation_alias=_env("PRICING_MIN_MARGIN"))
+    pricing_max_step: float = Field(0.10, gt=0.0, le=1.0, validation_alias=_env("PRICING_MAX_STEP"))
+    # A nightly proposal changing the price by more than this share waits for an admin's approval;
+    # smaller ones are applied at once (still recorded as proposals).
+    pricing_approval_threshold: float = Field(
+        0.05, ge=0.0, le=1.0, validation_alias=_env("PRICING_APPROVAL_THRESHOLD")
+    )
+    # How long a proposal waits for that approval; then it expires and the price stays (72 h).
+    pricing_approval_timeout_seconds: int = Field(
+        72 * 3600, ge=1, le=30 * 24 * 3600, validation_alias=_env("PRICING_APPROVAL_TIMEOUT_SECONDS")
+    )
+    # `%PRICING_PROPOSAL_SCHEDULE%` of functions/pricing.py (6-field NCRONTAB): nightly proposals.
+    pricing_proposal_schedule: str = Field(
+        "0 0 3 * * *", pattern=r"^\S+( \S+){5}$", validation_alias=_env("PRICING_PROPOSAL_SCHEDULE")
+    )
+    # `%INVENTORY_FORECAST_SCHEDULE%` of functions/inventory_analytics.py: the daily forecast and
+    # reorder refresh (an orchestration; statsforecast loads in its activities only).
+    inventory_forecast_schedule: str = Field(
+        "0 0 4 * * *", pattern=r"^\S+( \S+){5}$", validation_alias=_env("INVENTORY_FORECAST_SCHEDULE")
+    )
+    inventory_forecast_horizon_days: int = Field(
+        28, ge=7, le=365, validation_alias=_env("INVENTORY_FORECAST_HORIZON_DAYS")
+    )
+    # "fast": seasonal naive, ETS and Theta (about 3x faster); "full": AutoARIMA and the combo too.
+    inventory_forecast_methods: Literal["fast", "full"] = Field(
+        "fast", validation_alias=_env("INVENTORY_FORECAST_METHODS")
+    )
+    # Defaults for skus without their own (PUT /api/pricing/skus/{sku}): supplier lead time in days
+    # and the cycle service level the safety stock is sized for.
+    inventory_lead_time_days: float = Field(
+        7.0, ge=0.0, le=365.0, validation_alias=_env("INVENTORY_LEAD_TIME_DAYS")
+    )
+    inventory_service_level: float = Field(
+        0.95, gt=0.5, lt=1.0, validation_alias=_env("INVENTORY_SERVICE_LEVEL")
+    )
+
     # --- notifications ----------------------------------------------------------------------------
     # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost);
     # "off" (the default) sends nothing on that channel, so an unconfigured channel is skipped

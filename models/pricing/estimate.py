@@ -31,6 +31,7 @@ PRIOR_DOF = 5.0
 SPARSE_ZERO_SHARE = 0.3
 MIN_PROMO_ROWS = 3  # promo rows (and non-promo rows) a product needs for its own promo effect
 IDENT_TOL = 1e-6  # price variation below this (per row, in log units^2) is rounding, not signal
+MAX_ELASTICITY = 15.0  # own-price elasticities beyond this are fitting artefacts, not demand
 COLLINEAR = 1e-3  # price variation left after the other local columns, as a share of its own
 
 
@@ -72,7 +73,17 @@ class _Local:
         eye = np.broadcast_to(np.eye(q), M.shape)
         M = np.where((~active)[:, :, None] & (~active)[:, None, :] & (eye > 0), 1.0, M)
         self.Minv = np.linalg.pinv(M)
+        self.M = M
         self.active = active
+
+    def price_partial(self) -> np.ndarray:
+        """Per product, the price variation left after the other local columns (the Schur
+        complement). Not 1 / Minv[0, 0]: with price exactly collinear with another column (a new
+        product whose only price changes were promotions) the pseudo-inverse stays finite and
+        that read as identified, with an elasticity of ~0 and a tiny standard error."""
+        others, b = self.M[:, 1:, 1:], self.M[:, 1:, 0]
+        sol = np.einsum("pij,pj->pi", np.linalg.pinv(others), b)
+        return self.M[:, 0, 0] - np.einsum("pi,pi->p", b, sol)
 
     def coef(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean = _sums(self.idx, v, self.n) / np.maximum(self.counts, 1)
@@ -84,25 +95,38 @@ class _Local:
         return v - mean[self.idx] - np.sum(self.L * coef[self.idx], axis=1)
 
     def price_identified(self) -> np.ndarray:
-        partial = 1.0 / np.where(self.Minv[:, 0, 0] > 0, self.Minv[:, 0, 0], np.inf)
+        partial = self.price_partial()
         return self.active[:, 0] & (partial > COLLINEAR * self.diag[:, 0]) & (self.counts >= 3)
 
 
-def _poisson(y: np.ndarray, Z: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, float]:
-    """Poisson pseudo-ML of y on [1, Z] with an offset: coefficients and the sandwich SE of Z[:, 0]'s."""
+def _poisson(y: np.ndarray, Z: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """Poisson pseudo-ML of y on [1, Z] with an offset: coefficients, the sandwich SE of Z[:, 0]'s,
+    and whether Newton converged. Steps are halved until the log-likelihood does not fall: a slow
+    mover whose own season is nearly collinear with its level (under a year of history) otherwise
+    overshot into the exp clip and "converged" on elasticities of +-100 with tiny standard errors."""
     Z = np.column_stack([np.ones(len(y)), Z])
     coef = np.zeros(Z.shape[1])
     coef[0] = np.log(max(y.mean(), 1e-3) / np.mean(np.exp(offset)))
-    for _ in range(50):
+
+    def loglik(c: np.ndarray) -> float:
+        eta = np.clip(Z @ c + offset, -30, 30)
+        return float(np.sum(y * eta - np.exp(eta)))
+
+    converged = False
+    for _ in range(100):
         mu = np.exp(np.clip(Z @ coef + offset, -30, 30))
         step = np.linalg.lstsq(Z.T @ (Z * mu[:, None]), Z.T @ (y - mu), rcond=None)[0]
-        coef += step
-        if np.max(np.abs(step)) < 1e-9:
+        base, t = loglik(coef), 1.0
+        while t > 1e-6 and loglik(coef + t * step) < base - 1e-9 * (1 + abs(base)):
+            t /= 2
+        coef += t * step
+        if np.max(np.abs(t * step)) < 1e-9:
+            converged = True
             break
     mu = np.exp(np.clip(Z @ coef + offset, -30, 30))
     H_inv = np.linalg.pinv(Z.T @ (Z * mu[:, None]))
     cov = H_inv @ (Z.T @ (Z * ((y - mu) ** 2)[:, None])) @ H_inv * len(y) / max(len(y) - Z.shape[1], 1)
-    return coef, float(np.sqrt(max(cov[1, 1], 0.0)))
+    return coef, float(np.sqrt(max(cov[1, 1], 0.0))), converged
 
 
 def _active(product: np.ndarray, L: np.ndarray, season_ok: np.ndarray, n: int) -> np.ndarray:
@@ -168,9 +192,20 @@ def estimate(
         act = _active(np.zeros(int(rows.sum()), dtype=np.int64), Lp, season_ok[p : p + 1], 1)[0]
         act[0] = True  # the price column stays in (first), identified or not
         Z = (Lp - means[p])[:, act]
-        fit, s_beta = _poisson(units[rows], Z, controls[rows] @ gamma)
+        fit, s_beta, converged = _poisson(units[rows], Z, controls[rows] @ gamma)
+        # Not identified (pooled to the category instead): no price variation, too few sales, a
+        # fit that did not converge, or an elasticity no retail demand has (|e| > MAX_ELASTICITY).
+        others = Z[:, 1:]
+        left = (
+            Z[:, 0] - others @ np.linalg.lstsq(others, Z[:, 0], rcond=None)[0] if others.shape[1] else Z[:, 0]
+        )
         ok = bool(
-            np.sum(Z[:, 0] ** 2) > IDENT_TOL * rows.sum() and np.sum(units[rows] > 0) >= 3 and s_beta > 0
+            np.sum(Z[:, 0] ** 2) > IDENT_TOL * rows.sum()
+            and np.sum(left**2) > COLLINEAR * np.sum(Z[:, 0] ** 2)
+            and np.sum(units[rows] > 0) >= 3
+            and s_beta > 0
+            and converged
+            and abs(fit[1]) <= MAX_ELASTICITY
         )
         level[p] = fit[0]
         beta[p], se[p] = (fit[1], s_beta) if ok else (np.nan, np.inf)

@@ -114,6 +114,12 @@ def get_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductPu
     return result
 
 
+def read_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductPublic]:
+    """Uncached: for another context's conditional write (the ETag must be the current one)."""
+    doc = _load(_repo(store), product_id)
+    return Versioned(to_public(doc), doc["_etag"])
+
+
 def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductsPublic:
     key = tuple(sorted(query.model_dump().items()))
     cached = cache.get_list(key)

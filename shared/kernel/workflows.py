@@ -43,5 +43,19 @@ RETRAIN_EVALUATE = "retrain_evaluate"
 
 RETRAINING_ACTIVITIES = (RETRAIN_EXTRACT, RETRAIN_TRAIN, RETRAIN_EVALUATE)
 
-ORCHESTRATORS = (ORDER_WORKFLOW, MODEL_RETRAINING)
-ACTIVITIES = ORDER_ACTIVITIES + RETRAINING_ACTIVITIES
+# --- price approval (orchestrations/price_approval.py) -----------------------------------------
+PRICE_APPROVAL = "price_approval"
+PRICE_DECISION_EVENT = "PriceDecision"
+PRICING_SETTLE_PROPOSAL = "pricing_settle_proposal"
+
+# --- forecast refresh (orchestrations/forecast_refresh.py) -------------------------------------
+FORECAST_REFRESH = "forecast_refresh"
+FORECAST_LIST_SKUS = "forecast_list_skus"
+FORECAST_REFRESH_CHUNK = "forecast_refresh_chunk"
+
+ORCHESTRATORS = (ORDER_WORKFLOW, MODEL_RETRAINING, PRICE_APPROVAL, FORECAST_REFRESH)
+ACTIVITIES = (
+    ORDER_ACTIVITIES
+    + RETRAINING_ACTIVITIES
+    + (PRICING_SETTLE_PROPOSAL, FORECAST_LIST_SKUS, FORECAST_REFRESH_CHUNK)
+)

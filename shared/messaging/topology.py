@@ -14,6 +14,7 @@ EVENTS_TOPIC = "smartcommerce-events"
 NOTIFICATIONS_SUBSCRIPTION = "notifications"
 NOTIFICATIONS_REALTIME_SUBSCRIPTION = "notifications-realtime"
 FRAUD_SUBSCRIPTION = "fraud"
+SALES_SUBSCRIPTION = "sales"
 
 # Queues: commands addressed to one consumer.
 NOTIFICATION_COMMANDS_QUEUE = "notification-commands"

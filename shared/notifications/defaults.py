@@ -82,4 +82,31 @@ BUILTIN: dict[str, TemplateIn] = {
             ],
         }
     ),
+    "reorder-recommended": TemplateIn.model_validate(
+        {
+            "kind": "reorder_recommended",
+            "variants": [
+                TemplateVariant(
+                    channel="email",
+                    locale="en",
+                    subject="Reorder {{ reorder.sku }}: {{ reorder.orderQuantity }} units",
+                    body="Hello {{ recipient.name }},\n\n{{ reorder.available }} of {{ reorder.sku }} "
+                    "available, at or below its reorder point {{ reorder.reorderPoint }} (lead time "
+                    "{{ reorder.leadTimeDays }} days, service level {{ reorder.serviceLevel }}). "
+                    "Recommended order: {{ reorder.orderQuantity }} units.\n",
+                ),
+                TemplateVariant(
+                    channel="push",
+                    locale="en",
+                    subject="Reorder recommended",
+                    body="{{ reorder.sku }}: order {{ reorder.orderQuantity }}",
+                ),
+                TemplateVariant(
+                    channel="sms",
+                    locale="en",
+                    body="Reorder {{ reorder.sku }}: {{ reorder.orderQuantity }} units",
+                ),
+            ],
+        }
+    ),
 }

@@ -22,13 +22,21 @@ Status = Literal["queued", "sent", "delivered", "failed"]
 FINAL_STATUSES: frozenset[str] = frozenset({"sent", "delivered", "failed"})
 
 # What a template is rendered for; each kind has sample data that a template must render with.
-Kind = Literal["order_confirmed", "order_cancelled", "order_refunded", "order_shipped", "stock_low"]
+Kind = Literal[
+    "order_confirmed",
+    "order_cancelled",
+    "order_refunded",
+    "order_shipped",
+    "stock_low",
+    "reorder_recommended",
+]
 KINDS: tuple[Kind, ...] = (
     "order_confirmed",
     "order_cancelled",
     "order_refunded",
     "order_shipped",
     "stock_low",
+    "reorder_recommended",
 )
 
 # The template each kind is sent with (admins edit these names with PUT /notifications/templates/{name}).
@@ -38,6 +46,7 @@ TEMPLATE_FOR_KIND: dict[str, str] = {
     "order_refunded": "order-refunded",
     "order_shipped": "order-shipped",
     "stock_low": "stock-low",
+    "reorder_recommended": "reorder-recommended",
 }
 
 NOTIFICATIONS_CONTAINER = "notifications"

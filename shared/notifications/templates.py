@@ -83,6 +83,18 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "shipment": {"carrier": "Sample Post", "trackingNumber": "TRACK-1"},
     },
     "stock_low": {"recipient": _CUSTOMER, "stock": {"sku": "SKU-1", "available": 2, "threshold": 5}},
+    "reorder_recommended": {
+        "recipient": _CUSTOMER,
+        "reorder": {
+            "sku": "SKU-1",
+            "available": 3,
+            "reorderPoint": 12.5,
+            "safetyStock": 4.1,
+            "orderQuantity": 20,
+            "leadTimeDays": 7,
+            "serviceLevel": 0.95,
+        },
+    },
 }
 
 

@@ -24,6 +24,7 @@ TYPE_TO_KIND: dict[str, Kind] = {
     "OrderPartiallyRefunded": "order_refunded",
     "OrderShipped": "order_shipped",
     "StockLow": "stock_low",
+    "ReorderRecommended": "reorder_recommended",
 }
 
 
@@ -62,7 +63,7 @@ def parse_message(body: bytes | str) -> NotificationRequest:
     kind = data.get("kind") if data.get("kind") in KINDS else TYPE_TO_KIND.get(type_)
     if kind is None:
         raise ValidationFailed(f"no notification for message type {type_!r}", code="unknown_message_type")
-    if kind == "stock_low":
+    if kind in ("stock_low", "reorder_recommended"):
         return NotificationRequest(str(event_id), kind, "admins", data)
     order = data.get("order") if isinstance(data.get("order"), dict) else {}
     user_id = data.get("customerId") or (order or {}).get("customerId")
@@ -131,6 +132,17 @@ def kind_context(request: NotificationRequest, order: dict[str, Any]) -> dict[st
             "threshold": data.get("threshold", 0),
         }
         return {"stock": stock}
+    if request.kind == "reorder_recommended":
+        keys = (
+            "sku",
+            "available",
+            "reorderPoint",
+            "safetyStock",
+            "orderQuantity",
+            "leadTimeDays",
+            "serviceLevel",
+        )
+        return {"reorder": {k: data.get(k, "" if k == "sku" else 0) for k in keys}}
     context: dict[str, Any] = {"order": order}
     if request.kind == "order_cancelled":
         context["reason"] = str(data.get("reason") or "")

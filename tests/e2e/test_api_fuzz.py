@@ -38,7 +38,11 @@ from tests.e2e.helpers import ApiClient
 EXCLUDED = {("POST", "/api/dev/token")}
 # Routes whose successful calls start durable work (an order saga, a model retrain): fewer examples
 # so a run does not queue hundreds of orchestrations on the shared 2-core machine.
-EXPENSIVE = {("POST", "/api/orders"), ("POST", "/api/models/{name}/retrain")}
+EXPENSIVE = {
+    ("POST", "/api/orders"),
+    ("POST", "/api/models/{name}/retrain"),
+    ("POST", "/api/inventory/forecasts/refresh"),
+}
 EXAMPLES = 40
 EXPENSIVE_EXAMPLES = 4
 REQUEST_TIMEOUT = 15.0

@@ -145,14 +145,17 @@ def test_a_seeded_devhost_scores_with_a_model_from_the_first_request(start_devho
     api = ApiClient(dh.url, timeout=30)
     wait_for(
         lambda: api.get("/runtime/devhost/status").json()["seeded"],
-        timeout=150,
+        # Seeding also imports a year of demo sales, trains the demand model and fits forecasts.
+        timeout=400,
         interval=0.5,
-        message="seeding (demo catalog and the first fraud model)",
+        message="seeding (demo catalog, the first fraud model, demo sales)",
     )
     support = api.dev_token(unique("support"), roles=["support"])
     first = score(api, support, NORMAL)
     assert first["modelVersion"] is not None and first["decision"] == "approve"
     assert score(api, support, BLOCKED_SIGNAL)["decision"] == "reject"
     admin = api.dev_token(unique("admin"), roles=["admin"])
-    (model,) = api.get("/api/models", token=admin).json()["items"]
+    models = {m["name"]: m for m in api.get("/api/models", token=admin).json()["items"]}
+    assert set(models) == {"fraud", "demand"}  # the demo seed also trains the demand model
+    model = models["fraud"]
     assert model["liveVersion"] == first["modelVersion"] and model["versions"][0]["source"] == "synthetic"
