@@ -10,8 +10,8 @@ import azure.functions as func
 
 from models.catalog import ModelsPublic, describe_models
 from models.registry import CONTAINER, ModelRegistry
-from models.retraining import TRAINABLE
 from orchestrations.model_retraining import ORCHESTRATOR
+from orchestrations.model_retraining import TRAINABLE_MODELS as TRAINABLE
 from shared.bootstrap import get_blob_store
 from shared.errors import NotFound
 from shared.http import Api, RequestContext, Response
