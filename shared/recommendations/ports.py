@@ -83,6 +83,11 @@ class ScorerSource(ABC):
     def current(self) -> LiveScorer | None:
         """The champion of this process, or None while no recommendation model is promoted."""
 
+    def blended(self, live: LiveScorer, blend: Mapping[str, float]) -> ItemScorer:
+        """The same model with other blend weights (`collaborative`, `content`, `popularity`) for
+        an experiment variant; sources that cannot re-blend serve the model as trained."""
+        return live.scorer
+
 
 class AccountDataEraser(ABC):
     @abstractmethod

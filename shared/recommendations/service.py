@@ -9,7 +9,6 @@ history (a new or anonymous user) or no model, popularity serves (`strategy: "po
 
 from __future__ import annotations
 
-import inspect
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,14 @@ from shared.recommendations.experiments import Experiments
 from shared.recommendations.feedback import CONVERSION_TYPES, history_weights, purchased
 from shared.recommendations.interactions import InteractionStore
 from shared.recommendations.popularity import PopularityFallback
-from shared.recommendations.ports import CatalogItem, CatalogView, ItemScorer, Recommendation, ScorerSource
+from shared.recommendations.ports import (
+    CatalogItem,
+    CatalogView,
+    ItemScorer,
+    LiveScorer,
+    Recommendation,
+    ScorerSource,
+)
 from shared.recommendations.schemas import RecommendationsPublic, RecommendedItem
 
 ALSO_BOUGHT = "customers also bought"
@@ -80,14 +86,6 @@ def reason_text(reason: Any, catalog: Mapping[str, CatalogItem], *, category_hin
         if category:
             return f"popular in {names.get(category, category)}"
     return "popular"
-
-
-def _kwargs_supported(fn: Any, names: Collection[str]) -> set[str]:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return set()
-    return {n for n in names if n in params}
 
 
 # --- serving -------------------------------------------------------------------------------------
@@ -188,8 +186,8 @@ def recommend(
     strategy = str(config.get("strategy") or "hybrid")
     weights = history_weights(history, datetime.now(UTC), half_life_days=deps.half_life_days)
     items = []
-    if scorer is not None and weights and strategy != "popular":
-        items = _personal(scorer, weights, exclude, limit, catalog, strategy, config.get("blend"))
+    if live is not None and weights and strategy != "popular":
+        items = _personal(deps, live, weights, exclude, limit, catalog, strategy, config.get("blend"))
     if not items:
         strategy = "popular"
         items = _popular(scorer, deps, catalog, exclude, limit)
@@ -203,8 +201,16 @@ def recommend(
     )
 
 
+# What a variant's `strategy` means as blend weights of the one model (hybrid: as trained).
+STRATEGY_BLENDS: Mapping[str, Mapping[str, float]] = {
+    "collaborative": {"collaborative": 1.0, "content": 0.0, "popularity": 0.0},
+    "content": {"collaborative": 0.0, "content": 1.0, "popularity": 0.0},
+}
+
+
 def _personal(
-    scorer: ItemScorer,
+    deps: RecsDeps,
+    live: LiveScorer,
     weights: Mapping[str, float],
     exclude: set[str],
     limit: int,
@@ -213,14 +219,9 @@ def _personal(
     blend: Mapping[str, float] | None,
 ) -> list[RecommendedItem]:
     k = min(limit + len(exclude), MAX_CANDIDATES)
-    options: dict[str, Any] = {}
-    supported = _kwargs_supported(scorer.recommend_from, ("strategy", "blend"))
-    if "strategy" in supported:
-        options["strategy"] = strategy
-    if blend and "blend" in supported:
-        options["blend"] = dict(blend)
-    recs = scorer.recommend_from(dict(weights), k, exclude=exclude, **options)
-    return _render(recs, catalog, exclude, limit)
+    chosen = blend or STRATEGY_BLENDS.get(strategy)
+    scorer = deps.scorers.blended(live, chosen) if chosen else live.scorer
+    return _render(scorer.recommend_from(dict(weights), k, exclude=exclude), catalog, exclude, limit)
 
 
 # --- interactions --------------------------------------------------------------------------------
