@@ -105,7 +105,7 @@ class Experiments:
             "name": data.name,
             "status": "running",
             "target": data.target,
-            "variants": [v.model_dump(mode="json", by_alias=True) for v in data.variants],
+            "variants": [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in data.variants],
             "createdAt": iso(_now()),
             "createdBy": by,
             "stoppedAt": None,

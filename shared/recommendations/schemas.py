@@ -6,14 +6,13 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from shared.schema import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiModel, ListQuery
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,128}$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 Strategy = Literal["hybrid", "collaborative", "content", "popular"]
-BLEND_KEYS = ("collaborative", "content", "popularity")
 
 
 # --- interactions ---------------------------------------------------------------------------------
@@ -60,23 +59,22 @@ class RecommendationsPublic(ApiModel):
 
 
 # --- experiments ----------------------------------------------------------------------------------
+class Blend(ApiModel):
+    """Weights of the model's parts for a hybrid variant; a part left out keeps its trained weight."""
+
+    collaborative: float | None = Field(None, ge=0, le=100)
+    content: float | None = Field(None, ge=0, le=100)
+    popularity: float | None = Field(None, ge=0, le=100)
+
+    def weights(self) -> dict[str, float]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
 class VariantConfig(ApiModel):
     """What a variant changes: the strategy, and for `hybrid` optionally the blend weights."""
 
     strategy: Strategy = "hybrid"
-    blend: dict[str, float] | None = None
-
-    @field_validator("blend")
-    @classmethod
-    def _blend(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        if value is None:
-            return None
-        unknown = sorted(set(value) - set(BLEND_KEYS))
-        if unknown:
-            raise ValueError(f"unknown blend keys {unknown}; use {list(BLEND_KEYS)}")
-        if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
-            raise ValueError("blend weights must be non-negative and not all zero")
-        return value
+    blend: Blend | None = None
 
 
 class VariantIn(ApiModel):
@@ -97,6 +95,10 @@ class ExperimentCreate(ApiModel):
             raise ValueError("variant names must be unique")
         if "control" not in names:
             raise ValueError("one variant must be named 'control'")
+        for variant in self.variants:
+            blend = variant.config.blend
+            if blend is not None and blend.weights() and sum(blend.weights().values()) <= 0:
+                raise ValueError(f"variant {variant.name}: blend weights may not all be zero")
         return self
 
 

@@ -64,6 +64,7 @@ SEMANTIC_422 = {
     "body",  # cross-field rules such as "exactly one of shippingAddressId and shippingAddress"
     "name",  # the template name in the path: path parameters carry no pattern in the document
     "delta",  # strict integer: JSON Schema's "integer" also admits 3.0
+    "productId",  # must name an existing product (recommendations, interactions)
 }
 
 
