@@ -190,7 +190,7 @@ def test_06_purchases_from_orders_and_archived_products_never_appear(world: Worl
 def test_07_experiment_lifecycle_assignment_and_results(world: World) -> None:
     api, admin = world.api, world.o.admin
     name = unique("exp").lower()
-    body = {
+    body: dict[str, Any] = {
         "name": name,
         "target": "recommendations",
         "variants": [
