@@ -9,6 +9,7 @@ history (a new or anonymous user) or no model, popularity serves (`strategy: "po
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ from shared.recommendations.schemas import RecommendationsPublic, RecommendedIte
 
 ALSO_BOUGHT = "customers also bought"
 MAX_CANDIDATES = 200
+# The scorer masks excluded items itself; a few spare candidates cover items the model knows but
+# the catalog no longer does (deleted since training). Asking for more costs reasons per item.
+SPARE_CANDIDATES = 5
 
 
 @dataclass
@@ -73,7 +77,39 @@ def _reason_parts(reason: Any) -> tuple[str, str | None]:
     return kind, None
 
 
-def reason_text(reason: Any, catalog: Mapping[str, CatalogItem], *, category_hint: str | None = None) -> str:
+@dataclass(frozen=True)
+class CatalogFacts:
+    """What every request derives from one catalog snapshot, computed once per snapshot."""
+
+    unavailable: frozenset[str]
+    category_names: Mapping[str, str]
+
+
+_facts_lock = threading.Lock()
+_facts: tuple[Mapping[str, CatalogItem], CatalogFacts] | None = None
+
+
+def catalog_facts(catalog: Mapping[str, CatalogItem]) -> CatalogFacts:
+    global _facts
+    cached = _facts
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    facts = CatalogFacts(
+        unavailable=frozenset(pid for pid, item in catalog.items() if not item.servable),
+        category_names={item.category_id: item.category_name for item in catalog.values()},
+    )
+    with _facts_lock:
+        _facts = (catalog, facts)
+    return facts
+
+
+def reason_text(
+    reason: Any,
+    catalog: Mapping[str, CatalogItem],
+    *,
+    category_hint: str | None = None,
+    category_names: Mapping[str, str] | None = None,
+) -> str:
     kind, ref = _reason_parts(reason)
     if kind == "also_bought":
         return ALSO_BOUGHT
@@ -82,17 +118,13 @@ def reason_text(reason: Any, catalog: Mapping[str, CatalogItem], *, category_hin
         return f"similar to {item.name if item else ref}"
     if kind == "popular_in":
         category = ref or category_hint
-        names = {i.category_id: i.category_name for i in catalog.values()} if category else {}
         if category:
+            names = category_names if category_names is not None else catalog_facts(catalog).category_names
             return f"popular in {names.get(category, category)}"
     return "popular"
 
 
 # --- serving -------------------------------------------------------------------------------------
-def _unavailable(catalog: Mapping[str, CatalogItem]) -> set[str]:
-    return {pid for pid, item in catalog.items() if not item.servable}
-
-
 def _render(
     recs: Sequence[Recommendation],
     catalog: Mapping[str, CatalogItem],
@@ -103,13 +135,14 @@ def _render(
 ) -> list[RecommendedItem]:
     out: list[RecommendedItem] = []
     seen: set[str] = set()
+    names = catalog_facts(catalog).category_names
     for rec in recs:
         item = catalog.get(rec.item_id)
         # Filtered again here: the model's item table may hold products archived since training.
         if item is None or not item.servable or rec.item_id in exclude or rec.item_id in seen:
             continue
         seen.add(rec.item_id)
-        text = reason_text(rec.reason, catalog, category_hint=category_hint)
+        text = reason_text(rec.reason, catalog, category_hint=category_hint, category_names=names)
         out.append(RecommendedItem(product_id=rec.item_id, score=round(float(rec.score), 6), reason=text))
         if len(out) == limit:
             break
@@ -151,18 +184,41 @@ def _popular(
 ) -> list[RecommendedItem]:
     if scorer is None:
         return _fallback_popular(deps, catalog, exclude, limit, category)
-    k = min(limit + len(exclude), MAX_CANDIDATES)
+    k = min(limit + SPARE_CANDIDATES, MAX_CANDIDATES)
     recs = scorer.popular(k, category=category, exclude=exclude)
     items = _render(recs, catalog, exclude, limit, category_hint=category)
     return items or _fallback_popular(deps, catalog, exclude, limit, category)
+
+
+_derived_lock = threading.Lock()
+_derived: dict[str, tuple[object, dict[str, float], frozenset[str]]] = {}
+MAX_DERIVED = 20_000
+
+
+def _history_facts(deps: RecsDeps, user_id: str | None) -> tuple[dict[str, float], frozenset[str]]:
+    """(fold-in weights, purchased) of the user's history, derived once per cached history
+    (the decay moves by a second's worth meanwhile: nothing a ranking notices)."""
+    if not user_id:
+        return {}, frozenset()
+    history = deps.interactions.history(user_id)
+    cached = _derived.get(user_id)
+    if cached is not None and cached[0] is history:
+        return cached[1], cached[2]
+    weights = history_weights(history, datetime.now(UTC), half_life_days=deps.half_life_days)
+    bought = frozenset(purchased(history))
+    with _derived_lock:
+        if len(_derived) >= MAX_DERIVED:
+            _derived.clear()
+        _derived[user_id] = (history, weights, bought)
+    return weights, bought
 
 
 def recommend(
     deps: RecsDeps, caller: Caller, *, product_id: str | None = None, limit: int = 20
 ) -> RecommendationsPublic:
     catalog = deps.catalog.items()
-    history = deps.interactions.history(caller.user_id) if caller.user_id else []
-    exclude = purchased(history) | _unavailable(catalog)
+    weights, bought = _history_facts(deps, caller.user_id)
+    exclude = set(bought | catalog_facts(catalog).unavailable)
     live = deps.scorers.current()
     scorer = live.scorer if live else None
     version = live.version if live else None
@@ -174,7 +230,7 @@ def recommend(
         exclude.add(product_id)
         items: list[RecommendedItem] = []
         if scorer is not None:
-            k = min(limit + len(exclude), MAX_CANDIDATES)
+            k = min(limit + SPARE_CANDIDATES, MAX_CANDIDATES)
             items = _render(scorer.similar_to(product_id, k, exclude=exclude), catalog, exclude, limit)
         if items:
             return RecommendationsPublic(items=items, strategy="also_bought", model_version=version)
@@ -184,7 +240,6 @@ def recommend(
     assignment = deps.experiments.assignment(caller.unit)
     config: Mapping[str, Any] = assignment.config if assignment else {}
     strategy = str(config.get("strategy") or "hybrid")
-    weights = history_weights(history, datetime.now(UTC), half_life_days=deps.half_life_days)
     items = []
     if live is not None and weights and strategy != "popular":
         items = _personal(deps, live, weights, exclude, limit, catalog, strategy, config.get("blend"))
@@ -218,7 +273,7 @@ def _personal(
     strategy: str,
     blend: Mapping[str, float] | None,
 ) -> list[RecommendedItem]:
-    k = min(limit + len(exclude), MAX_CANDIDATES)
+    k = min(limit + SPARE_CANDIDATES, MAX_CANDIDATES)
     chosen = blend or STRATEGY_BLENDS.get(strategy)
     scorer = deps.scorers.blended(live, chosen) if chosen else live.scorer
     return _render(scorer.recommend_from(dict(weights), k, exclude=exclude), catalog, exclude, limit)

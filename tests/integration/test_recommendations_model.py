@@ -62,8 +62,8 @@ class Shop:
         )
         rng = random.Random(3)
         for n in range(60):  # each shopper buys within one group
-            group = self.groups[("tents", "stoves", "packs")[n % 3]]
-            for pid in rng.sample(group, 4):
+            members = self.groups[("tents", "stoves", "packs")[n % 3]]
+            for pid in rng.sample(members, 4):
                 record_interaction(self.deps, user_id=f"shopper-{n}", product_id=pid, kind="purchase")
 
 
