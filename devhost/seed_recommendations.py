@@ -18,9 +18,9 @@ from pathlib import Path
 
 from shared.outbox import NOT_OUTBOX
 from shared.ports.blobs import BlobStore
-from shared.ports.documents import DocumentStore, Filter, Query
+from shared.ports.documents import BatchFailed, BatchOp, DocumentStore, Filter, Query
 from shared.recommendations.catalog_view import PRODUCTS, PRODUCTS_PK
-from shared.recommendations.interactions import InteractionStore
+from shared.recommendations.interactions import InteractionStore, iso
 
 log = logging.getLogger("devhost.seed.recommendations")
 SHOPPERS = 400
@@ -43,11 +43,12 @@ def seed_interactions(store: DocumentStore, *, shoppers: int = SHOPPERS, seed: i
         for members in by_category.values()
         for pid in members
     }
-    interactions = InteractionStore(store, cache_seconds=lambda: 0.0)
+    container = InteractionStore(store, cache_seconds=lambda: 0.0).container
     now = datetime.now(UTC)
     created = 0
     for n in range(shoppers):
         user = f"demo-shopper-{n:04d}"
+        docs: list[dict[str, str]] = []
         favourites = rng.sample(categories, k=min(len(categories), rng.choice((1, 2))))
         for step in range(rng.randint(12, 36)):
             category = rng.choice(favourites) if rng.random() < 0.85 else rng.choice(categories)
@@ -58,14 +59,25 @@ def seed_interactions(store: DocumentStore, *, shoppers: int = SHOPPERS, seed: i
             if kind in ("add_to_cart", "purchase"):
                 chain += [(p, rng.choice(("view", "purchase"))) for p in partners[pid] if rng.random() < 0.6]
             for m, (product, what) in enumerate(chain):
-                created += interactions.record(
-                    user_id=user,
-                    product_id=product,
-                    kind=what,
-                    at=at + timedelta(minutes=m),
-                    interaction_id=f"demo-{n}-{step}-{m}",
-                    source="demo",
+                docs.append(
+                    {
+                        "id": f"demo-{n}-{step}-{m}",
+                        "userId": user,
+                        "productId": product,
+                        "type": what,
+                        "at": iso(at + timedelta(minutes=m)),
+                        "source": "demo",
+                    }
                 )
+        # One transactional batch per shopper and 100 documents (Cosmos' batch limit): seconds,
+        # not the minute one write each would take. A batch seeded before fails as a whole: skip it.
+        for start in range(0, len(docs), 100):
+            chunk = docs[start : start + 100]
+            try:
+                container.batch(user, [BatchOp("create", document=d) for d in chunk])
+                created += len(chunk)
+            except BatchFailed:
+                continue
     return created
 
 
