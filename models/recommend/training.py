@@ -27,12 +27,16 @@ class RecsParams:
     so the tuned value carries over when the data grows (the Gram matrix grows with it)."""
 
     strategy: str = "hybrid"
-    lam_per_degree: float = 9.0
+    lam_per_degree: float = 12.0
     dropout: float = 0.0
-    alpha_content: float = 0.0
+    alpha_content: float = 0.03
     alpha_pop: float = 0.0
-    rp3_weight: float = 0.0
-    rp3_beta: float = 0.5
+    rp3_weight: float = 0.3
+    rp3_beta: float = 0.7
+    # Popularity debiasing: W[i, j] *= pop_j ** col_exponent * pop_i ** row_exponent (still linear in
+    # the history, so the graph is unchanged). Negative = lean away from blockbusters.
+    col_exponent: float = -0.1
+    row_exponent: float = 0.0
     als_factors: int = 64
     popularity_half_life_days: float | None = 60.0
     content_neighbours: int = 50
@@ -46,7 +50,18 @@ def ease_lambda(m: InteractionMatrix, params: RecsParams) -> float:
     return max(1.0, params.lam_per_degree * degree)
 
 
-def collaborative(m: InteractionMatrix, params: RecsParams) -> np.ndarray:
+def _cached(cache: dict[Any, np.ndarray] | None, key: tuple[Any, ...], make: Any) -> np.ndarray:
+    """Memoise the expensive parts (one n x n solve each) across a tuning grid on the same data."""
+    if cache is None:
+        return np.asarray(make())
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def collaborative(
+    m: InteractionMatrix, params: RecsParams, cache: dict[Any, np.ndarray] | None = None
+) -> np.ndarray:
     n = len(m.items)
     s = params.strategy
     if s in ("content", "popularity"):
@@ -54,18 +69,29 @@ def collaborative(m: InteractionMatrix, params: RecsParams) -> np.ndarray:
     if s == "als":
         return algorithms.als_foldin(m.X, factors=params.als_factors)
     if s == "rp3beta":
-        return algorithms.rp3beta(m.X, beta=params.rp3_beta)
-    G = algorithms.gram(m.X)
+        return _cached(cache, ("rp3", params.rp3_beta), lambda: algorithms.rp3beta(m.X, beta=params.rp3_beta))
+    G = _cached(cache, ("gram",), lambda: algorithms.gram(m.X))
     if s == "cooccurrence":
         return algorithms.cooccurrence_cosine(G)
     dropout = params.dropout if s in ("edlae", "hybrid") else 0.0
-    W = algorithms.ease(G, ease_lambda(m, params), dropout=dropout)
-    if s == "hybrid" and params.rp3_weight > 0:
-        R = algorithms.rp3beta(m.X, beta=params.rp3_beta)
-        # Put both on the same scale (mean absolute weight) before blending.
-        R *= float(np.abs(W).mean() / max(np.abs(R).mean(), 1e-12))
+    lam = ease_lambda(m, params)
+    W = _cached(cache, ("ease", lam, dropout), lambda: algorithms.ease(G, lam, dropout=dropout))
+    if s != "hybrid":
+        return W
+    W = W / max(float(np.abs(W).mean()), 1e-12)
+    if params.rp3_weight > 0:
+        R = _cached(cache, ("rp3", params.rp3_beta), lambda: algorithms.rp3beta(m.X, beta=params.rp3_beta))
+        # Both on the same scale (mean absolute weight) before blending.
+        R /= max(float(np.abs(R).mean()), 1e-12)
         W = (1 - params.rp3_weight) * W + params.rp3_weight * R
-    return W
+    if params.col_exponent or params.row_exponent:
+        degree = np.asarray((m.X > 0).sum(axis=0), dtype=np.float64).ravel() + 1.0
+        W = (
+            W
+            * np.power(degree, params.col_exponent)[None, :]
+            * np.power(degree, params.row_exponent)[:, None]
+        )
+    return W.astype(np.float32)
 
 
 def fit_model(
@@ -75,11 +101,24 @@ def fit_model(
     if params.strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {params.strategy!r}; one of {', '.join(STRATEGIES)}")
     m = build(interactions, items, popularity_half_life_days=params.popularity_half_life_days)
-    W = collaborative(m, params)
+    return fit_matrix(m, params), m
+
+
+def fit_matrix(
+    m: InteractionMatrix, params: RecsParams, cache: dict[Any, np.ndarray] | None = None
+) -> RecsModel:
+    """The model for already-indexed interactions (`cache` shares the solves across a tuning grid)."""
+    W = collaborative(m, params, cache)
     has_content = any(t for t in m.texts) or any(c for c in m.categories)
     use_content = params.strategy == "content" or (params.strategy == "hybrid" and params.alpha_content > 0)
     S = (
-        algorithms.content_similarity(m.texts, m.categories, neighbours=params.content_neighbours)
+        _cached(
+            cache,
+            ("content", params.content_neighbours),
+            lambda: algorithms.content_similarity(
+                m.texts, m.categories, neighbours=params.content_neighbours
+            ),
+        ).copy()
         if has_content and use_content
         else np.zeros_like(W)
     )
@@ -97,7 +136,7 @@ def fit_model(
         "users": len(m.users),
         "interactions": int(m.X.nnz),
     }
-    model = RecsModel(
+    return RecsModel(
         item_ids=m.items,
         categories=m.categories,
         popularity=m.popularity,
@@ -108,7 +147,6 @@ def fit_model(
         alpha_pop=alpha_pop,
         info=info,
     )
-    return model, m
 
 
 def random_split(
