@@ -3,15 +3,17 @@ category name, archived or not, in stock or not), rebuilt from the documents eve
 `RECS_CATALOG_REFRESH_SECONDS` (default 5).
 
 Why a snapshot: a recommendation list filters hundreds of candidates against archive and stock
-state, and one document read per candidate would cost more than the model. Only one thread
-rebuilds; the others keep serving the previous snapshot meanwhile, so no request waits for the
-rebuild except the very first. The containers are the catalog's and inventory's (infra/
-containers.json names them); this adapter only reads, and the serving path never imports those
-contexts' services.
+state, and one document read per candidate would cost more than the model. Only the very first
+call builds it on a request; after that an expired snapshot is rebuilt by a background thread
+while every request keeps serving the previous one (a rebuild reads every product and stock
+record: tens of milliseconds no request should wait for). The containers are the catalog's and
+inventory's (infra/containers.json names them); this adapter only reads, and the serving path
+never imports those contexts' services.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +23,7 @@ from shared.outbox import NOT_OUTBOX
 from shared.ports.documents import DocumentNotFound, DocumentStore, Filter, Query
 from shared.recommendations.ports import CatalogItem, CatalogView
 
+log = logging.getLogger("smartcommerce.recommendations")
 PRODUCTS = "products"
 PRODUCTS_PK = "/productId"
 CATEGORIES = "categories"
@@ -45,17 +48,35 @@ class StoreCatalogView(CatalogView):
         self._expires = float("-inf")
 
     def items(self) -> Mapping[str, CatalogItem]:
-        if self._snapshot is not None and self._clock() < self._expires:
-            return self._snapshot
-        # The first call waits for the build; later ones keep the old snapshot while one rebuilds.
-        if not self._lock.acquire(blocking=self._snapshot is None):
+        snapshot = self._snapshot
+        if snapshot is not None and self._clock() < self._expires:
+            return snapshot
+        if snapshot is None:  # the first call builds; every later rebuild runs off the request path
+            with self._lock:
+                if self._snapshot is None:
+                    self._rebuild()
             assert self._snapshot is not None
             return self._snapshot
-        try:
-            if self._snapshot is None or self._clock() >= self._expires:
-                self._snapshot = self._build()
-                self._expires = self._clock() + self._refresh_seconds()
+        if self._refresh_seconds() <= 0:  # refreshing on every call (tests): synchronously
+            with self._lock:
+                self._rebuild()
             return self._snapshot
+        if self._lock.acquire(blocking=False):
+            threading.Thread(
+                target=self._rebuild_and_release, name="recs-catalog-refresh", daemon=True
+            ).start()
+        return snapshot
+
+    def _rebuild(self) -> None:
+        self._snapshot = self._build()
+        self._expires = self._clock() + self._refresh_seconds()
+
+    def _rebuild_and_release(self) -> None:
+        try:
+            self._rebuild()
+        except Exception:  # keep serving the previous snapshot; retried at the next expiry
+            log.exception("recommendations: catalog snapshot refresh failed")
+            self._expires = self._clock() + max(self._refresh_seconds(), 1.0)
         finally:
             self._lock.release()
 
@@ -70,8 +91,7 @@ class StoreCatalogView(CatalogView):
         return None
 
     def invalidate(self) -> None:
-        with self._lock:
-            self._expires = float("-inf")
+        self._expires = float("-inf")
 
     # --- building -------------------------------------------------------------------------------
     def _category_names(self) -> dict[str, str]:
