@@ -60,6 +60,7 @@ class StoreCatalogView(CatalogView):
         if self._refresh_seconds() <= 0:  # refreshing on every call (tests): synchronously
             with self._lock:
                 self._rebuild()
+            assert self._snapshot is not None
             return self._snapshot
         if self._lock.acquire(blocking=False):
             threading.Thread(
