@@ -139,12 +139,15 @@ def test_a_seeded_devhost_scores_with_a_model_from_the_first_request(start_devho
         lambda: api.get("/runtime/devhost/status").json()["seeded"],
         timeout=150,
         interval=0.5,
-        message="seeding (demo catalog and the first fraud model)",
+        message="seeding (demo catalog, first fraud and recommendation models)",
     )
     support = api.dev_token(unique("support"), roles=["support"])
     first = score(api, support, NORMAL)
     assert first["modelVersion"] is not None and first["decision"] == "approve"
     assert score(api, support, BLOCKED_SIGNAL)["decision"] == "reject"
     admin = api.dev_token(unique("admin"), roles=["admin"])
-    (model,) = api.get("/api/models", token=admin).json()["items"]
+    # The seed also trains the first recommendation model (devhost/seed_recommendations.py).
+    models = {m["name"]: m for m in api.get("/api/models", token=admin).json()["items"]}
+    assert set(models) == {"fraud", "recommendations"}
+    model = models["fraud"]
     assert model["liveVersion"] == first["modelVersion"] and model["versions"][0]["source"] == "synthetic"
