@@ -27,16 +27,19 @@ class RecsParams:
     so the tuned value carries over when the data grows (the Gram matrix grows with it)."""
 
     strategy: str = "hybrid"
-    lam_per_degree: float = 12.0
+    # Defaults: the values bench/recs_bench.py's validation tuning (2 folds of the train part) picked
+    # most often over its 3 seeds: lambda 26 x mean degree, no dropout, RP3beta 0.3, column debias
+    # -0.1 twice of three, row debias -0.15 every time, content 0.03 (docs/recommendations-ml.md).
+    lam_per_degree: float = 26.0
     dropout: float = 0.0
     alpha_content: float = 0.03
     alpha_pop: float = 0.0
     rp3_weight: float = 0.3
     rp3_beta: float = 0.7
-    # Popularity debiasing: W[i, j] *= pop_j ** col_exponent * pop_i ** row_exponent (still linear in
+    # Popularity debiasing: W[i, j] *= deg_j ** col_exponent * deg_i ** row_exponent (still linear in
     # the history, so the graph is unchanged). Negative = lean away from blockbusters.
     col_exponent: float = -0.1
-    row_exponent: float = 0.0
+    row_exponent: float = -0.15
     als_factors: int = 64
     popularity_half_life_days: float | None = 60.0
     content_neighbours: int = 50
