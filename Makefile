@@ -47,6 +47,7 @@ check: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 doctor: install
 	$(VENV)/bin/azure-functions-doctor doctor --path . --profile minimal

@@ -73,10 +73,10 @@ async def load_requests(
 def seed(data_dir: Path) -> list[str]:
     """Demo catalog, shoppers and the first model in data_dir; returns product ids."""
     os.environ["SC_DATA_DIR"] = str(data_dir)
+    from devhost.demo_data import seed_catalog
     from devhost.seed_recommendations import seed_recommendations_into
     from shared.adapters.folder_blobs import FolderBlobStore
     from shared.adapters.sqlite_documents import SqliteDocumentStore
-    from shared.catalog.demo_data import seed_catalog
     from shared.catalog.schemas import ProductListQuery
     from shared.catalog.service import list_products
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from shared.outbox import NOT_OUTBOX
+from shared.messaging.outbox import NOT_OUTBOX
 from shared.ports.blobs import BlobStore
 from shared.ports.documents import BatchFailed, BatchOp, DocumentStore, Filter, Query
 from shared.recommendations.catalog_view import PRODUCTS, PRODUCTS_PK
@@ -100,6 +100,6 @@ def seed_recommendations_into(store: DocumentStore, blobs: BlobStore) -> str | N
 
 
 def seed_demo_recommendations(data_dir: Path) -> None:
-    from shared.bootstrap import get_blob_store, get_document_store
+    from shared.composition import get_blob_store, get_document_store
 
     seed_recommendations_into(get_document_store(), get_blob_store())

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.composition import get_recs_deps
 from shared.http import Api, RequestContext, Response
 from shared.recommendations.schemas import ExperimentCreate, ExperimentPublic, ExperimentResults
-from shared.recommendations.wiring import get_recs_deps
 
 bp = func.Blueprint()
 api = Api(bp, tag="experiments")

@@ -10,11 +10,11 @@ import azure.functions as func
 
 from models.catalog import ModelsPublic, describe_models
 from models.registry import CONTAINER, ModelRegistry
-from orchestrations.model_retraining import ORCHESTRATOR
 from orchestrations.model_retraining import TRAINABLE_MODELS as TRAINABLE
-from shared.bootstrap import get_blob_store
-from shared.errors import NotFound
+from shared.composition import get_blob_store
 from shared.http import Api, RequestContext, Response
+from shared.kernel.errors import NotFound
+from shared.kernel.workflows import MODEL_RETRAINING as ORCHESTRATOR
 
 log = logging.getLogger(__name__)
 bp = df.Blueprint()

@@ -15,9 +15,11 @@ from http.cookies import CookieError, SimpleCookie
 import azure.functions as func
 from pydantic import ValidationError
 
-from shared.events import CloudEvent
+from shared.composition import get_recs_deps
 from shared.http import Api, RequestContext, Response
-from shared.inbox import processed_once
+from shared.kernel.schema import ListQuery
+from shared.messaging.events import CloudEvent
+from shared.messaging.inbox import processed_once
 from shared.recommendations import service
 from shared.recommendations.events import HANDLER, on_order_confirmed
 from shared.recommendations.schemas import (
@@ -29,8 +31,6 @@ from shared.recommendations.schemas import (
     RecommendationsQuery,
     safe_unit,
 )
-from shared.recommendations.wiring import get_recs_deps
-from shared.schema import ListQuery
 
 log = logging.getLogger("smartcommerce.recommendations")
 bp = func.Blueprint()
@@ -125,9 +125,10 @@ def handle_event(body: bytes | str) -> None:
     except ValidationError:
         log.error("recommendations: dropping a message that is not a CloudEvent")
         return
-    with processed_once(event.id, HANDLER) as first:
+    deps = get_recs_deps()
+    with processed_once(event.id, HANDLER, store=deps.interactions.store) as first:
         if first:
-            on_order_confirmed(event, get_recs_deps())
+            on_order_confirmed(event, deps)
 
 
 @bp.service_bus_topic_trigger(

@@ -16,11 +16,12 @@ from typing import Any
 import azure.durable_functions as df
 
 from models.retraining import TRAINABLE
-from shared.bootstrap import get_blob_store, get_document_store
+from shared.composition import get_blob_store, get_document_store
+from shared.kernel import workflows as wf
 
 bp = df.Blueprint()
 
-ORCHESTRATOR = "model_retraining"
+ORCHESTRATOR = wf.MODEL_RETRAINING
 # The recommendation model trains on the recommendations context's interactions
 # (shared/recommendations/retraining.py); every other model through models/retraining.py.
 RECOMMENDATIONS = "recommendations"
@@ -39,11 +40,11 @@ def model_retraining(context: df.DurableOrchestrationContext) -> Generator[Any, 
         "customers": spec.get("customers"),
     }
     context.set_custom_status({"step": "extract"})
-    data = yield context.call_activity_with_retry("retrain_extract", RETRY, step)
+    data = yield context.call_activity_with_retry(wf.RETRAIN_EXTRACT, RETRY, step)
     context.set_custom_status({"step": "train"})
-    trained = yield context.call_activity_with_retry("retrain_train", RETRY, step)
+    trained = yield context.call_activity_with_retry(wf.RETRAIN_TRAIN, RETRY, step)
     context.set_custom_status({"step": "evaluate"})
-    evaluation = yield context.call_activity_with_retry("retrain_evaluate", RETRY, step)
+    evaluation = yield context.call_activity_with_retry(wf.RETRAIN_EVALUATE, RETRY, step)
     context.set_custom_status({"step": "done"})
     return {
         "name": step["name"],
@@ -65,7 +66,7 @@ def retrain_extract(step: dict) -> dict[str, Any]:
     size = {"n_customers": int(step["customers"])} if step.get("customers") else {}
     labelled: list[dict[str, Any]] = []
     if step["name"] == "fraud":
-        from shared.fraud.labels import labelled_rows
+        from shared.orders.fraud_labels import labelled_rows
 
         labelled = labelled_rows(get_document_store())  # review outcomes and chargebacks
     return retraining.extract(

@@ -11,9 +11,9 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
-from shared.errors import BadRequest, ValidationFailed
 from shared.http.context import Response
-from shared.http.frozen import frozen_json
+from shared.kernel.errors import BadRequest, ValidationFailed
+from shared.kernel.frozen import frozen_json
 
 JSON = "application/json"
 # pydantic puts validator/union tags such as "function-after[...]" in error locations: not fields.

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 
-from shared.outbox import NOT_OUTBOX
+from shared.messaging.outbox import NOT_OUTBOX
 from shared.ports.documents import DocumentNotFound, DocumentStore, Filter, Query
 from shared.recommendations.ports import CatalogItem, CatalogView
 

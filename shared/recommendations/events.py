@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 from shared.recommendations.service import RecsDeps
 
 CONSUMED_EVENTS = ("OrderConfirmed",)

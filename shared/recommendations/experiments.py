@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.errors import Conflict, NotFound
+from shared.kernel.errors import Conflict, NotFound
 from shared.ports.documents import (
     Container,
     DocumentExists,
     DocumentNotFound,
     DocumentStore,
-    ETagMismatch,
     Filter,
     Query,
 )
@@ -46,6 +45,7 @@ from shared.recommendations.schemas import (
     VariantResult,
 )
 from shared.recommendations.stats import relative_lift, srm_check, two_proportion_test
+from shared.storage.retry import retry_on_conflict
 
 EXPERIMENTS = "experiments"
 EXPERIMENTS_PK = "/name"
@@ -129,18 +129,21 @@ class Experiments:
 
     def stop(self, name: str) -> ExperimentPublic:
         """Idempotent: stopping a stopped experiment returns it unchanged."""
-        for _ in range(5):
+
+        def attempt() -> ExperimentPublic:
             doc = self.get(name)
             if doc["status"] == "stopped":
                 return _public(doc)
-            doc = {**doc, "status": "stopped", "stoppedAt": iso(_now())}
-            try:
-                saved = self.definitions.replace(doc, if_match=doc["_etag"])
-            except ETagMismatch:
-                continue
+            saved = self.definitions.replace(
+                {**doc, "status": "stopped", "stoppedAt": iso(_now())}, if_match=doc["_etag"]
+            )
             self._forget(doc["target"])
             return _public(saved)
-        raise Conflict(f"experiment {name} kept changing; try again", code="concurrent_update")
+
+        def exhausted() -> ExperimentPublic:
+            raise Conflict(f"experiment {name} kept changing; try again", code="concurrent_update")
+
+        return retry_on_conflict(attempt, attempts=5, exhausted=exhausted)
 
     # --- serving --------------------------------------------------------------------------------
     def _load_running(self, target: str) -> dict[str, Any] | None:
@@ -203,19 +206,18 @@ class Experiments:
         if doc is None:
             return False
         when = iso(at or _now())
-        for _ in range(5):
+
+        def attempt() -> bool:
             try:
                 unit_doc = self.units.read(unit, doc["name"])
             except DocumentNotFound:
                 return False  # never shown a variant: not part of the experiment
             if unit_doc.get("convertedAt") or unit_doc["exposedAt"] > when:
                 return False
-            try:
-                self.units.replace({**unit_doc, "convertedAt": when}, if_match=unit_doc["_etag"])
-                return True
-            except ETagMismatch:
-                continue
-        return False
+            self.units.replace({**unit_doc, "convertedAt": when}, if_match=unit_doc["_etag"])
+            return True
+
+        return retry_on_conflict(attempt, attempts=5, exhausted=lambda: False)
 
     def erase_unit(self, unit: str) -> int:
         """Forget `unit` in every experiment (account data erasure); counts stay consistent."""

@@ -53,6 +53,10 @@ class InteractionStore:
         self._cache: dict[str, tuple[float, list[Interaction]]] = {}
 
     @property
+    def store(self) -> DocumentStore:
+        return self._store
+
+    @property
     def container(self) -> Container:
         if self._container is None:
             try:

@@ -23,7 +23,7 @@ from typing import Any
 
 from models.artifact import ModelArtifact
 from models.registry import CONTAINER, ModelRegistry
-from shared.outbox import NOT_OUTBOX
+from shared.messaging.outbox import NOT_OUTBOX
 from shared.ports.blobs import BlobContainer, BlobNotFound, BlobStore
 from shared.ports.documents import DocumentStore, Filter, Query
 from shared.recommendations.catalog_view import CATEGORIES, CATEGORIES_PK, PRODUCTS, PRODUCTS_PK

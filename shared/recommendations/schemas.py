@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from shared.schema import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiModel, ListQuery
+from shared.kernel.schema import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiModel, ListQuery
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,128}$"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"

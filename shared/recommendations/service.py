@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
 from shared.recommendations.experiments import Experiments
 from shared.recommendations.feedback import CONVERSION_TYPES, history_weights, purchased
 from shared.recommendations.interactions import InteractionStore

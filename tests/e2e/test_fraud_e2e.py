@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.fraud.labels import LABELS_CONTAINER
-from shared.fraud.monitoring import SCORES_CONTAINER
+from shared.orders.fraud_labels import LABELS_CONTAINER
+from shared.orders.fraud_monitoring import SCORES_CONTAINER
 from shared.ports.documents import Query
 from tests.e2e.conftest import StartDevhost
 from tests.e2e.helpers import ApiClient, unique, wait_for

@@ -17,7 +17,7 @@ from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
 from shared.catalog.service import archive_product, create_product
 from shared.catalog.taxonomy import create_brand, create_category
 from shared.inventory.service import adjust_stock
-from shared.money import Money
+from shared.kernel.money import Money
 from shared.recommendations import retraining
 from shared.recommendations.catalog_view import StoreCatalogView
 from shared.recommendations.experiments import Experiments

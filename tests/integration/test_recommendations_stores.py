@@ -12,7 +12,7 @@ from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
 from shared.catalog.service import archive_product, create_product
 from shared.catalog.taxonomy import create_brand, create_category
 from shared.inventory.service import adjust_stock
-from shared.money import Money
+from shared.kernel.money import Money
 from shared.ports.documents import DocumentStore
 from shared.recommendations.assignment import assign
 from shared.recommendations.catalog_view import StoreCatalogView

@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared.devkeys import DevSigningKey, jwk_thumbprint, public_jwk
+from shared.kernel.devkeys import DevSigningKey, jwk_thumbprint, public_jwk
 from shared.settings import env_names, reset_settings_cache
 
 ISSUER = "https://smartcommerce.local/dev"

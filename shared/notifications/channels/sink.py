@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.notifications.channels.port import NotificationChannel, OutgoingMessage, SendResult
+from shared.notifications.ports import NotificationChannel, OutgoingMessage, SendResult
 
 _lock = threading.Lock()
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import ValidationFailed
-from shared.events import CloudEvent
+from shared.kernel.errors import ValidationFailed
+from shared.messaging.events import CloudEvent
 from shared.recommendations.events import on_order_confirmed
 from shared.recommendations.schemas import ExperimentCreate
 from shared.recommendations.service import Caller, erase_user, recommend, record_interaction

@@ -4,7 +4,7 @@ registry names recommendations as a consumer of it (docs/events.md tells the tru
 from __future__ import annotations
 
 from shared.adapters.localbus_topology import load_topology
-from shared.events import event_spec
+from shared.messaging.events import event_spec
 from shared.recommendations.events import CONSUMED_EVENTS
 from tools.gen_events_doc import load_all_declarations
 

@@ -7,7 +7,7 @@ Each bounded context declares its events where its model lives:
         order_id: str
         ...
 
-and raises them through its outbox (`shared.outbox`), never by publishing directly:
+and raises them through its outbox (`shared.messaging.outbox`), never by publishing directly:
 
     uow.emit(new_event(OrderCreated(order_id=..., ...), subject=order_id))
 
@@ -28,8 +28,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.kernel.schema import ApiModel
 from shared.ports.messaging import BusMessage
-from shared.schema import ApiModel
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
@@ -133,7 +133,7 @@ def event_spec(type: str) -> EventSpec:
 
 def _current_traceparent() -> str | None:
     try:
-        from shared.telemetry import current_traceparent
+        from shared.observability.telemetry import current_traceparent
     except ImportError:  # telemetry not wired (tools, some tests): events still work
         return None
     return current_traceparent()

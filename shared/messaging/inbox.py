@@ -1,6 +1,6 @@
 """Consumer-side dedupe: delivery is at least once, so handlers skip events they already handled.
 
-    with processed_once(event.id, "notifications.on_order_confirmed") as first:
+    with processed_once(event.id, "notifications.on_order_confirmed", store=store) as first:
         if first:
             send_confirmation(...)
 
@@ -30,12 +30,8 @@ def _marker_id(event_id: str) -> str:
 
 
 @contextmanager
-def processed_once(event_id: str, handler_name: str, *, store: DocumentStore | None = None) -> Iterator[bool]:
+def processed_once(event_id: str, handler_name: str, *, store: DocumentStore) -> Iterator[bool]:
     """Yields True the first time (handler_name, event_id) is seen, False after it succeeded once."""
-    if store is None:
-        from shared.bootstrap import get_document_store
-
-        store = get_document_store()
     inbox = store.container(INBOX_CONTAINER, INBOX_PARTITION_KEY)
     marker = _marker_id(event_id)
     try:

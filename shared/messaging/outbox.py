@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 from shared.ports.documents import BatchOp, Container, Document, Filter, PatchOp, Query
 
 OUTBOX_FIELD = "_outbox"

@@ -6,8 +6,8 @@ import pytest
 
 from functions.fraud_monitoring import handle_event
 from models.fraud.features import RAW_COLUMNS
-from shared.errors import Conflict, NotFound
-from shared.fraud.labels import labelled_rows, labels_container, record_chargeback
+from shared.kernel.errors import Conflict, NotFound
+from shared.orders.fraud_labels import labelled_rows, labels_container, record_chargeback
 from shared.ports.documents import DocumentNotFound
 from tests.integration.orders.harness import BLOCKED, HIGHEST
 from tests.unit.fraud.orders_world import World, cloud_event

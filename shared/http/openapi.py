@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.http.registry import RouteInfo, routes
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
 from shared.settings import get_settings
 
 REF_TEMPLATE = "#/components/schemas/{model}"

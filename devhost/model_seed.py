@@ -1,7 +1,7 @@
 """Seed hook for a fresh devhost: train and promote the first models from the generator.
 
 `train_initial_models(blob_store)` does the work (a few seconds); `seed_models(data_dir)` is the
-form devhost's seeder list takes (`"models.seed:seed_models"`).
+form devhost's seeder list takes (`"devhost.model_seed:seed_models"`).
 Idempotent: a model that already has a champion is left alone.
 """
 
@@ -48,8 +48,8 @@ def train_initial_models(blob_store: BlobStore, *, n_customers: int = 4000, seed
 
 
 def seed_models(data_dir: Path) -> None:
-    """devhost seeder (`models.seed:seed_models`): the blob store of the data dir, per settings."""
-    from shared.bootstrap import build_blob_store
+    """devhost seeder (`devhost.model_seed:seed_models`): the blob store of the data dir, per settings."""
+    from shared.composition import build_blob_store
     from shared.settings import get_settings
 
     settings = get_settings().model_copy(update={"data_dir": str(data_dir)})

@@ -8,7 +8,7 @@ includes the provider's risk signal that the `OrderCreated` one could not know y
 The input is what the workflow's own check uses (`shared.orders.risk.fraud_input`, from the order's
 stream and the customer's order history), with the provider signal read from the payment itself
 (the order's stream may not show it yet when the payment event arrives). Delivery is at least
-once: the handler dedupes on the CloudEvent id (`shared.inbox.processed_once`), and the record's
+once: the handler dedupes on the CloudEvent id (`shared.messaging.inbox.processed_once`), and the record's
 id is the event id, so even a redelivery racing the inbox marker writes one document.
 """
 
@@ -19,10 +19,10 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import CloudEvent
 from shared.fraud.model import FraudAssessment, FraudInput
-from shared.fraud.port import FraudScorer
-from shared.inbox import processed_once
+from shared.fraud.ports import FraudScorer
+from shared.messaging.events import CloudEvent
+from shared.messaging.inbox import processed_once
 from shared.orders.deps import OrderDeps
 from shared.orders.model import OrderState
 from shared.orders.risk import fraud_input

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.money import Money
+from shared.kernel.money import Money
 from shared.payments.cards import CardDetails
 
 RiskSignal = Literal["normal", "elevated", "highest", "blocked"]

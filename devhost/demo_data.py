@@ -246,7 +246,7 @@ def seed_catalog(*, store: DocumentStore, count: int = 300, seed: int = 42) -> i
 
 def seed_demo_catalog(data_dir: Path) -> None:
     """devhost seeder: the demo catalog in the store the settings select (data_dir is devhost's)."""
-    from shared.bootstrap import get_document_store
+    from shared.composition import get_document_store
 
     created = seed_catalog(store=get_document_store())
     log.info("demo catalog: %d products created in %s", created, data_dir)

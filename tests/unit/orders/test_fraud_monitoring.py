@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from functions.fraud_monitoring import handle_event
-from shared.fraud.monitoring import scores_container, scores_for_order
+from shared.orders.fraud_monitoring import scores_container, scores_for_order
 from shared.ports.documents import Query
 from tests.integration.orders.harness import BLOCKED
 from tests.unit.fraud.orders_world import World, cloud_event
@@ -54,8 +54,8 @@ def test_the_trigger_listens_on_the_fraud_subscription_of_messaging_json() -> No
 
     from functions import fraud_monitoring
     from shared.adapters.localbus_topology import load_topology
-    from shared.fraud.labels import OUTCOME_EVENTS
-    from shared.fraud.monitoring import MONITORED_EVENTS
+    from shared.orders.fraud_labels import OUTCOME_EVENTS
+    from shared.orders.fraud_monitoring import MONITORED_EVENTS
 
     app = func.FunctionApp()
     app.register_functions(fraud_monitoring.bp)

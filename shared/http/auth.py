@@ -3,95 +3,39 @@
 Tokens are RS256 only (never `none`, never HS*: a shared secret would let anyone holding it mint
 tokens). In Azure the keys come from the identity provider's JWKS (`AUTH_JWKS_URI`); in development
 tokens minted by `POST /api/dev/token` are signed with a key kept in the data dir
-(`shared.devkeys`) and are refused in production, where no such key is consulted.
+(`shared.kernel.devkeys`) and are refused in production, where no such key is consulted.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import azure.functions as func
 import jwt
 
-from shared.devkeys import dev_signing_key
-from shared.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from shared.kernel.devkeys import dev_signing_key
+from shared.kernel.errors import NotFound, ServiceUnavailable, Unauthorized
+
+# Identity lives in the kernel (services check roles and ownership without the HTTP edge); the
+# edge re-exports it for its own callers.
+from shared.kernel.identity import (
+    ROLES,
+    STAFF_ROLES,
+    Principal,
+    ensure_owner,
+    principal_from_claims,
+    require_roles,
+    user_id_for,
+)
 from shared.settings import Settings, get_settings
 
-ROLES: tuple[str, ...] = ("customer", "support", "admin")
-STAFF_ROLES: tuple[str, ...] = ("support", "admin")
 ALGORITHM = "RS256"
 
 _jwks_lock = threading.Lock()
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
-
-
-@dataclass(frozen=True)
-class Principal:
-    sub: str
-    roles: tuple[str, ...] = ()
-    email: str | None = None
-    name: str | None = None
-    claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def has_role(self, *roles: str) -> bool:
-        return any(role in self.roles for role in roles)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.has_role(*STAFF_ROLES)
-
-    @property
-    def user_id(self) -> str:
-        """The caller's id in every context (profile, orders, payments, notifications): the token
-        subject, or a stable hash of it when a document id cannot hold it."""
-        return user_id_for(self.sub)
-
-
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
-
-
-def user_id_for(sub: str) -> str:
-    """The user id for a token subject. Subjects are GUIDs or base64url strings in practice; one
-    a document id cannot hold (`|`, `/`, very long, ...) is hashed to one stable id."""
-    if _SAFE_ID.match(sub):
-        return sub
-    return "u-" + hashlib.sha256(sub.encode()).hexdigest()[:40]
-
-
-def _roles_from(claims: Mapping[str, Any]) -> tuple[str, ...]:
-    raw = claims.get("roles", [])
-    if isinstance(raw, str):
-        raw = raw.split()
-    if not isinstance(raw, list):
-        return ()
-    return tuple(role for role in ROLES if role in raw)
-
-
-def _email_from(claims: Mapping[str, Any]) -> str | None:
-    email = claims.get("email")
-    if isinstance(email, str):
-        return email
-    emails = claims.get("emails")  # Azure AD B2C puts them in a list
-    if isinstance(emails, list) and emails and isinstance(emails[0], str):
-        return emails[0]
-    return None
-
-
-def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
-    name = claims.get("name")
-    return Principal(
-        sub=str(claims["sub"]),
-        roles=_roles_from(claims),
-        email=_email_from(claims),
-        name=name if isinstance(name, str) else None,
-        claims=dict(claims),
-    )
 
 
 def _jwks_client(uri: str) -> jwt.PyJWKClient:
@@ -206,21 +150,17 @@ def mint_dev_token(
     return token, ttl
 
 
-def require_roles(principal: Principal | None, *roles: str) -> Principal:
-    if principal is None:
-        raise Unauthorized("a bearer token is required")
-    if not principal.has_role(*roles):
-        raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
-    return principal
-
-
-def ensure_owner(
-    principal: Principal | None, owner_id: str, staff_roles: tuple[str, ...] = STAFF_ROLES
-) -> Principal:
-    """The owner or staff may see the resource; anyone else gets 404, as if it did not exist, so
-    that ids cannot be probed."""
-    if principal is None:
-        raise Unauthorized("a bearer token is required")
-    if principal.user_id != owner_id and not principal.has_role(*staff_roles):
-        raise NotFound("the resource does not exist")
-    return principal
+__all__ = [
+    "ALGORITHM",
+    "ROLES",
+    "STAFF_ROLES",
+    "Principal",
+    "authenticate",
+    "bearer_token",
+    "ensure_owner",
+    "mint_dev_token",
+    "principal_from_claims",
+    "require_roles",
+    "user_id_for",
+    "verify_token",
+]

@@ -1,9 +1,9 @@
-"""`python -m shared.orders.rebuild`: recompute every order's stream head and read models (the
+"""`python -m tools.rebuild_orders`: recompute every order's stream head and read models (the
 order document and the customer's list entry) from the event streams."""
 
 from __future__ import annotations
 
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store
 from shared.orders.stream import rebuild_projections
 
 

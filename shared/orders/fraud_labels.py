@@ -19,12 +19,12 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shared.errors import Conflict, NotFound
-from shared.events import CloudEvent
-from shared.fraud.monitoring import load_order, order_fraud_input, order_id_of
-from shared.fraud.scorer import raw_columns
-from shared.inbox import processed_once
+from shared.fraud.features import raw_columns
+from shared.kernel.errors import Conflict, NotFound
+from shared.messaging.events import CloudEvent
+from shared.messaging.inbox import processed_once
 from shared.orders.deps import OrderDeps
+from shared.orders.fraud_monitoring import load_order, order_fraud_input, order_id_of
 from shared.orders.model import OrderState
 from shared.ports.documents import Container, DocumentExists, DocumentNotFound, DocumentStore, Filter, Query
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
-from shared.auth import user_id_for, verify_token
-from shared.errors import DomainError
+from shared.http.auth import user_id_for, verify_token
+from shared.kernel.errors import DomainError
 from shared.notifications.realtime import LOCAL_HUB, LocalHub
 
 log = logging.getLogger("smartcommerce.notifications.realtime")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 
-from shared.outbox import OUTBOX_INDEX, PENDING, outbox_containers, pending_event
+from shared.messaging.outbox import OUTBOX_INDEX, PENDING, outbox_containers, pending_event
 from shared.ports.documents import Container, DocumentNotFound, DocumentStore, ETagMismatch
 from shared.ports.messaging import MessagePublisher
 
@@ -88,10 +88,3 @@ def _partition_key(document: dict[str, object], pointer: str) -> str:
         assert isinstance(node, dict)
         node = node[part]
     return str(node)
-
-
-def relay_once() -> int:
-    """The devhost service entry point and the timer trigger's body: one round, default adapters."""
-    from shared.bootstrap import get_document_store, get_publisher
-
-    return OutboxRelay(get_document_store(), get_publisher()).run_once()
