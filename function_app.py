@@ -5,6 +5,7 @@ import azure.functions as func
 
 from functions import (
     catalog,
+    experiments,
     fraud,
     fraud_monitoring,
     inventory,
@@ -14,6 +15,7 @@ from functions import (
     orders,
     payments,
     pricing,
+    recommendations,
     sales,
     users,
 )
@@ -55,3 +57,5 @@ app.register_functions(pricing.bp)
 app.register_functions(price_approval.bp)
 app.register_functions(inventory_analytics.bp)
 app.register_functions(forecast_refresh.bp)
+app.register_functions(recommendations.bp)
+app.register_functions(experiments.bp)

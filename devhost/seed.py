@@ -21,6 +21,7 @@ SEEDERS: list[str] = [
     "devhost.demo_data:seed_demo_catalog",
     "devhost.model_seed:seed_models",
     "devhost.demo_sales:seed_demo_sales",
+    "devhost.seed_recommendations:seed_demo_recommendations",
     # e.g. "shared.catalog.seed:seed_demo_catalog",
 ]
 

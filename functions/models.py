@@ -11,7 +11,7 @@ import azure.functions as func
 
 from models.catalog import ModelsPublic, describe_models
 from models.registry import CONTAINER, ModelRegistry
-from models.retraining import TRAINABLE
+from orchestrations.model_retraining import TRAINABLE_MODELS as TRAINABLE
 from shared.composition import get_blob_store
 from shared.http import Api, RequestContext, Response
 from shared.kernel.errors import NotFound

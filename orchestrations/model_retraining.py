@@ -15,12 +15,17 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from models.retraining import TRAINABLE
 from shared.composition import get_blob_store, get_document_store
 from shared.kernel import workflows as wf
 
 bp = df.Blueprint()
 
 ORCHESTRATOR = wf.MODEL_RETRAINING
+# The recommendation model trains on the recommendations context's interactions
+# (shared/recommendations/retraining.py); every other model through models/retraining.py.
+RECOMMENDATIONS = "recommendations"
+TRAINABLE_MODELS: tuple[str, ...] = (*TRAINABLE, RECOMMENDATIONS)
 # Storage hiccups are worth a retry; a parity failure repeats identically, so few attempts.
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=2)
 
@@ -52,6 +57,10 @@ def model_retraining(context: df.DurableOrchestrationContext) -> Generator[Any, 
 
 @bp.activity_trigger(input_name="step")
 def retrain_extract(step: dict) -> dict[str, Any]:
+    if step["name"] == RECOMMENDATIONS:
+        from shared.recommendations import retraining as recs
+
+        return recs.extract(get_document_store(), get_blob_store(), run_id=step["runId"])
     from models import retraining
 
     size: dict[str, Any] = {"n_customers": int(step["customers"])} if step.get("customers") else {}
@@ -73,6 +82,10 @@ def retrain_extract(step: dict) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="step")
 def retrain_train(step: dict) -> dict[str, Any]:
+    if step["name"] == RECOMMENDATIONS:
+        from shared.recommendations import retraining as recs
+
+        return recs.train(get_blob_store(), run_id=step["runId"])
     from models import retraining
 
     return retraining.train(get_blob_store(), name=step["name"], run_id=step["runId"])
@@ -80,6 +93,10 @@ def retrain_train(step: dict) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="step")
 def retrain_evaluate(step: dict) -> dict[str, Any]:
+    if step["name"] == RECOMMENDATIONS:
+        from shared.recommendations import retraining as recs
+
+        return recs.evaluate(get_blob_store(), run_id=step["runId"])
     from models import retraining
 
     return retraining.evaluate(get_blob_store(), name=step["name"], run_id=step["runId"])

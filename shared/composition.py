@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from shared.notifications.ports import NotificationChannel
     from shared.orders.deps import OrderDeps
     from shared.payments.service import PaymentService
+    from shared.recommendations.service import RecsDeps
 
 T = TypeVar("T")
 
@@ -43,6 +44,7 @@ PARTS = (
     "fraud_scorer",
     "channels",
     "order_deps",
+    "recs_deps",
 )
 
 _lock = threading.RLock()  # re-entrant: building order_deps builds the store, payments, scorer
@@ -197,6 +199,30 @@ def build_order_deps(
     )
 
 
+def build_recs_deps(settings: Settings, *, store: DocumentStore, blobs: BlobStore) -> RecsDeps:
+    """The recommendations context: catalog snapshot, history, experiments, champion model."""
+    from models.registry import CONTAINER, ModelRegistry
+    from shared.recommendations.catalog_view import StoreCatalogView
+    from shared.recommendations.experiments import Experiments
+    from shared.recommendations.interactions import InteractionStore
+    from shared.recommendations.popularity import PopularityFallback
+    from shared.recommendations.scorer_source import ChampionScorerSource
+    from shared.recommendations.service import RecsDeps
+
+    # Read through get_settings() each time so a test that changes settings sees it.
+    interactions = InteractionStore(store, cache_seconds=lambda: get_settings().recs_history_cache_seconds)
+    return RecsDeps(
+        catalog=StoreCatalogView(store, refresh_seconds=lambda: get_settings().recs_catalog_refresh_seconds),
+        interactions=interactions,
+        experiments=Experiments(store, cache_seconds=lambda: get_settings().recs_experiment_cache_seconds),
+        scorers=ChampionScorerSource(
+            ModelRegistry(blobs.container(CONTAINER)), refresh_seconds=settings.model_refresh_seconds
+        ),
+        popularity=PopularityFallback(interactions, half_life_days=settings.recs_half_life_days),
+        half_life_days=settings.recs_half_life_days,
+    )
+
+
 # -- the process-wide parts ---------------------------------------------------------------------
 
 
@@ -255,6 +281,13 @@ def get_order_deps() -> OrderDeps:
             scorer=get_fraud_scorer(),
             publisher=get_publisher(),
         ),
+    )
+
+
+def get_recs_deps() -> RecsDeps:
+    return _part(
+        "recs_deps",
+        lambda: build_recs_deps(get_settings(), store=get_document_store(), blobs=get_blob_store()),
     )
 
 

@@ -174,6 +174,20 @@ class Settings(BaseSettings):
     inventory_service_level: float = Field(
         0.95, gt=0.5, lt=1.0, validation_alias=_env("INVENTORY_SERVICE_LEVEL")
     )
+    # --- recommendations --------------------------------------------------------------------------
+    # The catalog/stock snapshot recommendations filter against (archived, out of stock) is
+    # rebuilt this often; a user's history is cached this long (own writes invalidate at once).
+    recs_catalog_refresh_seconds: float = Field(
+        5.0, ge=0, le=300, validation_alias=_env("RECS_CATALOG_REFRESH_SECONDS")
+    )
+    recs_history_cache_seconds: float = Field(
+        1.0, ge=0, le=60, validation_alias=_env("RECS_HISTORY_CACHE_SECONDS")
+    )
+    recs_experiment_cache_seconds: float = Field(
+        5.0, ge=0, le=300, validation_alias=_env("RECS_EXPERIMENT_CACHE_SECONDS")
+    )
+    # Half-life of an interaction's implicit-feedback weight.
+    recs_half_life_days: float = Field(30.0, gt=0, le=3650, validation_alias=_env("RECS_HALF_LIFE_DAYS"))
 
     # --- notifications ----------------------------------------------------------------------------
     # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost);

@@ -90,4 +90,3 @@ class CatalogRepository:
         return query_page(
             self.taxon_container(kind), query, max_items=limit, continuation_token=continuation_token
         )
-

@@ -76,13 +76,19 @@ def run_checks(timeout: float = DEFAULT_TIMEOUT_SECONDS) -> tuple[Status, dict[s
             if isinstance(detail, str) and detail:
                 entry["detail"] = detail
         except FutureTimeout:
-            entry = {"status": "error", "detail": f"timed out after {timeout:g}s",
-                     "latencyMs": round(timeout * 1000, 1)}
+            entry = {
+                "status": "error",
+                "detail": f"timed out after {timeout:g}s",
+                "latencyMs": round(timeout * 1000, 1),
+            }
         except Exception as exc:
             # The type only: messages of SDK errors may carry endpoints or keys.
             log.warning("health check %s failed", name, exc_info=True)
-            entry = {"status": "error", "detail": type(exc).__name__,
-                     "latencyMs": round((time.perf_counter() - started) * 1000, 1)}
+            entry = {
+                "status": "error",
+                "detail": type(exc).__name__,
+                "latencyMs": round((time.perf_counter() - started) * 1000, 1),
+            }
         results[name] = entry
     status: Status = "ok" if all(entry["status"] == "ok" for entry in results.values()) else "degraded"
     return status, results

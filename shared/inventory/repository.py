@@ -34,6 +34,7 @@ RESERVATIONS_PK = "/orderId"
 register_outbox(STOCK_CONTAINER, STOCK_PK)
 register_outbox(RESERVATIONS_CONTAINER, RESERVATIONS_PK)
 
+
 class InventoryRepository:
     def __init__(self, store: DocumentStore) -> None:
         self.stock = open_container(store, STOCK_CONTAINER, STOCK_PK, ("docType", "createdAt"))

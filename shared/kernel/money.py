@@ -51,7 +51,7 @@ def _exponent(currency: str) -> Decimal:
 def _parse_amount(value: Any) -> Decimal:
     # bool is an int subclass and float is inexact: both are refused on purpose.
     if isinstance(value, bool | float):
-        raise MoneyError("amount must be a decimal string such as \"19.99\", not a number")
+        raise MoneyError('amount must be a decimal string such as "19.99", not a number')
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, Decimal):
@@ -60,9 +60,9 @@ def _parse_amount(value: Any) -> Decimal:
         return value
     if isinstance(value, str):
         if not _AMOUNT.match(value.strip()):
-            raise MoneyError("amount must be a decimal string such as \"19.99\"")
+            raise MoneyError('amount must be a decimal string such as "19.99"')
         return Decimal(value.strip())
-    raise MoneyError("amount must be a decimal string such as \"19.99\"")
+    raise MoneyError('amount must be a decimal string such as "19.99"')
 
 
 class Money(BaseModel):

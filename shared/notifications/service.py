@@ -158,9 +158,7 @@ def list_templates(*, store: DocumentStore) -> list[TemplatePublic]:
     return TemplateStore(store).list_all()
 
 
-def save_template(
-    name: str, template: TemplateIn, *, by: str, store: DocumentStore
-) -> TemplatePublic:
+def save_template(name: str, template: TemplateIn, *, by: str, store: DocumentStore) -> TemplatePublic:
     if not TEMPLATE_NAME.match(name):
         raise ValidationFailed.field("name", "lowercase letters, digits and dashes (at most 63)")
     # The names the handlers send with are bound to their kind (its variables are what they pass).

@@ -148,14 +148,15 @@ def test_a_seeded_devhost_scores_with_a_model_from_the_first_request(start_devho
         # Seeding also imports a year of demo sales, trains the demand model and fits forecasts.
         timeout=400,
         interval=0.5,
-        message="seeding (demo catalog, the first fraud model, demo sales)",
+        message="seeding (demo catalog, first fraud, recommendation and demand models, demo sales)",
     )
     support = api.dev_token(unique("support"), roles=["support"])
     first = score(api, support, NORMAL)
     assert first["modelVersion"] is not None and first["decision"] == "approve"
     assert score(api, support, BLOCKED_SIGNAL)["decision"] == "reject"
     admin = api.dev_token(unique("admin"), roles=["admin"])
+    # The demo seed also trains the demand model and the first recommendation model.
     models = {m["name"]: m for m in api.get("/api/models", token=admin).json()["items"]}
-    assert set(models) == {"fraud", "demand"}  # the demo seed also trains the demand model
+    assert set(models) == {"fraud", "demand", "recommendations"}
     model = models["fraud"]
     assert model["liveVersion"] == first["modelVersion"] and model["versions"][0]["source"] == "synthetic"

@@ -1,0 +1,272 @@
+"""A/B experiments on recommendations: definitions, exposures, conversions, results.
+
+Containers: `experiments` (partition `/name`, id = name) holds the definition and status;
+`experiment_units` (partition `/experiment`, id = the unit) holds one document per user (or
+anonymous client) exposed: `{variant, exposedAt, convertedAt?}`.
+
+The unit of analysis is the user, not the request: `exposures` counts distinct users shown a
+variant and `conversions` those of them who clicked, added to cart or bought after their first
+exposure. Per-user counts keep the observations independent, which the z-test assumes (a heavy
+user's hundred requests are one observation, not a hundred). Recording an exposure is one create
+per new user, remembered in process afterwards, so repeat requests write nothing.
+
+One experiment per target runs at a time (a second `POST` while one runs is a 409): a user is in
+at most one variant, and its results are not confounded by another test's.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.kernel.errors import Conflict, NotFound
+from shared.ports.documents import (
+    Container,
+    DocumentExists,
+    DocumentNotFound,
+    DocumentStore,
+    Filter,
+    Query,
+)
+from shared.recommendations.assignment import assign
+from shared.recommendations.interactions import iso
+from shared.recommendations.schemas import (
+    NAME_PATTERN,
+    ExperimentCreate,
+    ExperimentPublic,
+    ExperimentResults,
+    SrmPublic,
+    VariantResult,
+)
+from shared.recommendations.stats import relative_lift, srm_check, two_proportion_test
+from shared.storage.retry import retry_on_conflict
+
+EXPERIMENTS = "experiments"
+EXPERIMENTS_PK = "/name"
+UNITS = "experiment_units"
+UNITS_PK = "/experiment"
+CONTROL = "control"
+_NAME = re.compile(NAME_PATTERN)
+MAX_REMEMBERED_EXPOSURES = 200_000
+
+
+@dataclass(frozen=True)
+class Assignment:
+    experiment: str
+    variant: str
+    config: dict[str, Any]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _public(doc: dict[str, Any]) -> ExperimentPublic:
+    return ExperimentPublic.model_validate(doc)
+
+
+class Experiments:
+    def __init__(
+        self,
+        store: DocumentStore,
+        *,
+        cache_seconds: Callable[[], float] = lambda: 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._running: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._exposed: set[tuple[str, str]] = set()
+
+    @property
+    def definitions(self) -> Container:
+        return self._store.container(EXPERIMENTS, EXPERIMENTS_PK)
+
+    @property
+    def units(self) -> Container:
+        return self._store.container(UNITS, UNITS_PK)
+
+    # --- admin ----------------------------------------------------------------------------------
+    def create(self, data: ExperimentCreate, *, by: str) -> ExperimentPublic:
+        if self._load_running(data.target) is not None:
+            raise Conflict(
+                f"an experiment on {data.target} is already running; stop it first", code="experiment_running"
+            )
+        doc = {
+            "id": data.name,
+            "name": data.name,
+            "status": "running",
+            "target": data.target,
+            "variants": [v.model_dump(mode="json", by_alias=True, exclude_none=True) for v in data.variants],
+            "createdAt": iso(_now()),
+            "createdBy": by,
+            "stoppedAt": None,
+        }
+        try:
+            saved = self.definitions.create(doc)
+        except DocumentExists:
+            raise Conflict(
+                f"experiment {data.name} exists (names are never reused)", code="experiment_exists"
+            ) from None
+        self._forget(data.target)
+        return _public(saved)
+
+    def get(self, name: str) -> dict[str, Any]:
+        if not _NAME.match(name):
+            raise NotFound(f"experiment {name} does not exist")
+        try:
+            return self.definitions.read(name, name)
+        except DocumentNotFound:
+            raise NotFound(f"experiment {name} does not exist") from None
+
+    def stop(self, name: str) -> ExperimentPublic:
+        """Idempotent: stopping a stopped experiment returns it unchanged."""
+
+        def attempt() -> ExperimentPublic:
+            doc = self.get(name)
+            if doc["status"] == "stopped":
+                return _public(doc)
+            saved = self.definitions.replace(
+                {**doc, "status": "stopped", "stoppedAt": iso(_now())}, if_match=doc["_etag"]
+            )
+            self._forget(doc["target"])
+            return _public(saved)
+
+        def exhausted() -> ExperimentPublic:
+            raise Conflict(f"experiment {name} kept changing; try again", code="concurrent_update")
+
+        return retry_on_conflict(attempt, attempts=5, exhausted=exhausted)
+
+    # --- serving --------------------------------------------------------------------------------
+    def _load_running(self, target: str) -> dict[str, Any] | None:
+        docs = self.definitions.query_all(
+            Query(where=(Filter("status", "=", "running"), Filter("target", "=", target)))
+        )
+        # Two creates racing past the check could both run: the oldest one wins everywhere.
+        return min(docs, key=lambda d: (d["createdAt"], d["name"])) if docs else None
+
+    def _forget(self, target: str) -> None:
+        with self._lock:
+            self._running.pop(target, None)
+
+    def running(self, target: str = "recommendations") -> dict[str, Any] | None:
+        now = self._clock()
+        with self._lock:
+            entry = self._running.get(target)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        doc = self._load_running(target)
+        with self._lock:
+            self._running[target] = (now + self._cache_seconds(), doc)
+        return doc
+
+    def assignment(self, unit: str | None, target: str = "recommendations") -> Assignment | None:
+        if unit is None:
+            return None
+        doc = self.running(target)
+        if doc is None:
+            return None
+        variants = doc["variants"]
+        name = assign(doc["name"], unit, [(v["name"], float(v["weight"])) for v in variants])
+        config = next(v.get("config") or {} for v in variants if v["name"] == name)
+        return Assignment(doc["name"], name, config)
+
+    def record_exposure(self, assignment: Assignment, unit: str) -> None:
+        key = (assignment.experiment, unit)
+        with self._lock:
+            if key in self._exposed:
+                return
+        doc = {
+            "id": unit,
+            "experiment": assignment.experiment,
+            "variant": assignment.variant,
+            "exposedAt": iso(_now()),
+        }
+        with suppress(DocumentExists):  # exposed before (another instance, or before a restart)
+            self.units.create(doc)
+        with self._lock:
+            if len(self._exposed) >= MAX_REMEMBERED_EXPOSURES:
+                self._exposed.clear()
+            self._exposed.add(key)
+
+    def record_conversion(
+        self, unit: str, *, at: datetime | None = None, target: str = "recommendations"
+    ) -> bool:
+        """Mark `unit` converted in the running experiment if it was exposed before `at`.
+        Set once: repeated or redelivered conversions change nothing. True if it was marked now."""
+        doc = self.running(target)
+        if doc is None:
+            return False
+        when = iso(at or _now())
+
+        def attempt() -> bool:
+            try:
+                unit_doc = self.units.read(unit, doc["name"])
+            except DocumentNotFound:
+                return False  # never shown a variant: not part of the experiment
+            if unit_doc.get("convertedAt") or unit_doc["exposedAt"] > when:
+                return False
+            self.units.replace({**unit_doc, "convertedAt": when}, if_match=unit_doc["_etag"])
+            return True
+
+        return retry_on_conflict(attempt, attempts=5, exhausted=lambda: False)
+
+    def erase_unit(self, unit: str) -> int:
+        """Forget `unit` in every experiment (account data erasure); counts stay consistent."""
+        removed = 0
+        for doc in self.definitions.query_all(Query()):
+            with suppress(DocumentNotFound):
+                self.units.delete(unit, doc["name"])
+                removed += 1
+        with self._lock:
+            self._exposed = {key for key in self._exposed if key[1] != unit}
+        return removed
+
+    # --- results --------------------------------------------------------------------------------
+    def results(self, name: str) -> ExperimentResults:
+        doc = self.get(name)
+        counts: dict[str, list[int]] = {v["name"]: [0, 0] for v in doc["variants"]}
+        for unit in self.units.query_all(Query(), partition_key=name):
+            row = counts.get(unit.get("variant", ""))
+            if row is not None:
+                row[0] += 1
+                row[1] += 1 if unit.get("convertedAt") else 0
+        n_c, x_c = counts[CONTROL]
+        variants = []
+        for v in doc["variants"]:
+            n, x = counts[v["name"]]
+            is_control = v["name"] == CONTROL
+            lift = None if is_control else relative_lift(x_c, n_c, x, n)
+            test = None if is_control else two_proportion_test(x_c, n_c, x, n)
+            variants.append(
+                VariantResult(
+                    name=v["name"],
+                    weight=float(v["weight"]),
+                    exposures=n,
+                    conversions=x,
+                    rate=x / n if n else None,
+                    lift=lift[0] if lift else None,
+                    ci95=list(lift[1]) if lift and lift[1] else None,
+                    p_value=test[1] if test else None,
+                )
+            )
+        srm = srm_check(
+            [counts[v["name"]][0] for v in doc["variants"]], [float(v["weight"]) for v in doc["variants"]]
+        )
+        return ExperimentResults(
+            name=doc["name"],
+            status=doc["status"],
+            target=doc["target"],
+            variants=variants,
+            srm=SrmPublic(chi2=srm.chi2, p_value=srm.p_value, ok=srm.ok),
+            created_at=doc["createdAt"],
+            stopped_at=doc.get("stoppedAt"),
+        )

@@ -1,0 +1,127 @@
+"""The recommendations context's storage on every document adapter (SQLite; Cosmos on
+cosmosdb-server): history order and idempotent ids, erasure, experiment units and results, and
+the catalog snapshot built from what the catalog and inventory services wrote."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
+from shared.catalog.service import archive_product, create_product
+from shared.catalog.taxonomy import create_brand, create_category
+from shared.inventory.service import adjust_stock
+from shared.kernel.money import Money
+from shared.ports.documents import DocumentStore
+from shared.recommendations.assignment import assign
+from shared.recommendations.catalog_view import StoreCatalogView
+from shared.recommendations.experiments import Assignment, Experiments
+from shared.recommendations.interactions import InteractionStore
+from shared.recommendations.schemas import ExperimentCreate
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _uid(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def test_history_is_newest_first_idempotent_by_id_and_erasable(docs: DocumentStore) -> None:
+    store = InteractionStore(docs, cache_seconds=lambda: 0.0)
+    user, other = _uid("u"), _uid("u")
+    for n in range(30):
+        kind = "purchase" if n % 10 == 0 else "view"
+        assert store.record(
+            user_id=user,
+            product_id=f"p{n % 7}",
+            kind=kind,
+            at=T0 + timedelta(minutes=n),
+            interaction_id=f"i{n}",
+        )
+    assert not store.record(
+        user_id=user, product_id="p0", kind="view", at=T0, interaction_id="i0"
+    )  # redelivery
+    store.record(user_id=other, product_id="p1", kind="view", at=T0)
+    history = store.history(user)
+    assert len(history) == 30
+    assert [h.at for h in history] == sorted((h.at for h in history), reverse=True)
+    assert history[0].at == T0 + timedelta(minutes=29)
+    first, token = store.page(user, limit=12, continuation_token=None)
+    second, _ = store.page(user, limit=12, continuation_token=token)
+    assert len(first) == 12 and token and {d["id"] for d in first}.isdisjoint(d["id"] for d in second)
+    assert store.erase_user(user) == 30
+    assert store.history(user) == [] and len(store.history(other)) == 1
+
+
+def test_experiment_units_conversions_and_results(docs: DocumentStore) -> None:
+    experiments = Experiments(docs, cache_seconds=lambda: 0.0)
+    # One running experiment per target: this store is shared by the module's Cosmos tests.
+    running = experiments.running()
+    if running is not None:
+        experiments.stop(running["name"])
+    name = _uid("exp").lower()
+    body = {
+        "name": name,
+        "target": "recommendations",
+        "variants": [{"name": "control", "weight": 1}, {"name": "treatment", "weight": 1}],
+    }
+    experiments.create(ExperimentCreate.model_validate(body), by="admin")
+    units = [f"user-{n}" for n in range(120)]
+    variants = {}
+    for unit in units:
+        assignment = experiments.assignment(unit)
+        assert assignment is not None
+        variants[unit] = assignment.variant
+        experiments.record_exposure(assignment, unit)
+        experiments.record_exposure(assignment, unit)  # the same user again: one unit
+    fresh = Experiments(docs, cache_seconds=lambda: 0.0)  # another instance: no in-process memory
+    fresh.record_exposure(Assignment(name, variants[units[0]], {}), units[0])
+    converted = units[:30]
+    for unit in converted:
+        assert fresh.record_conversion(unit, at=datetime.now(UTC) + timedelta(seconds=1))
+        assert not fresh.record_conversion(unit, at=datetime.now(UTC) + timedelta(seconds=2))  # set once
+    assert not fresh.record_conversion("never-exposed")
+    results = experiments.results(name)
+    by = {v.name: v for v in results.variants}
+    assert sum(v.exposures for v in results.variants) == 120
+    assert by["control"].exposures == sum(1 for v in variants.values() if v == "control")
+    assert sum(v.conversions for v in results.variants) == 30
+    assert by["treatment"].rate == by["treatment"].conversions / by["treatment"].exposures
+    assert results.srm.ok
+    assert experiments.erase_unit(units[0]) == 1
+    assert sum(v.exposures for v in experiments.results(name).variants) == 119
+    experiments.stop(name)
+    assert experiments.assignment("user-1") is None
+    assert assign(name, "user-1", [("control", 1), ("treatment", 1)]) == variants["user-1"]
+
+
+def test_catalog_view_sees_archive_and_stock_from_the_services(docs: DocumentStore) -> None:
+    category = create_category(store=docs, data=CategoryCreate(name=_uid("Tents")))
+    brand = create_brand(store=docs, data=BrandCreate(name=_uid("Brand")))
+
+    def product(name: str) -> str:
+        data = ProductCreate(
+            sku=_uid("SKU"),
+            name=name,
+            description="integration",
+            category_id=category.id,
+            brand_id=brand.id,
+            price=Money(amount=Decimal("10.00"), currency="USD"),
+        )
+        return create_product(store=docs, data=data).value.id
+
+    stocked, empty, archived = product("Stocked tent"), product("Empty tent"), product("Old tent")
+    view = StoreCatalogView(docs, refresh_seconds=lambda: 0.0)
+    for pid in (stocked, archived):
+        adjust_stock(store=docs, sku=_sku(docs, pid), delta=3, reason="test")
+    archive_product(store=docs, product_id=archived)
+    items = view.items()
+    assert items[stocked].servable and items[stocked].category_name == category.name
+    assert items[empty].active and not items[empty].in_stock
+    assert not items[archived].active and items[archived].in_stock
+    assert view.lookup("no-such-product") is None
+
+
+def _sku(docs: DocumentStore, product_id: str) -> str:
+    return str(docs.container("products", "/productId").read(product_id, product_id)["sku"])
