@@ -66,6 +66,7 @@ def cosmos_store() -> DocumentStore:
         cosmos_key=_server_env("SC_TEST_COSMOS_KEY"),
         cosmos_verify_tls=False,
         cosmos_database=f"contract-{uuid.uuid4().hex[:8]}",
+        cosmos_timeout_seconds=120,  # the stand-in is slow on a loaded machine
     )
     return CosmosDocumentStore.from_settings(settings)
 
