@@ -15,7 +15,14 @@ from typing import Any, ClassVar
 
 import azure.functions as func
 
-from shared.ports.documents import BatchFailed, DocumentExists, DocumentNotFound, ETagMismatch
+from shared.ports.documents import (
+    BatchFailed,
+    DocumentExists,
+    DocumentNotFound,
+    ETagMismatch,
+    StoreBusy,
+    TooLarge,
+)
 
 log = logging.getLogger("smartcommerce.errors")
 
@@ -128,6 +135,14 @@ class ServiceUnavailable(DomainError):
     title = "Service unavailable"
 
 
+class PayloadTooLarge(DomainError):
+    """The resource would exceed the document store's size limit (Cosmos DB: 2 MB)."""
+
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
 def _from_store_error(exc: Exception) -> DomainError | None:
     if isinstance(exc, BatchFailed):
         return _from_store_error(exc.cause)
@@ -137,6 +152,11 @@ def _from_store_error(exc: Exception) -> DomainError | None:
         return PreconditionFailed("the resource changed since it was read; fetch it again")
     if isinstance(exc, DocumentExists):
         return Conflict("the resource already exists")
+    if isinstance(exc, TooLarge):
+        return PayloadTooLarge("the resource is over the store's size limit")
+    if isinstance(exc, StoreBusy):
+        retry = str(max(1, round(exc.retry_after))) if exc.retry_after else "1"
+        return ServiceUnavailable("the store is busy; retry later", headers={"Retry-After": retry})
     return None
 
 
