@@ -1,9 +1,10 @@
 """Paging contract for sorted queries across partitions, as the real Cosmos DB serves them.
 
-Runs on the embedded adapter, on cosmosdb-server, and on cosmosdb-server behind the fake gateway
+Runs on the embedded adapter, on cosmosdb-server, on cosmosdb-server behind the fake gateway
 (`cosmos_gateway.GatewayTransport`: the gateway refuses cross-partition ORDER BY with 400/1004,
 so the SDK takes its client-side path over three physical partitions, where its own continuation
-tokens do not work). Every item must arrive exactly once, in (sort value, id) order, and a token
+tokens do not work), and opt-in on a real account or the emulator (`cosmos-real`, conftest.py).
+Every item must arrive exactly once, in (sort value, id) order, and a token
 must survive being handed back by a client but not being tampered with.
 """
 
@@ -40,7 +41,7 @@ def _cosmos(transport: Any = None) -> DocumentStore:
     return CosmosDocumentStore.from_settings(settings, transport=transport)
 
 
-@pytest.fixture(params=["sqlite", "cosmos", "cosmos-gateway"])
+@pytest.fixture(params=["sqlite", "cosmos", "cosmos-gateway", "cosmos-real"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[DocumentStore, Any]]:
     if request.param == "sqlite":
         sqlite = SqliteDocumentStore(tmp_path / "documents.db")
@@ -48,6 +49,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Docu
         sqlite.close()
     elif request.param == "cosmos":
         yield _cosmos(), None
+    elif request.param == "cosmos-real":  # opt-in: skipped, with the reason, unless configured
+        yield request.getfixturevalue("real_cosmos_store"), None
     else:
         transport = GatewayTransport(ranges=3, connection_verify=False)
         yield _cosmos(transport), transport
