@@ -40,7 +40,6 @@ from shared.ports.documents import (
     DocumentNotFound,
     DocumentStore,
     ETagMismatch,
-    PatchOp,
     Query,
 )
 from shared.ports.messaging import BusMessage, MessagePublisher
@@ -224,13 +223,11 @@ class OutboxRelay:
         log.warning(
             "outbox relay: %s/%s refused (%s); retry in %.0f s", container.name, doc["id"], reason, delay
         )
-        pk = _partition_key(doc, container.partition_key_path)
-        ops = [
-            PatchOp("set", f"/{OUTBOX_FIELD}/attempts", attempts),
-            PatchOp("set", f"/{OUTBOX_FIELD}/retryAt", time.time() + delay),
-        ]
+        # A replace, not a patch: stores refuse patching `_`-prefixed properties (cosmosdb-server).
+        updated = {k: v for k, v in doc.items() if k not in ("_etag", "_ts")}
+        updated[OUTBOX_FIELD] = {**doc[OUTBOX_FIELD], "attempts": attempts, "retryAt": time.time() + delay}
         with suppress(DocumentNotFound, ETagMismatch):
-            container.patch(doc["id"], pk, ops, if_match=doc["_etag"])
+            container.replace(updated, if_match=doc["_etag"])
 
     def _park(self, container: Container, doc: Document, reason: str, *, attempts: int = 0) -> None:
         """Move the entry aside: written to `outbox_parked` first, then deleted (a crash between

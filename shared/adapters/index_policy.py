@@ -15,7 +15,8 @@ declaration (or its exact reverse, which the same composite index serves), so a 
 its index fails every test that runs it, on the embedded store too.
 
 Containers not in containers.json (the contract suites' throwaway ones) declare nothing there:
-each of their `indexes` entries then makes its (last) path sortable, `[(path, id)]`.
+each of their `indexes` entries then makes its (last) path sortable, `[(path, id)]`, and
+`_outbox.seq` is always sortable (the relay's order).
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def composites_for(name: str, indexes: Sequence[str] = ()) -> tuple[Composite, .
     if name in known:
         return known[name]
     # An entry "a,b" (SQLite: equality on a, sort on b) makes b sortable.
-    paths = dict.fromkeys(p.split(",")[-1].strip() for p in indexes)
+    # The relay's `_outbox.seq` sort too: any container may hold outbox entries, and the relay
+    # may open it after its context did (in key mode the container's policy is set at creation).
+    paths = dict.fromkeys([*(p.split(",")[-1].strip() for p in indexes), "_outbox.seq"])
     derived = tuple(((p, "ascending"), ("id", "ascending")) for p in paths if p and p != "id")
     return derived or None
 

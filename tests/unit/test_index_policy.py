@@ -128,3 +128,4 @@ def test_undeclared_containers_derive_sorts_from_their_indexes() -> None:
         check_sort("t", composites, Query(order_by=(("status", "asc"),)))
     with pytest.raises(UndeclaredSort):
         check_sort("t", composites_for("t-not-in-infra"), Query(order_by=(("rank", "asc"),)))
+    check_sort("t", composites_for("t-not-in-infra"), Query(order_by=(("_outbox.seq", "asc"),)))
