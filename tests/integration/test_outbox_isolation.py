@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def raw_entry(orders: Container, event: dict[str, object], order_id: str = "pois
     )
 
 
-def parked_of(docs: DocumentStore, source: Container) -> list[dict[str, object]]:
+def parked_of(docs: DocumentStore, source: Container) -> list[dict[str, Any]]:
     """This test's parked entries (the Cosmos stand-in's database lives for the whole session)."""
     return [d for d in parked_entries(docs) if d["sourceContainer"] == source.name]
 
