@@ -19,11 +19,12 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: install run check test lint doctor unit bench bench-data clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# pip 23.2 (what python3 -m venv brings here) trips on the opentelemetry pins; upgrade first.
 	$(PIP) install -q --disable-pip-version-check -U pip
 	$(PIP) install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 $(WORKER_RUNTIME_STAMP): $(STAMP)
@@ -46,6 +47,7 @@ check: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 doctor: install
 	$(VENV)/bin/azure-functions-doctor doctor --path . --profile minimal

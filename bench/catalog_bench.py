@@ -60,8 +60,8 @@ async def load_urls(name: str, urls: list[str], total: int, concurrency: int, wa
 def seed(data_dir: Path) -> tuple[list[str], list[str]]:
     """The demo catalog in data_dir; returns product ids and category ids to request."""
     os.environ["SC_DATA_DIR"] = str(data_dir)
+    from devhost.demo_data import DEPARTMENTS, seed_catalog
     from shared.adapters.sqlite_documents import SqliteDocumentStore
-    from shared.catalog.demo_data import DEPARTMENTS, seed_catalog
     from shared.catalog.schemas import ProductListQuery
     from shared.catalog.service import list_products
 

@@ -7,19 +7,19 @@ from typing import Any, Literal
 import azure.functions as func
 from pydantic import Field
 
-from shared.auth import mint_dev_token
-from shared.bootstrap import get_document_store, register_health_checks
-from shared.health import register_check, run_checks
+from shared.composition import get_document_store, register_health_checks
 from shared.http import Api, RequestContext
-from shared.openapi import build_openapi
-from shared.outbox_relay import parked_check, parked_entries
-from shared.schema import ApiModel
+from shared.http.auth import mint_dev_token
+from shared.http.health import register_check, run_checks
+from shared.http.openapi import build_openapi
+from shared.kernel.schema import ApiModel
+from shared.messaging.relay import parked_check, parked_entries
 
 bp = func.Blueprint()
 api = Api(bp, tag="ops")
 # Documents, blobs and events appear in /api/health from the first request, used yet or not.
 register_health_checks()
-# Outbox entries the relay parked (shared/outbox_relay.py): "degraded" until an operator acts.
+# Outbox entries the relay parked (shared/messaging/relay.py): "degraded" until an operator acts.
 register_check("outbox", lambda: parked_check(get_document_store()))
 
 

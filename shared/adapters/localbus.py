@@ -25,6 +25,7 @@ from pathlib import Path
 from shared.adapters import localbus_schema as schema
 from shared.adapters.localbus_topology import EntitySpec, Topology, load_topology
 from shared.ports.messaging import BusMessage
+from shared.storage.files import ensure_private_file
 
 __all__ = ["DeadLetter", "LeasedMessage", "LocalBus", "LockLostError", "Topology", "load_topology"]
 
@@ -91,6 +92,7 @@ class LocalBus:
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_file(self.path)
         self.topology = topology or load_topology()
         self.dedupe_seconds = dedupe_seconds
         self._clock = clock  # wall-clock seconds; tests inject a fake to control lock expiry

@@ -22,6 +22,7 @@ from pathlib import Path
 from shared.adapters.index_policy import composites_for
 from shared.adapters.sqlite_container import SqliteContainer
 from shared.ports.documents import Container, DocumentStore
+from shared.storage.files import ensure_private_file
 
 _CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$")
 BUSY_TIMEOUT_MS = 30_000
@@ -31,6 +32,7 @@ class SqliteDocumentStore(DocumentStore):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_file(self.path)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._containers: dict[str, SqliteContainer] = {}

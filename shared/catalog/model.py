@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from shared.catalog.schemas import ProductCreate, ProductPublic
-from shared.errors import ValidationFailed
-from shared.money import Money
+from shared.kernel.errors import ValidationFailed
+from shared.kernel.money import Money
 
 MICROS = Decimal(1_000_000)
 # Fields of the stored document that the API does not show.

@@ -11,7 +11,6 @@ product claiming the sku.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -36,11 +35,12 @@ from shared.catalog.schemas import (
     ProductPublic,
     ProductsPublic,
 )
-from shared.errors import NotFound, PreconditionFailed, ValidationFailed
-from shared.events import CloudEvent, new_event
-from shared.http.frozen import freeze_json
-from shared.inventory.service import ensure_stock
-from shared.money import Money
+from shared.inventory.service import ensure_stock, find_stock
+from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
+from shared.kernel.frozen import freeze_json
+from shared.kernel.ids import new_id
+from shared.kernel.money import Money
+from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import Document, DocumentStore
 
 T = TypeVar("T")
@@ -132,7 +132,7 @@ def create_product(*, store: DocumentStore, data: ProductCreate) -> Versioned[Pr
     check_product(data)
     repo = _repo(store)
     _check_references(repo, data)
-    product_id = uuid.uuid4().hex
+    product_id = new_id()
     skus = product_skus(data)
     _ensure_skus(store, repo, product_id, skus)
     doc = new_document(product_id, data, datetime.now(UTC))
@@ -232,9 +232,7 @@ def price_history(*, store: DocumentStore, product_id: str) -> PriceHistoryPubli
 
 def find_sku(*, store: DocumentStore, sku: str) -> SkuInfo | None:
     """The product selling `sku` and the sku's unit price (a variant's own, else the product's)."""
-    from shared.inventory.repository import InventoryRepository
-
-    item = InventoryRepository(store).get_stock(sku)
+    item = find_stock(store=store, sku=sku)
     if item is None or item.product_id is None:
         return None
     doc = _repo(store).get_product(item.product_id)

@@ -18,7 +18,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, no
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
 from shared.notifications.model import TemplateIn, TemplateVariant
 
 MAX_PRODUCT = 100_000  # longest string/list `*` may build, largest `**` exponent's result size

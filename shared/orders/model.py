@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shared.errors import Conflict
-from shared.money import Money
-from shared.schema import ApiModel
+from shared.kernel.errors import Conflict
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel
 
 OrderStatus = Literal[
     "pending",

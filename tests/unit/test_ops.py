@@ -9,8 +9,8 @@ import azure.functions as func
 import pytest
 
 from functions import ops
-from shared import health
-from shared.auth import verify_token
+from shared.http import health
+from shared.http.auth import verify_token
 from shared.http.registry import RouteInfo
 from tests.unit.edge_support import (
     fresh_settings,  # noqa: F401 - autouse fixture
@@ -101,8 +101,8 @@ def test_parked_outbox_entries_are_listed_for_admins_and_fail_the_health_check(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from shared.auth import mint_dev_token
-    from shared.bootstrap import get_document_store
-    from shared.outbox_relay import parked_container
+    from shared.composition import get_document_store
+    from shared.messaging.relay import parked_container
 
     store = get_document_store()
     parked_container(store).upsert(

@@ -13,7 +13,8 @@ import pytest
 from azure.cosmos.exceptions import CosmosClientTimeoutError, CosmosHttpResponseError
 
 from shared.adapters.cosmos_container import CosmosContainer, map_service_error
-from shared.errors import PayloadTooLarge, ServiceUnavailable, as_domain_error
+from shared.http.problem import as_domain_error
+from shared.kernel.errors import PayloadTooLarge, ServiceUnavailable
 from shared.ports.documents import BatchOp, DocumentNotFound, Query, StoreBusy, TooLarge
 
 
