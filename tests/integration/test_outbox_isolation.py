@@ -11,7 +11,7 @@ import pytest
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus
 from shared.adapters.localbus_topology import EntitySpec, Topology
-from shared.events import CloudEvent, PlatformPinged, new_event
+from shared.messaging.events import CloudEvent, PlatformPinged, new_event
 from shared.messaging.outbox import OUTBOX_FIELD, UnitOfWork, next_seq
 from shared.messaging.relay import OutboxRelay, ParkedOutboxEntries, parked_check, parked_entries
 from shared.ports.documents import Container, DocumentStore, Query
