@@ -100,8 +100,8 @@ def test_dev_token_is_404_in_production_and_hidden(monkeypatch: pytest.MonkeyPat
 def test_parked_outbox_entries_are_listed_for_admins_and_fail_the_health_check(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from shared.http.auth import mint_dev_token
     from shared.composition import get_document_store
+    from shared.http.auth import mint_dev_token
     from shared.messaging.relay import parked_container
 
     store = get_document_store()
