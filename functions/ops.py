@@ -7,22 +7,39 @@ from typing import Any, Literal
 import azure.functions as func
 from pydantic import Field
 
-from shared.composition import register_health_checks
+from shared.composition import get_document_store, register_health_checks
 from shared.http import Api, RequestContext
 from shared.http.auth import mint_dev_token
-from shared.http.health import run_checks
+from shared.http.health import register_check, run_checks
 from shared.http.openapi import build_openapi
 from shared.kernel.schema import ApiModel
+from shared.messaging.relay import parked_check, parked_entries
 
 bp = func.Blueprint()
 api = Api(bp, tag="ops")
 # Documents, blobs and events appear in /api/health from the first request, used yet or not.
 register_health_checks()
+# Outbox entries the relay parked (shared/messaging/relay.py): "degraded" until an operator acts.
+register_check("outbox", lambda: parked_check(get_document_store()))
 
 
 class HealthReport(ApiModel):
     status: str = Field(description='"ok" or "degraded"')
     checks: dict[str, dict[str, Any]]
+
+
+class ParkedEntry(ApiModel):
+    id: str
+    source_container: str
+    entry_id: str
+    event_type: str | None = None
+    reason: str
+    attempts: int
+    parked_at: str
+
+
+class ParkedList(ApiModel):
+    items: list[ParkedEntry]
 
 
 class DevTokenRequest(ApiModel):
@@ -43,6 +60,18 @@ def health(ctx: RequestContext) -> HealthReport:
     # API.md: always 200; "degraded" tells monitors which dependency is failing.
     status, checks = run_checks()
     return HealthReport(status=status, checks=checks)
+
+
+@api.route(
+    "ops/outbox/parked",
+    methods=["GET"],
+    auth=("admin",),
+    response=ParkedList,
+    summary="Outbox entries the relay parked (newest first)",
+)
+def outbox_parked(ctx: RequestContext) -> ParkedList:
+    items = [ParkedEntry.model_validate(d) for d in parked_entries(get_document_store())]
+    return ParkedList(items=items)
 
 
 @api.route("openapi.json", methods=["GET"], summary="This API's OpenAPI 3.1 document")

@@ -196,6 +196,10 @@ var appSettings = union({
   AUTH_LEEWAY_SECONDS: string(authLeewaySeconds)
   COSMOS__accountEndpoint: cosmos.outputs.endpoint
   COSMOS_DATABASE: cosmos.outputs.databaseName
+  // Per-call bound and 429 budget, below the Functions timeout (shared/settings.py explains).
+  COSMOS_TIMEOUT_SECONDS: '10'
+  COSMOS_THROTTLE_RETRIES: '3'
+  COSMOS_THROTTLE_WAIT_SECONDS: '5'
   SERVICEBUS__fullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
   SERVICEBUS_TOPIC: serviceBus.outputs.topicName
   STORAGE__blobServiceUri: storage.outputs.blobEndpoint

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     # Development only (emulator / cosmosdb-server): Azure uses the managed identity.
     cosmos_key: str = Field("", validation_alias=_env("COSMOS_KEY"))
     cosmos_verify_tls: bool = Field(True, validation_alias=_env("COSMOS_VERIFY_TLS"))
+    # Every Cosmos call (its retries and throttling waits included) gives up after this long, far
+    # below the Functions invocation timeout (host.json functionTimeout, 10 min; HTTP: 230 s).
+    cosmos_timeout_seconds: float = Field(10.0, gt=0, le=120, validation_alias=_env("COSMOS_TIMEOUT_SECONDS"))
+    # 429 retries inside one call (the SDK's defaults are 9 and 30 s): a short wait, then StoreBusy.
+    cosmos_throttle_retries: int = Field(3, ge=0, le=9, validation_alias=_env("COSMOS_THROTTLE_RETRIES"))
+    cosmos_throttle_wait_seconds: int = Field(
+        5, ge=1, le=30, validation_alias=_env("COSMOS_THROTTLE_WAIT_SECONDS")
+    )
 
     # --- Service Bus ----------------------------------------------------------------------------
     servicebus_namespace: str = Field("", validation_alias=_env("SERVICEBUS__fullyQualifiedNamespace"))

@@ -13,7 +13,9 @@ param capacityMode string = 'serverless'
 @minValue(1000)
 param autoscaleMaxThroughput int = 1000
 
-// Shape: {"containers": [{"name": "...", "partitionKey": "/path", "defaultTtl"?: -1 | seconds}]}; tests/unit/test_infra.py checks it.
+// Shape: {"containers": [{"name": "...", "partitionKey": "/path", "defaultTtl"?: -1 | seconds,
+//   "compositeIndexes"?: [[{"path": "/name", "order": "ascending"}, {"path": "/id", ...}], ...]}]};
+// tests/unit/test_infra.py and tests/unit/test_index_policy.py check it.
 var containerSpec = loadJsonContent('../containers.json')
 var serverless = capacityMode == 'serverless'
 
@@ -61,6 +63,9 @@ resource containers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containe
           automatic: true
           includedPaths: [ { path: '/*' } ]
           excludedPaths: [ { path: '/"_etag"/?' } ]
+          // Every sort the container's queries run, (paths..., /id): keyset paging sorts on two or
+          // more paths, which Cosmos serves only from a composite index (shared/adapters/index_policy.py).
+          compositeIndexes: container.?compositeIndexes ?? []
         }
       }, contains(container, 'defaultTtl') ? { defaultTtl: container.?defaultTtl } : {})
     }

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from shared.adapters.doc_common import apply_patch, partition_key_of, strip_system, validate_id
+from shared.adapters.index_policy import Composite, check_sort
 from shared.adapters.sqlite_query import compile_query, extract, next_token
 from shared.ports.documents import (
     BatchFailed,
@@ -62,6 +63,7 @@ class SqliteContainer(Container):
         self.partition_key_path = partition_key_path
         self.table = table
         self.indexes: set[str] = set()
+        self.composites: tuple[Composite, ...] | None = None  # declared sorts (index_policy)
 
     def add_indexes(self, paths: Sequence[str]) -> None:
         """One expression index per entry. An entry may name several paths separated by commas
@@ -70,9 +72,11 @@ class SqliteContainer(Container):
         instead of sorting every match (Cosmos needs no such declaration: the port ignores it)."""
         with self.store.write() as conn:
             for path in paths:
-                index = f"{self.table}__ix_" + re.sub(r"[^A-Za-z0-9_]", "_", path)
+                # `__kx_`: (paths, id, pk), the keyset order of sorted queries (the former `__ix_`
+                # indexes ended in pk, id and no longer serve it; new names, so databases upgrade).
+                index = f"{self.table}__kx_" + re.sub(r"[^A-Za-z0-9_]", "_", path)
                 columns = ", ".join(extract(part.strip()) for part in path.split(","))
-                conn.execute(f'CREATE INDEX IF NOT EXISTS "{index}" ON "{self.table}" ({columns}, pk, id)')
+                conn.execute(f'CREATE INDEX IF NOT EXISTS "{index}" ON "{self.table}" ({columns}, id, pk)')
         self.indexes.update(paths)
 
     # --- single operations: each its own transaction ------------------------------------------
@@ -120,6 +124,7 @@ class SqliteContainer(Container):
     ) -> Page:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
+        check_sort(self.name, self.composites, query)
         compiled = compile_query(
             self.table, query, partition_key=partition_key, max_items=max_items, token=continuation_token
         )

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from shared.adapters.index_policy import composites_for
 from shared.adapters.sqlite_container import SqliteContainer
 from shared.adapters.sqlite_writer import writer_lock
 from shared.ports.documents import Container, DocumentStore
@@ -124,8 +125,15 @@ class SqliteDocumentStore(DocumentStore):
                 existing = self._open_container(name, partition_key_path)
                 self._containers[name] = existing
             missing = [p for p in indexes if p not in existing.indexes]
+            # Declared sorts (infra/containers.json, see index_policy): one (paths, id, pk) index each.
+            composites = composites_for(name, sorted({*existing.indexes, *indexes}))
+            for composite in composites or ():
+                entry = ",".join(path for path, _ in composite if path != "id")
+                if entry and entry not in existing.indexes and entry not in missing:
+                    missing.append(entry)
             if missing:
                 existing.add_indexes(missing)
+            existing.composites = composites
             return existing
 
     def _open_container(self, name: str, partition_key_path: str) -> SqliteContainer:

@@ -4,7 +4,7 @@ Paths are validated identifiers, so they may appear in SQL text (`json_extract(b
 the same expression the expression indexes are built on, which is what lets the planner use them);
 every value is a bound parameter. Filters follow Cosmos semantics: a comparison only holds between
 values of the same JSON type (json_type guards), and a missing property matches nothing but
-`undefined`. Paging is keyset: the token carries the last row's sort values plus (pk, id) as the
+`undefined`. Paging is keyset: the token carries the last row's sort values plus (id, pk) as the
 tie-breaker, so pages are stable under ties and never use OFFSET.
 """
 
@@ -115,12 +115,21 @@ def compile_query(
     for _, direction in keys:
         if direction not in ("asc", "desc"):
             raise ValueError(f"order direction must be asc or desc, not {direction!r}")
-    keys_all = [*keys, ("pk", "asc"), ("id", "asc")]
+    # The port's order (see shared/ports/documents.py): the sort, then id in the last term's
+    # direction, as the Cosmos adapter sorts; pk breaks the remaining tie (one id in two
+    # partitions). Unsorted: primary-key order.
+    last = keys[-1][1] if keys else "asc"
+    keys_all = [*keys, ("id", last), ("pk", last)] if keys else [("pk", "asc"), ("id", "asc")]
     if token:
         state = decode_token(token)
-        if state.get("h") != fingerprint(query, partition_key) or len(state.get("v", [])) != len(keys_all):
+        values = state.get("v")
+        if state.get("h") != fingerprint(query, partition_key) or not isinstance(values, list):
             raise ValueError("continuation token does not belong to this query")
-        sql, ps = _after(keys_all, state["v"])
+        if len(values) != len(keys_all) or not all(
+            v is None or isinstance(v, int | float | str) for v in values
+        ):
+            raise ValueError("malformed continuation token")
+        sql, ps = _after(keys_all, values)
         where.append(sql)
         params.extend(ps)
     select_keys = "".join(f", {expr}" for expr, _ in keys)
@@ -154,6 +163,5 @@ def _after(keys: list[tuple[str, str]], values: list[Any]) -> tuple[str, list[An
 
 def next_token(query: Query, partition_key: str | None, last_row: Any, key_count: int) -> str:
     sort_values = list(last_row[5 : 5 + key_count])
-    return encode_token(
-        {"h": fingerprint(query, partition_key), "v": [*sort_values, last_row[0], last_row[1]]}
-    )
+    tie = [last_row[1], last_row[0]] if key_count else [last_row[0], last_row[1]]  # (id, pk) / (pk, id)
+    return encode_token({"h": fingerprint(query, partition_key), "v": [*sort_values, *tie]})

@@ -13,8 +13,22 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.kernel.errors import Conflict, DomainError, NotFound, PreconditionFailed
-from shared.ports.documents import BatchFailed, DocumentExists, DocumentNotFound, ETagMismatch
+from shared.kernel.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ServiceUnavailable,
+)
+from shared.ports.documents import (
+    BatchFailed,
+    DocumentExists,
+    DocumentNotFound,
+    ETagMismatch,
+    StoreBusy,
+    TooLarge,
+)
 
 log = logging.getLogger("smartcommerce.errors")
 
@@ -36,6 +50,11 @@ def _from_store_error(exc: Exception) -> DomainError | None:
         return PreconditionFailed("the resource changed since it was read; fetch it again")
     if isinstance(exc, DocumentExists):
         return Conflict("the resource already exists")
+    if isinstance(exc, TooLarge):
+        return PayloadTooLarge("the resource is over the store's size limit")
+    if isinstance(exc, StoreBusy):
+        retry = str(max(1, round(exc.retry_after))) if exc.retry_after else "1"
+        return ServiceUnavailable("the store is busy; retry later", headers={"Retry-After": retry})
     return None
 
 

@@ -122,3 +122,11 @@ class ServiceUnavailable(DomainError):
     status = 503
     code = "service_unavailable"
     title = "Service unavailable"
+
+
+class PayloadTooLarge(DomainError):
+    """The resource would exceed the document store's size limit (Cosmos DB: 2 MB)."""
+
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"

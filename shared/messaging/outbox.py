@@ -13,7 +13,9 @@ Outbox documents carry an `_outbox` object (`seq`, `event`) and nothing else a q
 context would match on; queries listing a whole container add `NOT_OUTBOX` to their filters. The
 relay (`OutboxRelay`, in relay.py terms below) publishes them to the bus and deletes them.
 Ordering: `seq` is a time-based, per-process monotonic string, so entries of one subject (whose
-writes are serialized by the ETag checks on the aggregate) are relayed in commit order.
+writes are serialized by the ETag checks on the aggregate) enter the topic in commit order (unless
+one is parked or backing off). Consumers do not receive them in that order: no sessions, 16
+concurrent calls per instance (docs/storage.md, "Event order").
 """
 
 from __future__ import annotations

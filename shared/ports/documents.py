@@ -7,7 +7,11 @@ writes pass `if_match=etag` and fail with `ETagMismatch` when the document chang
 
 Queries are structured (a list of filters and an ordering) rather than SQL text: each adapter
 compiles them into a parameterized statement of its own dialect (Cosmos SQL, SQLite with
-json_extract), so client values never become query text. Paging is by opaque continuation tokens.
+json_extract), so client values never become query text. Paging is by opaque continuation tokens:
+a sorted query is paged by keyset on both adapters (the token carries the last row's sort values
+and id; the order is the query's `order_by` then `id`, in the last term's direction), because the
+Cosmos SDK's own tokens do not work for a cross-partition ORDER BY. A token the adapter did not
+issue for that query, or one edited by a client, raises ValueError (callers answer 4xx).
 """
 
 from __future__ import annotations
@@ -39,6 +43,20 @@ class ETagMismatch(DocumentStoreError):
 class InvalidPatch(DocumentStoreError):
     """A patch operation could not apply (missing path for replace/remove, incr of a non-number,
     patching `id` or the partition key): Cosmos answers 400 and changes nothing."""
+
+
+class TooLarge(DocumentStoreError):
+    """Over the store's size limit: a document or a transactional batch over 2 MB (Cosmos: 413),
+    an outbox entry over what the bus takes. Retrying the same request cannot succeed."""
+
+
+class StoreBusy(DocumentStoreError):
+    """Throttled (429) beyond the retry budget, or the per-call timeout ran out: retry later.
+    `retry_after` is the store's hint in seconds, when it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class BatchFailed(DocumentStoreError):

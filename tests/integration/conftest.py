@@ -4,6 +4,11 @@ The Azure-side adapters talk to the stand-in servers that `tests/servers/run.py`
 announces in SC_TEST_* variables). Run through the launcher (as `make test` does) a missing server
 is a failure; run with plain pytest they are skipped with the reason shown.
 
+Opt-in: with `COSMOS_TEST_ENDPOINT` set (a real account or the official emulator; docs/storage.md,
+"Contract run against real Cosmos DB") every document contract case also runs on it as
+`cosmos-real`; the paging contract always lists that case and skips it, with the reason, when the
+variable is absent.
+
 `@pytest.mark.embedded_only("why")` on a test drops the Cosmos parametrization: used where
 cosmosdb-server cannot stand in for Cosmos DB (batch atomicity, ...), so the case is visibly
 covered by the embedded adapter only instead of silently passing on a skip.
@@ -15,6 +20,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +29,8 @@ from shared.adapters.sqlite_documents import SqliteDocumentStore
 from shared.ports.blobs import BlobStore
 from shared.ports.documents import Container, DocumentStore
 
-DOCUMENT_ADAPTERS = ("sqlite", "cosmos")
+REAL_COSMOS_ENV = "COSMOS_TEST_ENDPOINT"
+DOCUMENT_ADAPTERS = ("sqlite", "cosmos") + (("cosmos-real",) if os.environ.get(REAL_COSMOS_ENV) else ())
 BLOB_ADAPTERS = ("folder", "azurite")
 
 
@@ -33,6 +40,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "embedded_only(reason): contract case the Azure stand-in cannot run; embedded adapter only"
     )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say it when the opt-in real-Cosmos cases were skipped, in every run's summary."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any(REAL_COSMOS_ENV in str(getattr(r, "longrepr", "")) for r in skipped):
+        terminalreporter.write_line(
+            f"cosmos-real contract cases skipped: {REAL_COSMOS_ENV} not set (opt-in; docs/storage.md)"
+        )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -66,6 +82,31 @@ def cosmos_store() -> DocumentStore:
         cosmos_key=_server_env("SC_TEST_COSMOS_KEY"),
         cosmos_verify_tls=False,
         cosmos_database=f"contract-{uuid.uuid4().hex[:8]}",
+        cosmos_timeout_seconds=120,  # the stand-in is slow on a loaded machine
+    )
+    return CosmosDocumentStore.from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+def real_cosmos_store() -> DocumentStore:
+    """A real Cosmos DB account or the official emulator, opted into with COSMOS_TEST_ENDPOINT and
+    COSMOS_TEST_KEY (the account key, or the emulator's published key); COSMOS_TEST_VERIFY_TLS=false
+    for the emulator's self-signed certificate. Creates a throwaway database `contract-<random>`."""
+    from shared.adapters.cosmos_documents import CosmosDocumentStore
+    from shared.settings import Settings
+
+    endpoint, key = os.environ.get(REAL_COSMOS_ENV, ""), os.environ.get("COSMOS_TEST_KEY", "")
+    if not endpoint or not key:
+        pytest.skip(
+            f"{REAL_COSMOS_ENV} / COSMOS_TEST_KEY not set: the opt-in run against a real account or the "
+            "emulator is off (docs/storage.md)"
+        )
+    settings = Settings(
+        cosmos_endpoint=endpoint,
+        cosmos_key=key,
+        cosmos_verify_tls=os.environ.get("COSMOS_TEST_VERIFY_TLS", "true").lower() != "false",
+        cosmos_database=f"contract-{uuid.uuid4().hex[:8]}",
+        cosmos_timeout_seconds=60,
     )
     return CosmosDocumentStore.from_settings(settings)
 
@@ -76,6 +117,8 @@ def docs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DocumentSto
         store = SqliteDocumentStore(tmp_path / "documents.db")
         yield store
         store.close()
+    elif request.param == "cosmos-real":
+        yield request.getfixturevalue("real_cosmos_store")
     else:
         yield request.getfixturevalue("cosmos_store")
 

@@ -145,7 +145,7 @@ def test_paging_with_continuation_tokens_returns_every_item_once(make_container:
 
 
 def test_paging_within_a_partition(make_container: MakeContainer) -> None:
-    c = make_container()
+    c = make_container(indexes=("n",))  # a sortable path is a declared one (index_policy)
     for i in range(12):
         c.create({"id": f"d{i:02d}", "pk": "a" if i % 2 else "b", "n": i})
     pages = 0

@@ -95,3 +95,36 @@ def test_dev_token_is_404_in_production_and_hidden(monkeypatch: pytest.MonkeyPat
     assert malformed.status_code == 404  # not even its validation gives the route away
     document = json.loads(call("openapi_document", request("GET", "/api/openapi.json")).get_body())
     assert "/api/dev/token" not in document["paths"]
+
+
+def test_parked_outbox_entries_are_listed_for_admins_and_fail_the_health_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared.composition import get_document_store
+    from shared.http.auth import mint_dev_token
+    from shared.messaging.relay import parked_container
+
+    store = get_document_store()
+    parked_container(store).upsert(
+        {
+            "id": "orders--outbox-1",
+            "sourceContainer": "orders",
+            "entryId": "outbox-1",
+            "eventType": "OrderCreated",
+            "reason": "malformed envelope: ValidationError",
+            "attempts": 0,
+            "parkedAt": "2026-01-01T00:00:00+00:00",
+            "entry": {"id": "outbox-1"},
+        }
+    )
+    admin, _ = mint_dev_token("ops-admin", ["admin"])
+    customer, _ = mint_dev_token("someone", ["customer"])
+    listed = call("outbox_parked", request("GET", "/api/ops/outbox/parked", token=admin))
+    assert listed.status_code == 200
+    [item] = json.loads(listed.get_body())["items"]
+    assert item["entryId"] == "outbox-1" and item["sourceContainer"] == "orders" and "entry" not in item
+    assert call("outbox_parked", request("GET", "/api/ops/outbox/parked", token=customer)).status_code == 403
+    assert call("outbox_parked", request("GET", "/api/ops/outbox/parked")).status_code == 401
+    monkeypatch.setattr(health, "_checks", {"outbox": health._checks["outbox"]})
+    body = json.loads(call("health", request("GET", "/api/health")).get_body())
+    assert body["status"] == "degraded" and body["checks"]["outbox"]["detail"] == "ParkedOutboxEntries"

@@ -44,11 +44,11 @@ def test_declared_indexes_serve_equality_and_range_filters(tmp_path: Path) -> No
             str(row)
             for row in store.connection().execute("EXPLAIN QUERY PLAN " + compiled.sql, compiled.params)
         )
-        assert "USING INDEX c_products__ix_" in plan, plan
+        assert "USING INDEX c_products__kx_" in plan, plan
     # Asking again with the same and more indexes is idempotent and adds the new one.
     store.container("products", "/pk", indexes=("status", "name"))
     names = {r[0] for r in store.connection().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"c_products__ix_status", "c_products__ix_price_amount", "c_products__ix_name"} <= names
+    assert {"c_products__kx_status", "c_products__kx_price_amount", "c_products__kx_name"} <= names
     store.close()
 
 
@@ -62,7 +62,7 @@ def test_a_composite_index_serves_a_filtered_sorted_page_without_a_sort(tmp_path
     plan = " ".join(
         str(row) for row in store.connection().execute("EXPLAIN QUERY PLAN " + compiled.sql, compiled.params)
     )
-    assert "USING INDEX c_things__ix_status_name" in plan and "TEMP B-TREE" not in plan, plan
+    assert "USING INDEX c_things__kx_status_name" in plan and "TEMP B-TREE" not in plan, plan
     # Same answer as before, pages included: the index changes the plan, not the result.
     page = c.query(query, max_items=5)
     assert [d["name"] for d in page.items] == ["n00", "n01", "n03", "n04", "n06"]
