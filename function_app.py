@@ -3,7 +3,18 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions import catalog, fraud, fraud_monitoring, inventory, notifications, ops, orders, payments, users
+from functions import (
+    catalog,
+    fraud,
+    fraud_monitoring,
+    inventory,
+    notifications,
+    ops,
+    orders,
+    payments,
+    search,
+    users,
+)
 from functions import models as model_api
 from functions import outbox as outbox_relay
 from orchestrations import model_retraining, order_activities, order_workflow
@@ -31,3 +42,4 @@ app.register_functions(order_workflow.bp)
 app.register_functions(order_activities.bp)
 app.register_functions(outbox_relay.bp)
 app.register_functions(fraud_monitoring.bp)
+app.register_functions(search.bp)

@@ -125,6 +125,11 @@ class Settings(BaseSettings):
         5, ge=0, validation_alias=_env("INVENTORY_LOW_STOCK_THRESHOLD")
     )
 
+    # --- search -----------------------------------------------------------------------------------
+    # How often a worker's index catches up on the change log before a search (docs/search.md):
+    # the bound on how stale a worker that did not handle the event itself can be.
+    search_sync_seconds: float = Field(1.0, ge=0.0, le=300.0, validation_alias=_env("SEARCH_SYNC_SECONDS"))
+
     # --- notifications ----------------------------------------------------------------------------
     # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost);
     # "off" (the default) sends nothing on that channel, so an unconfigured channel is skipped

@@ -157,8 +157,10 @@ class Suggester:
             return []
         searcher = self._flush()
         found: dict[str, Suggestion] = {}
+        # A typo can sit in any word long enough for one (the last as a prefix of 3+ letters).
+        can_fuzz = len(words[-1]) >= MIN_FUZZY_PREFIX or any(len(w) >= 4 for w in words[:-1])
         for fuzzy in (False, True):
-            if fuzzy and (len(found) >= limit or len(words[-1]) < MIN_FUZZY_PREFIX):
+            if fuzzy and (len(found) >= limit or not can_fuzz):
                 break
             hits = searcher.search(self._query(words, fuzzy), limit=limit * 3, order_by_field="weight").hits
             ranked = []
