@@ -3,6 +3,7 @@ stable order -> facets over the whole result set -> one page (and a did-you-mean
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -127,8 +128,22 @@ def _personalize(index: SearchIndex, ranked: Ranked, request: SearchRequest) -> 
         category_ids=cols.categories.ids,
         brand_ids=cols.brands.ids,
         vectors=vectors,
-        product_ids=[d.product_id if d else "" for d in index.docs],
+        product_ids=_RowIds(index),
     )
+
+
+class _RowIds(Sequence[str]):
+    """Product id by row, read only for the rows asked (a list of all ids cost ~5 ms at 100k)."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.docs = index.docs
+
+    def __getitem__(self, row: int) -> str:  # type: ignore[override]
+        doc = self.docs[row]
+        return doc.product_id if doc is not None else ""
+
+    def __len__(self) -> int:
+        return len(self.docs)
 
 
 def _hit(index: SearchIndex, row: int, score: float) -> SearchHit:

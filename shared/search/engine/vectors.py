@@ -115,5 +115,5 @@ class VectorStore:
         store = cls(dim, capacity=max(1024, rows))
         store._matrix[:, :rows] = matrix
         store._scale[:rows] = scale
-        store._colsum[:rows] = matrix.astype(np.int32).sum(axis=0)
+        store._colsum[:rows] = matrix.sum(axis=0, dtype=np.int32)  # no int32 copy of the matrix
         return store
