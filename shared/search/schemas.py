@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from shared.catalog.schemas import PriceFilter
 from shared.schema import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiModel
@@ -14,10 +14,16 @@ from shared.schema import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiModel
 Mode = Literal["keyword", "semantic", "hybrid"]
 Sort = Literal["relevance", "price_asc", "price_desc", "popularity"]
 MAX_QUERY_CHARS = 200
+QUERY_ID_PATTERN = r"^\d{8}-[0-9a-f]{32}$"  # <UTC day>-<uuid hex>: the day is the log's partition
 
 
 class SearchQuery(ApiModel):
-    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="What the shopper typed")
+    q: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        pattern=r"\S",
+        description="What the shopper typed (not blank)",
+    )
     mode: Mode = "hybrid"
     category: str | None = Field(None, max_length=64)
     brand: str | None = Field(None, max_length=64)
@@ -29,14 +35,6 @@ class SearchQuery(ApiModel):
     personalize: bool | None = None
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     continuation_token: str | None = Field(None, max_length=512)
-
-    @model_validator(mode="after")
-    def _range(self) -> SearchQuery:
-        if not self.q.strip():
-            raise ValueError("q must contain a word")
-        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
-            raise ValueError("minPrice must not be above maxPrice")
-        return self
 
 
 class SearchItem(ApiModel):
@@ -95,7 +93,7 @@ class SuggestResponse(ApiModel):
 
 
 class ClickIn(ApiModel):
-    query_id: str = Field(min_length=1, max_length=64)
+    query_id: str = Field(pattern=QUERY_ID_PATTERN, description="The queryId GET /api/search returned")
     product_id: str = Field(min_length=1, max_length=128)
     position: int = Field(ge=1, le=1000, description="1-based rank of the product in the results")
 

@@ -8,6 +8,7 @@ embedded engine behind the SearchBackend port, `get_log()` the analytics log.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -53,6 +54,7 @@ JOBS_PK = "/id"
 PRODUCT_EVENTS = ("ProductCreated", "ProductModified", "ProductArchived", "PriceUpdated")
 STOCK_EVENTS = ("InventoryAdjusted", "InventoryReserved", "InventoryReleased", "InventoryCommitted")
 PREFERENCE_TTL_SECONDS = 30.0
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # analytics ranges (date arithmetic stays safe)
 
 
 class _Context:
@@ -163,6 +165,8 @@ def _request(q: SearchQuery, preference: Any) -> SearchRequest:
 def search(q: SearchQuery, *, user_id: str | None) -> SearchResponse:
     from shared.search.engine import InvalidPageToken, decode_token, encode_token
 
+    if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
+        raise ValidationFailed.field("minPrice", "must not be above maxPrice")
     ctx = context()
     personalize = q.personalize if q.personalize is not None else user_id is not None
     preference = ctx.preference(user_id) if personalize and user_id else None
@@ -240,6 +244,9 @@ def record_click(body: ClickIn, *, user_id: str | None) -> None:
 
 
 def analytics(start: date | None, end: date | None, limit: int) -> SearchAnalytics:
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ValidationFailed.field(name, f"must be between {EARLIEST} and {LATEST}")
     today = datetime.now(UTC).date()
     end = end or today
     start = start or end - timedelta(days=6)
@@ -314,6 +321,8 @@ def start_reindex(*, requested_by: str) -> ReindexJob:
 
 
 def reindex_status(job_id: str) -> ReindexJob:
+    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
+        raise NotFound(f"no reindex job {job_id}")
     try:
         return _job_public(dict(context().jobs.read(job_id, job_id)))
     except DocumentNotFound:

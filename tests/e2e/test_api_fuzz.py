@@ -48,14 +48,25 @@ MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 # context a JSON schema cannot state. Any other field refused means the schema is wrong.
 SEMANTIC_422 = {
     "continuationToken",  # only tokens the same list returned
-    "categoryId", "parentId", "brandId",  # must name an existing category / brand
-    "cardNumber", "cvc", "expYear", "expMonth",  # Luhn, brand-specific CVC length, expiry date
-    "price", "variants[].price", "amount",  # per-currency decimal places; the 1e9 price ceiling
+    "categoryId",
+    "parentId",
+    "brandId",  # must name an existing category / brand
+    "cardNumber",
+    "cvc",
+    "expYear",
+    "expMonth",  # Luhn, brand-specific CVC length, expiry date
+    "price",
+    "variants[].price",
+    "amount",  # per-currency decimal places; the 1e9 price ceiling
     "variants[].price.currency",  # a variant is priced in its product's currency (a cross-field rule)
-    "variants", "variants[].sku",  # unique skus / one template variant per channel and locale
+    "variants",
+    "variants[].sku",  # unique skus / one template variant per channel and locale
     "body",  # cross-field rules such as "exactly one of shippingAddressId and shippingAddress"
     "name",  # the template name in the path: path parameters carry no pattern in the document
     "delta",  # strict integer: JSON Schema's "integer" also admits 3.0
+    "minPrice",  # search: not above maxPrice (a cross-field rule)
+    "from",
+    "to",  # search analytics: to not before from, at most 92 days, years 2000-2100
 }
 
 

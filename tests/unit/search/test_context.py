@@ -237,17 +237,29 @@ def test_clicks_and_analytics(shop: Shop) -> None:
     }
 
 
-def test_bad_clicks_are_refused(shop: Shop) -> None:
-    with pytest.raises(ValidationFailed):
-        service.record_click(ClickIn(query_id="nope", product_id="p", position=1), user_id=None)
+def test_bad_clicks_and_ranges_are_refused(shop: Shop) -> None:
+    from datetime import date
+
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        ClickIn(query_id="nope", product_id="p", position=1)
+    with pytest.raises(ValidationError):
+        ClickIn(query_id="20260101-" + "0" * 32, product_id="p", position=0)
     with pytest.raises(NotFound):
         service.record_click(
             ClickIn(query_id="20260101-" + "0" * 32, product_id="p", position=1), user_id=None
         )
     with pytest.raises(ValidationFailed):
-        from datetime import date
-
         service.analytics(date(2026, 3, 2), date(2026, 3, 1), 10)
+    with pytest.raises(ValidationFailed):
+        service.analytics(date(2026, 1, 1), date(2026, 6, 1), 10)  # more than 92 days
+    with pytest.raises(ValidationFailed):
+        service.analytics(None, date(9999, 12, 31), 10)
+    with pytest.raises(ValidationFailed):
+        shop.search("kettle", minPrice="50", maxPrice="10")
+    with pytest.raises(NotFound):
+        service.reindex_status("../../etc")
 
 
 # --- personalization -------------------------------------------------------------------------
