@@ -36,9 +36,9 @@ from tests.e2e.helpers import ApiClient
 # bp.route function, not the edge pipeline). The SSE stream (GET /api/realtime/stream) is a devhost
 # extension route, not part of the document.
 EXCLUDED = {("POST", "/api/dev/token")}
-# Routes whose successful calls start durable work (an order saga, a model retrain): fewer examples
-# so a run does not queue hundreds of orchestrations on the shared 2-core machine.
-EXPENSIVE = {("POST", "/api/orders"), ("POST", "/api/models/{name}/retrain")}
+# Routes whose successful calls start durable work (an order saga, a model retrain, a search
+# rebuild): fewer examples so a run does not queue hundreds of them on the shared 2-core machine.
+EXPENSIVE = {("POST", "/api/orders"), ("POST", "/api/models/{name}/retrain"), ("POST", "/api/search/reindex")}
 EXAMPLES = 40
 EXPENSIVE_EXAMPLES = 4
 REQUEST_TIMEOUT = 15.0
