@@ -64,7 +64,9 @@ class VectorStore:
     def _grow(self, rows: int) -> None:
         if rows <= self.capacity:
             return
-        new = max(rows, self.capacity * 2)
+        # Every query scans the whole matrix (capacity, not just rows), so grow by 1/8 rather than
+        # doubling: the first product created after a 100k build would otherwise double each scan.
+        new = max(rows, self.capacity + max(1024, self.capacity // 8))
         matrix = np.zeros((self.dim, new), dtype=np.int8)
         matrix[:, : self.capacity] = self._matrix
         self._matrix = matrix
