@@ -56,6 +56,7 @@ class VectorStore:
         self._scale = np.zeros(capacity, dtype=np.float32)
         self._colsum = np.zeros(capacity, dtype=np.int32)  # removes the query's zero point
         self._session: Any = None
+        self.generation = 0  # bumped by every vector write: cached semantic results go stale
 
     @property
     def capacity(self) -> int:
@@ -77,6 +78,7 @@ class VectorStore:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return
+        self.generation += 1
         self._grow(int(rows.max()) + 1)
         q, scale = quantize(vectors)
         self._matrix[:, rows] = q.T
@@ -84,6 +86,7 @@ class VectorStore:
         self._colsum[rows] = q.astype(np.int32).sum(axis=1)
 
     def clear(self, row: int) -> None:
+        self.generation += 1
         if row < self.capacity:
             self._matrix[:, row] = 0
             self._scale[row] = 0
