@@ -17,13 +17,14 @@ DATA   ?= .devhost
 # Parallel workers for the test run (2 cores here); override with `make test PYTEST_WORKERS=0`.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run check test lint doctor unit bench bench-data clean
+.PHONY: install run check test lint doctor unit bench bench-data load clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# pip 23.2 (what python3 -m venv brings here) trips on the opentelemetry pins; upgrade first.
 	$(PIP) install -q --disable-pip-version-check -U pip
 	$(PIP) install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 $(WORKER_RUNTIME_STAMP): $(STAMP)
@@ -46,6 +47,7 @@ check: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 doctor: install
 	$(VENV)/bin/azure-functions-doctor doctor --path . --profile minimal
@@ -60,6 +62,12 @@ unit: install
 
 bench: install
 	for b in bench/*_bench.py; do m=$$(basename $$b .py); echo "== $$m"; $(PY) -m bench.$$m || exit 1; done
+
+# Load test against devhost on loopback (bench/load.py): 50 and 200 users, a minute each, then the
+# consistency checks (orders final, stock adds up, no double capture). LOAD_ARGS to change it.
+LOAD_ARGS ?= --users 50 200 --seconds 60
+load: install
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 # Dominick's orangeJuice panel for bench/forecast_bench.py: Debian's r-cran-bayesm, unpacked (no R).
 bench-data: $(STAMP)

@@ -26,7 +26,7 @@ refuse_bad_settings_at_start()
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-# Auth is a JWT bearer checked in shared.auth (API Management in front in Azure), so HTTP functions
+# Auth is a JWT bearer checked in shared.http.auth (API Management in front in Azure), so HTTP functions
 # are anonymous at the Functions key level.
 app.register_functions(ops.bp)
 app.register_functions(fraud.bp)

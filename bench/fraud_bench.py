@@ -40,7 +40,7 @@ import time; t0 = time.perf_counter()
 import sys; sys.path.insert(0, {root!r})
 from pathlib import Path
 from shared.adapters.folder_blobs import FolderBlobStore
-from shared.fraud.service import build_fraud_scorer
+from shared.composition import build_fraud_scorer
 from shared.fraud.model import FraudInput
 from shared.settings import Settings
 scorer = build_fraud_scorer(FolderBlobStore(Path({store!r})), Settings())

@@ -9,7 +9,10 @@ Each client places an order and polls `GET /orders/{id}` until it is final (ever
 25 ms with 20 clients, so polling does not take the CPU the workflow needs). The order
 workflow runs 6 activities (reserve, authorize, fraud, capture, confirm, notify), each writing the
 order's stream, so it is expected to cost several times the bare chain.
-`python bench/order_bench.py [--orders 200]` (well under two minutes on 2 cores).
+Every client buys its own sku (the distinct-sku runs, where orders do not contend on stock),
+then all 20 buy one hot sku with ample stock (every reservation contends on one stock document),
+checked afterwards for overselling: units sold = orders confirmed, nothing left reserved.
+`python bench/order_bench.py [--orders 200]` (about two minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -83,21 +86,34 @@ def start_devhost(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("devhost did not start")
 
 
-def setup_shop(api: Client, orders: int) -> tuple[str, str]:
+HOT_SKU = "BENCH-HOT"
+
+
+def sku_of(n: int) -> str:
+    return f"BENCH-{n}"
+
+
+def setup_shop(api: Client, clients: int, stock: int) -> str:
+    """One sku per client (the distinct-sku runs) plus one hot sku every client buys; each with
+    `stock` units, so nothing runs out (an out-of-stock order would fail the run)."""
     admin = api.token("bench-admin", "admin")
     category = api.call("POST", "/api/categories", {"name": "Bench category"}, admin)[1]["id"]
     brand = api.call("POST", "/api/brands", {"name": "Bench brand"}, admin)[1]["id"]
-    product = {
-        "sku": "BENCH-1",
-        "name": "Bench product",
-        "categoryId": category,
-        "brandId": brand,
-        "price": {"amount": "9.99", "currency": "USD"},
-    }
-    status, created = api.call("POST", "/api/products", product, admin)
-    assert status == 201, created
-    api.call("POST", "/api/inventory/BENCH-1/adjustments", {"delta": orders * 2, "reason": "bench"}, admin)
-    return "BENCH-1", admin
+    for sku in [sku_of(n) for n in range(clients)] + [HOT_SKU]:
+        product = {
+            "sku": sku,
+            "name": f"Bench product {sku}",
+            "categoryId": category,
+            "brandId": brand,
+            "price": {"amount": "9.99", "currency": "USD"},
+        }
+        status, created = api.call("POST", "/api/products", product, admin)
+        assert status == 201, created
+        status, levels = api.call(
+            "POST", f"/api/inventory/{sku}/adjustments", {"delta": stock, "reason": "bench"}, admin
+        )
+        assert status in (200, 201), levels
+    return admin
 
 
 def customer(api: Client, n: int) -> tuple[str, dict[str, Any]]:
@@ -112,11 +128,22 @@ def customer(api: Client, n: int) -> tuple[str, dict[str, Any]]:
     status, public = api.call("POST", "/api/payments/tokens", card, token)
     assert status == 201, public
     body = {
-        "items": [{"sku": "BENCH-1", "quantity": 1}],
+        "items": [{"sku": sku_of(n), "quantity": 1}],
         "paymentToken": public["token"],
         "shippingAddress": {"line1": "1 Main St", "city": "Springfield", "postalCode": "1", "country": "US"},
     }
     return token, body
+
+
+def on_sku(client: tuple[str, dict[str, Any]], sku: str) -> tuple[str, dict[str, Any]]:
+    token, body = client
+    return token, {**body, "items": [{"sku": sku, "quantity": 1}]}
+
+
+def stock_of(api: Client, sku: str) -> tuple[int, int]:
+    status, levels = api.call("GET", f"/api/inventory/{sku}")
+    assert status == 200, levels
+    return int(levels["onHand"]), int(levels["reserved"])
 
 
 def one_order(
@@ -134,6 +161,15 @@ def one_order(
             return time.perf_counter() - began
         time.sleep(poll)
     raise TimeoutError(f"order {order_id} still pending after {timeout:.0f}s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_clients(
@@ -171,16 +207,22 @@ async def chain_figures(n: int) -> list[Any]:
             await engine.stop()
 
 
-def main(orders: int) -> None:
+def main(orders: int) -> int:
+    stock = orders * 4
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_devhost(Path(tmp))
         try:
             api = Client(url)
-            setup_shop(api, orders * 2)
+            setup_shop(api, 20, stock)
             clients = [customer(api, n) for n in range(20)]
             one_order(api, *clients[0])  # warm-up
             single = run_clients(api, clients[:1], max(10, orders // 10))
+            cpu_before = cpu_seconds(proc.pid)
             twenty = run_clients(api, clients, orders)
+            cpu_per_order = (cpu_seconds(proc.pid) - cpu_before) / len(twenty[1])
+            hot_before = stock_of(api, HOT_SKU)
+            hot = run_clients(api, [on_sku(c, HOT_SKU) for c in clients], orders)
+            hot_after = stock_of(api, HOT_SKU)
         finally:
             proc.terminate()
             try:
@@ -192,18 +234,44 @@ def main(orders: int) -> None:
     print(f"{'scenario':<22} {'conc':>4} {'n':>5} {'per s':>9} {'p50 ms':>9} {'p99 ms':>9}")
     order1, p50_order1 = row("order POST->confirmed", 1, *single)
     order20, p50_order20 = row("order POST->confirmed", 20, *twenty)
+    order_hot, _ = row("order, one hot sku", 20, *hot)
     base1, p50_chain1 = row("durable chain4", 1, chain1.seconds, chain1.latencies)
     base20, p50_chain20 = row("durable chain4", 20, chain20.seconds, chain20.latencies)
-    for line in (order1, base1, order20, base20):
+    for line in (order1, base1, order20, order_hot, base20):
         print(line)
     print(
         f"\np50 ratio order/chain4: {p50_order1 / p50_chain1:.1f}x at 1 client, "
-        f"{p50_order20 / p50_chain20:.1f}x at 20 (order: 6 activities + HTTP + 5 ms polling; chain4: "
+        f"{p50_order20 / p50_chain20:.1f}x at 20 (order: 6 activities + HTTP + polling; chain4: "
         "4 trivial activities in-process)"
     )
+    print(
+        f"devhost CPU per order at 20 clients: {cpu_per_order * 1000:.1f} ms "
+        "(all of it: HTTP with the clients' polling, workflow, relay, consumers)"
+    )
+    rate1 = len(single[1]) / single[0]
+    rate20 = len(twenty[1]) / twenty[0]
+    rate_hot = len(hot[1]) / hot[0]
+    p99_20 = sorted(twenty[1])[min(len(twenty[1]) - 1, int(len(twenty[1]) * 0.99))]
+    sold = hot_before[0] - hot_after[0]
+    oversold = sold != len(hot[1]) or hot_after[0] < 0 or hot_after[1] != 0
+    checks = [
+        (f"20 clients / 1 client = {rate20 / rate1:.2f}x (target >= 2.5x)", rate20 / rate1 >= 2.5),
+        (f"20 clients, distinct skus: {rate20:.1f} orders/s (target >= 60)", rate20 >= 60),
+        (f"20 clients p99 {p99_20 * 1000:.0f} ms (target <= 1000)", p99_20 <= 1.0),
+        (f"hot sku: {rate_hot:.1f} orders/s (target >= 20)", rate_hot >= 20),
+        (
+            f"hot sku stock: on hand {hot_before[0]} -> {hot_after[0]}, {sold} sold for "
+            f"{len(hot[1])} confirmed orders, {hot_after[1]} still reserved (nothing oversold)",
+            not oversold,
+        ),
+    ]
+    print()
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {text}")
+    return 1 if oversold else 0  # a correctness failure fails the run; speed is reported
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200, help="orders placed by the 20 clients")
-    main(parser.parse_args().orders)
+    sys.exit(main(parser.parse_args().orders))

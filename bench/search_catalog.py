@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 try:  # the demo generator may move to devhost/ during the architecture refactor
-    from shared.catalog.demo_data import BRANDS, DEPARTMENTS, generate_products
+    from devhost.demo_data import BRANDS, DEPARTMENTS, generate_products
 except ImportError:  # pragma: no cover - after the move
     from devhost.demo_data import BRANDS, DEPARTMENTS, generate_products  # type: ignore[no-redef]
 

@@ -187,7 +187,7 @@ def build() -> dict[str, Any]:
         q["split"] = "validation" if n % 5 in (0, 2) else "test"
         q["id"] = f"{q['type']}-{n:02d}"
     return {
-        "catalog": {"generator": "shared.catalog.demo_data.generate_products", "count": 300, "seed": SEED},
+        "catalog": {"generator": "devhost.demo_data.generate_products", "count": 300, "seed": SEED},
         "rule": __doc__,
         "queries": queries,
     }

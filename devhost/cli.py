@@ -70,6 +70,11 @@ def _setup_logging() -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Escapes control characters in every logged field, devhost's own records included (a path
+    # with %0a must not forge a log line); idempotent, and the app would install it anyway.
+    from shared.observability.telemetry import configure_logging
+
+    configure_logging()
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -78,6 +83,9 @@ def cmd_start(args: argparse.Namespace) -> int:
     root = Path.cwd()
     load_local_settings(root)
     os.environ["SC_DATA_DIR"] = args.data_dir or _default_data_dir()
+    # Everything devhost writes under its data dir (documents, bus, blobs, notification sinks, durable
+    # history) may hold customer data: owner-only, as the signing keys already are.
+    os.umask(0o077)
     _setup_logging()
     from devhost.host import Host, HostOptions
     from devhost.index import load_app

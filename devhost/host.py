@@ -26,7 +26,7 @@ from aiohttp import web
 from devhost import seed
 from devhost.config import HostConfig
 from devhost.extensions import HostExtension, load_optional, resolve
-from devhost.http_server import HttpDispatcher, make_app
+from devhost.http_server import DevhostRunner, HttpDispatcher, make_app
 from devhost.index import FunctionIndex, FunctionInfo
 from devhost.invoker import Invoker
 from devhost.servicebus import ServiceBusTriggers
@@ -151,7 +151,7 @@ class Host:
         for ext in self.extensions:
             routes += ext.routes()
         dispatcher = HttpDispatcher(list(self.functions), self.invoker, self.config.route_prefix)
-        runner = web.AppRunner(
+        runner = DevhostRunner(
             make_app(dispatcher, routes, self.settings.cors_origins),
             access_log=None,
             shutdown_timeout=self.options.shutdown_grace_seconds,

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+from aiohttp.web_protocol import RequestHandler
 from multidict import CIMultiDict
 
 from devhost.cors import cors_middleware
@@ -26,6 +28,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("devhost.http")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# The real host's (Kestrel's) limits are larger, but a client sending more than 8 KB of request line
+# or of one header is broken or probing. The two limits differ by a byte so that a LineTooLong from
+# aiohttp's parser says which one was exceeded (it carries the limit, not the part it was reading).
+MAX_REQUEST_LINE = 8192
+MAX_HEADER_FIELD = 8190
 CORRELATION_HEADER = "x-correlation-id"
 _TEXTUAL = (
     "text/",
@@ -186,6 +193,66 @@ class HttpDispatcher:
             cid,
         )
         return response
+
+
+class ProblemRequestHandler(RequestHandler):  # type: ignore[type-arg]
+    """Requests the HTTP parser refuses get problem+json (414 / 431 / 400) and one log line.
+
+    aiohttp's default answers plain text and logs an ERROR traceback that echoes the first 100
+    bytes of the offending line; the bytes are the client's, so they are not logged at all.
+    """
+
+    def handle_error(
+        self,
+        request: Any,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if not isinstance(exc, BadHttpMessage):
+            return super().handle_error(request, status, exc, message)
+        if isinstance(exc, LineTooLong):
+            too_long_line = len(exc.args) > 1 and exc.args[1] == MAX_REQUEST_LINE
+            if too_long_line:
+                detail = f"the request line is limited to {MAX_REQUEST_LINE} bytes"
+                response = problem(414, "URI Too Long", detail, "uri_too_long")
+            else:
+                response = _headers_too_large(f"a header is limited to {MAX_HEADER_FIELD} bytes")
+        elif "too many headers" in str(exc).lower():
+            response = _headers_too_large("too many headers")
+        else:
+            response = problem(400, "Bad Request", "the request is not valid HTTP/1.1", "bad_request")
+        log.warning(
+            "refused a malformed request from %s: %d %s", request.remote, response.status, type(exc).__name__
+        )
+        response.force_close()
+        return response
+
+
+def _headers_too_large(detail: str) -> web.Response:
+    return problem(431, "Request Header Fields Too Large", detail, "headers_too_large")
+
+
+class _ProblemServer(web.Server):
+    def __call__(self) -> RequestHandler:  # type: ignore[type-arg]
+        return ProblemRequestHandler(self, loop=self._loop, **self._kwargs)
+
+
+class DevhostRunner(web.AppRunner):
+    """An AppRunner whose connections use ProblemRequestHandler and devhost's parser limits."""
+
+    def __init__(self, app: web.Application, **kwargs: Any) -> None:
+        kwargs.setdefault("max_line_size", MAX_REQUEST_LINE)
+        kwargs.setdefault("max_field_size", MAX_HEADER_FIELD)
+        super().__init__(app, **kwargs)
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        # aiohttp builds the Server inside Application._make_handler and offers no hook for the
+        # protocol class; swapping the class keeps everything else (request factory, kwargs) as is.
+        # tests/e2e/test_devhost_hardening.py fails if a new aiohttp version breaks this.
+        server.__class__ = _ProblemServer
+        return server
 
 
 def _too_large() -> web.Response:

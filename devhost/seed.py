@@ -18,8 +18,8 @@ log = logging.getLogger("devhost.seed")
 MARKER = ".seeded"
 
 SEEDERS: list[str] = [
-    "shared.catalog.demo_data:seed_demo_catalog",
-    "models.seed:seed_models",
+    "devhost.demo_data:seed_demo_catalog",
+    "devhost.model_seed:seed_models",
     # e.g. "shared.catalog.seed:seed_demo_catalog",
 ]
 

@@ -23,7 +23,7 @@ from devhost.index import SERVICE_BUS, FunctionInfo
 from devhost.invoker import Invoker
 from shared.adapters.localbus import LeasedMessage, LocalBus, LockLostError
 from shared.adapters.localbus_topology import EntitySpec
-from shared.telemetry import span_from_traceparent
+from shared.observability.telemetry import span_from_traceparent
 
 log = logging.getLogger("devhost.servicebus")
 

@@ -27,7 +27,7 @@ SERVICES: list[ServiceSpec] = [
     # The durable engine (issue 4) is a full extension: client binding, webhooks, workers.
     ServiceSpec(DURABLE_EXTENSION, optional=True),
     # The outbox relay (issue 3): committed outbox entries -> the local bus, every second.
-    ServiceSpec("shared.outbox_relay:relay_once", every_seconds=1.0),
+    ServiceSpec("shared.composition:relay_once", every_seconds=1.0),
     # The live order-status stream (issue 8): devhost's stand-in for the SignalR Service.
-    ServiceSpec("shared.notifications.devstream:RealtimeStreamExtension", optional=True),
+    ServiceSpec("devhost.devstream:RealtimeStreamExtension", optional=True),
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.bootstrap import get_blob_store, get_document_store
 from shared.catalog import images, service, taxonomy
 from shared.catalog.model import etag_header
 from shared.catalog.schemas import (
@@ -24,8 +23,9 @@ from shared.catalog.schemas import (
     ProductUpdate,
 )
 from shared.catalog.service import Versioned
+from shared.composition import get_blob_store, get_document_store
 from shared.http import Api, RequestContext, Response
-from shared.schema import ListQuery
+from shared.kernel.schema import ListQuery
 
 bp = func.Blueprint()
 api = Api(bp, tag="catalog")

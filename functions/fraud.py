@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.composition import get_fraud_scorer
 from shared.fraud.model import FraudAssessment, FraudInput
 from shared.fraud.schemas import ChargebackIn, FraudLabelPublic
 from shared.fraud.service import score_transaction
 from shared.http import Api, RequestContext, Response
+from shared.kernel.schema import ListQuery
 from shared.orders.model import Order
 from shared.orders.schemas import OrdersPage
-from shared.schema import ListQuery
 
 bp = func.Blueprint()
 api = Api(bp, tag="fraud")
@@ -27,7 +28,7 @@ api = Api(bp, tag="fraud")
     summary="Score a transaction for fraud",
 )
 def score_fraud(ctx: RequestContext) -> FraudAssessment:
-    return score_transaction(ctx.body_as(FraudInput))
+    return score_transaction(ctx.body_as(FraudInput), scorer=get_fraud_scorer())
 
 
 @api.route(
@@ -40,12 +41,12 @@ def score_fraud(ctx: RequestContext) -> FraudAssessment:
 )
 def list_reviews(ctx: RequestContext) -> OrdersPage:
     # The orders context owns the query; imported here so the scoring route's cold start stays small.
-    from shared.orders.deps import get_deps
+    from shared.composition import get_order_deps
     from shared.orders.service import list_orders
 
     query = ctx.query_as(ListQuery)
     page = list_orders(
-        get_deps(),
+        get_order_deps(),
         ctx.require_principal(),
         status="awaiting_review",
         limit=query.limit,
@@ -65,12 +66,12 @@ def list_reviews(ctx: RequestContext) -> OrdersPage:
     summary="Record a chargeback: the order becomes a fraud label for retraining",
 )
 def record_chargeback(ctx: RequestContext) -> Response:
-    from shared.fraud.labels import record_chargeback as record
-    from shared.orders.deps import get_deps
+    from shared.composition import get_order_deps
+    from shared.orders.fraud_labels import record_chargeback as record
 
     body = ctx.body_as(ChargebackIn)
     doc, created = record(
-        get_deps(), order_id=body.order_id, reason=body.reason, by=ctx.require_principal().sub
+        get_order_deps(), order_id=body.order_id, reason=body.reason, by=ctx.require_principal().sub
     )
     label = FraudLabelPublic.from_doc(doc).model_dump(mode="json", by_alias=True)
     return Response(label, status=201 if created else 200)

@@ -1,9 +1,9 @@
 """Fraud's event consumers (subscription `fraud` on the events topic, infra/messaging.json):
 
 - `OrderCreated` / `PaymentAuthorized`: scored again for monitoring, the score recorded
-  (shared.fraud.monitoring);
+  (shared.orders.fraud_monitoring);
 - `OrderConfirmed` / `OrderRejected`: a person's review decision becomes a label for retraining
-  (shared.fraud.labels).
+  (shared.orders.fraud_labels).
 
 Thin: parse the CloudEvent, hand it to the context. A malformed message is logged and acknowledged
 (redelivering it cannot fix it); any other exception abandons it, so the bus redelivers and
@@ -17,14 +17,15 @@ import logging
 import azure.functions as func
 from pydantic import ValidationError
 
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
+from shared.messaging.topology import EVENTS_TOPIC, FRAUD_SUBSCRIPTION
 
 log = logging.getLogger("smartcommerce.fraud")
 
 bp = func.Blueprint()
 
-TOPIC = "smartcommerce-events"
-SUBSCRIPTION = "fraud"
+TOPIC = EVENTS_TOPIC
+SUBSCRIPTION = FRAUD_SUBSCRIPTION
 
 
 def handle_event(body: bytes | str) -> None:
@@ -35,15 +36,14 @@ def handle_event(body: bytes | str) -> None:
         log.error("fraud: dropping a message that is not a CloudEvent")
         return
     # Imported on first delivery: the HTTP cold start does not pay for onnxruntime here.
-    from shared.fraud.labels import OUTCOME_EVENTS, label_from_outcome
-    from shared.fraud.monitoring import MONITORED_EVENTS, score_event
-    from shared.fraud.service import get_fraud_scorer
-    from shared.orders.deps import get_deps
+    from shared.composition import get_fraud_scorer, get_order_deps
+    from shared.orders.fraud_labels import OUTCOME_EVENTS, label_from_outcome
+    from shared.orders.fraud_monitoring import MONITORED_EVENTS, score_event
 
     if event.type in MONITORED_EVENTS:
-        score_event(event, deps=get_deps(), scorer=get_fraud_scorer())
+        score_event(event, deps=get_order_deps(), scorer=get_fraud_scorer())
     elif event.type in OUTCOME_EVENTS:
-        label_from_outcome(event, deps=get_deps())
+        label_from_outcome(event, deps=get_order_deps())
 
 
 @bp.service_bus_topic_trigger(

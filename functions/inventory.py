@@ -6,7 +6,7 @@ import logging
 
 import azure.functions as func
 
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store
 from shared.http import Api, RequestContext
 from shared.inventory import expiry, service
 from shared.inventory.schemas import (
@@ -16,7 +16,7 @@ from shared.inventory.schemas import (
     StockLevels,
     ThresholdUpdate,
 )
-from shared.schema import ListQuery
+from shared.kernel.schema import ListQuery
 
 log = logging.getLogger("smartcommerce.inventory")
 bp = func.Blueprint()

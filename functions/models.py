@@ -4,6 +4,7 @@ Training itself runs in the `model_retraining` orchestration's activities, never
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -11,10 +12,11 @@ import azure.functions as func
 from models.catalog import ModelsPublic, describe_models
 from models.registry import CONTAINER, ModelRegistry
 from models.retraining import TRAINABLE
-from orchestrations.model_retraining import ORCHESTRATOR
-from shared.bootstrap import get_blob_store
-from shared.errors import NotFound
+from shared.composition import get_blob_store
 from shared.http import Api, RequestContext, Response
+from shared.kernel.errors import NotFound
+from shared.kernel.schema import ApiModel
+from shared.kernel.workflows import MODEL_RETRAINING as ORCHESTRATOR
 
 log = logging.getLogger(__name__)
 bp = df.Blueprint()
@@ -41,11 +43,49 @@ async def retrain_model(ctx: RequestContext) -> Response:
     if name not in TRAINABLE:
         raise NotFound(f"no trainable model named {name!r}")
     instance_id = await ctx.client.start_new(ORCHESTRATOR, None, {"name": name})
-    urls = ctx.client.create_http_management_payload(instance_id)
+    # Our own status route, checked with the caller's token. The durable management URLs
+    # (create_http_management_payload) carry the host's system key, which would let anyone holding
+    # the response read and purge every orchestration, customers' order workflows included.
+    status_url = f"/api/models/{name}/retrain/{instance_id}"
     return Response(
-        {"instanceId": instance_id, "statusQueryGetUri": urls["statusQueryGetUri"]},
+        {"instanceId": instance_id, "statusQueryGetUri": status_url},
         status=202,
-        headers={"Location": urls["statusQueryGetUri"]},
+        headers={"Location": status_url, "Retry-After": "5"},
+    )
+
+
+class RetrainingStatus(ApiModel):
+    instance_id: str
+    name: str
+    runtime_status: str
+    created_time: str | None = None
+    last_updated_time: str | None = None
+    output: Any = None
+
+
+@api.route(
+    "models/{name}/retrain/{instanceId}",
+    methods=["GET"],
+    auth=("admin",),
+    response=RetrainingStatus,
+    durable_client=True,
+    summary="Status of a retraining started by POST /models/{name}/retrain",
+)
+async def retraining_status(ctx: RequestContext) -> RetrainingStatus:
+    name, instance_id = ctx.route.get("name", ""), ctx.route.get("instanceId", "")
+    status = await ctx.client.get_status(instance_id, show_input=True)
+    # Only this model's retraining instances: the route must not become a window onto other
+    # orchestrations (an order workflow's input holds the customer's address).
+    if status is None or status.name != ORCHESTRATOR or (status.input_ or {}).get("name") != name:
+        raise NotFound(f"no retraining of {name!r} with id {instance_id!r}")
+    runtime = status.runtime_status
+    return RetrainingStatus(
+        instance_id=instance_id,
+        name=name,
+        runtime_status=str(getattr(runtime, "value", runtime)),
+        created_time=status.created_time.isoformat() if status.created_time else None,
+        last_updated_time=status.last_updated_time.isoformat() if status.last_updated_time else None,
+        output=status.output,
     )
 
 

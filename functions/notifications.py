@@ -12,23 +12,31 @@ import uuid
 
 import azure.functions as func
 
-from shared.auth import authenticate
-from shared.errors import DomainError, Forbidden, ServiceUnavailable, problem_response
-from shared.events import CloudEvent
+from shared.composition import get_channels, get_document_store
 from shared.http import Api, RequestContext
-from shared.inbox import processed_once
+from shared.http.auth import authenticate
+from shared.http.problem import problem_response
+from shared.kernel.errors import DomainError, Forbidden, ServiceUnavailable
+from shared.kernel.schema import ListQuery
+from shared.messaging.events import CloudEvent
+from shared.messaging.inbox import processed_once
+from shared.messaging.topology import (
+    EVENTS_TOPIC,
+    NOTIFICATION_COMMANDS_QUEUE,
+    NOTIFICATIONS_REALTIME_SUBSCRIPTION,
+    NOTIFICATIONS_SUBSCRIPTION,
+)
 from shared.notifications import service
 from shared.notifications.model import NotificationsPublic, TemplateIn, TemplatePublic, TemplatesPublic
 from shared.notifications.realtime import HUB_NAME, LOCAL_HUB, order_status_message
 from shared.notifications.triggers import parse_message
-from shared.schema import ListQuery
 from shared.users.service import my_id
 
 bp = func.Blueprint()
 api = Api(bp, tag="notifications")
 
-TOPIC = "smartcommerce-events"  # infra/messaging.json; Azure gets the same name as SERVICEBUS_TOPIC
-COMMAND_QUEUE = "notification-commands"
+TOPIC = EVENTS_TOPIC  # infra/messaging.json; Azure gets the same name as SERVICEBUS_TOPIC
+COMMAND_QUEUE = NOTIFICATION_COMMANDS_QUEUE
 SIGNALR_CONNECTION = "AzureSignalRConnectionString"  # identity-based: `..__serviceUri` app setting
 USER_ID_HEADER = "x-sc-user-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -48,7 +56,10 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 def list_my_notifications(ctx: RequestContext) -> NotificationsPublic:
     query = ctx.query_as(ListQuery)
     return service.list_notifications(
-        my_id(ctx.require_principal()), limit=query.limit, continuation_token=query.continuation_token
+        my_id(ctx.require_principal()),
+        limit=query.limit,
+        continuation_token=query.continuation_token,
+        store=get_document_store(),
     )
 
 
@@ -60,7 +71,7 @@ def list_my_notifications(ctx: RequestContext) -> NotificationsPublic:
     summary="Every template (current versions, built-in ones included)",
 )
 def list_templates(ctx: RequestContext) -> TemplatesPublic:
-    return TemplatesPublic(items=service.list_templates())
+    return TemplatesPublic(items=service.list_templates(store=get_document_store()))
 
 
 @api.route(
@@ -73,7 +84,10 @@ def list_templates(ctx: RequestContext) -> TemplatesPublic:
 )
 def put_template(ctx: RequestContext) -> TemplatePublic:
     return service.save_template(
-        ctx.route["name"], ctx.body_as(TemplateIn), by=my_id(ctx.require_principal())
+        ctx.route["name"],
+        ctx.body_as(TemplateIn),
+        by=my_id(ctx.require_principal()),
+        store=get_document_store(),
     )
 
 
@@ -131,29 +145,37 @@ def on_notification_command(msg: func.ServiceBusMessage) -> None:
 
 
 @bp.service_bus_topic_trigger(
-    arg_name="msg", topic_name=TOPIC, subscription_name="notifications", connection="SERVICEBUS"
+    arg_name="msg", topic_name=TOPIC, subscription_name=NOTIFICATIONS_SUBSCRIPTION, connection="SERVICEBUS"
 )
 def on_notification_event(msg: func.ServiceBusMessage) -> None:
     """OrderCancelled, OrderRefunded, OrderShipped (customers) and StockLow (admins)."""
     _notify(msg.get_body(), handler="notifications.event")
 
 
+def _customer_of_order(order_id: str) -> str | None:
+    return service.customer_of_order(order_id, store=get_document_store())
+
+
 def _notify(body: bytes, *, handler: str) -> None:
     request = parse_message(body)
-    with processed_once(request.event_id, handler) as first:
+    store = get_document_store()
+    with processed_once(request.event_id, handler, store=store) as first:
         if first:
-            service.notify(request)
+            service.notify(request, store=store, channels=get_channels())
 
 
 @bp.service_bus_topic_trigger(
-    arg_name="msg", topic_name=TOPIC, subscription_name="notifications-realtime", connection="SERVICEBUS"
+    arg_name="msg",
+    topic_name=TOPIC,
+    subscription_name=NOTIFICATIONS_REALTIME_SUBSCRIPTION,
+    connection="SERVICEBUS",
 )
 @bp.generic_output_binding(
     arg_name="$return", type="signalR", hub_name=HUB_NAME, connection_string_setting=SIGNALR_CONNECTION
 )
 def on_order_status_changed(msg: func.ServiceBusMessage) -> str:
     """Order events -> the customer's live connections (SignalR messages; devhost's SSE hub)."""
-    update = order_status_message(CloudEvent.from_json(msg.get_body()), service.customer_of_order)
+    update = order_status_message(CloudEvent.from_json(msg.get_body()), _customer_of_order)
     if update is None:
         return "[]"
     LOCAL_HUB.publish(update.user_id, update.message)

@@ -7,12 +7,12 @@ from typing import Any, Literal
 import azure.functions as func
 from pydantic import Field
 
-from shared.auth import mint_dev_token
-from shared.bootstrap import register_health_checks
-from shared.health import run_checks
+from shared.composition import register_health_checks
 from shared.http import Api, RequestContext
-from shared.openapi import build_openapi
-from shared.schema import ApiModel
+from shared.http.auth import mint_dev_token
+from shared.http.health import run_checks
+from shared.http.openapi import build_openapi
+from shared.kernel.schema import ApiModel
 
 bp = func.Blueprint()
 api = Api(bp, tag="ops")

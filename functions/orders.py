@@ -8,14 +8,11 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from orchestrations.order_workflow import NAME as WORKFLOW
-from orchestrations.order_workflow import REVIEW_EVENT
-from shared.auth import Principal
+from shared.composition import get_order_deps
 from shared.http import Api, RequestContext, Response
-from shared.orders import service
-from shared.orders.deps import OrderDeps, get_deps
+from shared.orders import service, workflow
 from shared.orders.model import Order
-from shared.orders.recovery import LIVE, ensure_started, recover_orphans, runtime_status
+from shared.orders.recovery import recover_orphans
 from shared.orders.schemas import (
     OrderAccepted,
     OrderEvents,
@@ -35,29 +32,7 @@ STAFF = ("support", "admin")
 
 
 async def _ensure_started(client: Any, order_id: str) -> None:
-    """Start the order's workflow unless it exists (a retried POST must not restart a finished one)."""
-    await ensure_started(
-        client, WORKFLOW, order_id, {"reviewTimeoutSeconds": get_deps().review_timeout_seconds}
-    )
-
-
-async def request_cancellation(client: Any, deps: OrderDeps, order_id: str, principal: Principal) -> None:
-    """Record the cancellation; tell the order's workflow, or undo here if no workflow runs it
-    (never started, or ended without finishing the order): else the order would stay in flight."""
-    if service.request_cancel(deps, order_id, principal) != "signal":
-        return
-    if await runtime_status(client, order_id) in LIVE:
-        await _signal(client, order_id, {"decision": "cancel", "by": principal.sub})
-    else:
-        service.cancel_without_workflow(deps, order_id)
-
-
-async def _signal(client: Any, order_id: str, payload: dict[str, Any]) -> None:
-    try:
-        await client.raise_event(order_id, REVIEW_EVENT, payload)
-    except Exception:
-        # The workflow already finished: the order's own state answers the client.
-        log.info("workflow %s did not take the %s event", order_id, REVIEW_EVENT)
+    await workflow.start(client, get_order_deps(), order_id)
 
 
 def _accepted(order_id: str, status: str, code: int = 202) -> Response:
@@ -80,7 +55,7 @@ def _accepted(order_id: str, status: str, code: int = 202) -> Response:
 )
 async def place_order(ctx: RequestContext) -> Response:
     placed = service.place_order(
-        get_deps(), ctx.require_principal(), ctx.body_as(PlaceOrder), ctx.header("idempotency-key")
+        get_order_deps(), ctx.require_principal(), ctx.body_as(PlaceOrder), ctx.header("idempotency-key")
     )
     await _ensure_started(ctx.client, placed.order_id)
     return _accepted(placed.order_id, placed.status)
@@ -94,7 +69,7 @@ async def place_order(ctx: RequestContext) -> Response:
     summary="An order (its owner, support or admin)",
 )
 def get_order(ctx: RequestContext) -> Order:
-    return service.get_order(get_deps(), ctx.route["orderId"], ctx.require_principal()).public()
+    return service.get_order(get_order_deps(), ctx.route["orderId"], ctx.require_principal()).public()
 
 
 @api.route(
@@ -108,7 +83,7 @@ def get_order(ctx: RequestContext) -> Order:
 def list_orders(ctx: RequestContext) -> OrdersPage:
     query = ctx.query_as(OrderListQuery)
     page = service.list_orders(
-        get_deps(),
+        get_order_deps(),
         ctx.require_principal(),
         status=query.status,
         limit=query.limit,
@@ -127,7 +102,7 @@ def list_orders(ctx: RequestContext) -> OrdersPage:
     summary="The order's event stream, oldest first",
 )
 def order_events(ctx: RequestContext) -> OrderEvents:
-    items = service.order_events(get_deps(), ctx.route["orderId"], ctx.require_principal())
+    items = service.order_events(get_order_deps(), ctx.route["orderId"], ctx.require_principal())
     return OrderEvents.model_validate({"items": items})
 
 
@@ -142,8 +117,8 @@ def order_events(ctx: RequestContext) -> OrderEvents:
 )
 async def cancel_order(ctx: RequestContext) -> Response:
     order_id = ctx.route["orderId"]
-    deps = get_deps()
-    await request_cancellation(ctx.client, deps, order_id, ctx.require_principal())
+    deps = get_order_deps()
+    await workflow.request_cancellation(ctx.client, deps, order_id, ctx.require_principal())
     return _accepted(order_id, service.get_order(deps, order_id, ctx.require_principal()).status)
 
 
@@ -160,19 +135,8 @@ async def cancel_order(ctx: RequestContext) -> Response:
 async def review_order(ctx: RequestContext) -> Response:
     order_id = ctx.route["orderId"]
     decision = ctx.body_as(ReviewDecision)
-    state = service.check_reviewable(get_deps(), order_id)
-    # The order says "awaiting review"; only a live workflow acts on the decision (one that failed
-    # or was terminated would leave a 202 nobody carries out), so ask the engine too.
-    if await runtime_status(ctx.client, order_id) not in LIVE:
-        raise service.NotAwaitingReview(f"order {order_id} has no running workflow to take a review")
     payload = {"decision": decision.decision, "note": decision.note, "by": ctx.require_principal().sub}
-    try:
-        await ctx.client.raise_event(order_id, REVIEW_EVENT, payload)
-    except Exception:
-        # It ended between our read and the event (e.g. the review timed out): the engine refused.
-        if await runtime_status(ctx.client, order_id) not in LIVE:
-            raise service.NotAwaitingReview(f"order {order_id} is no longer awaiting review") from None
-        raise
+    state = await workflow.submit_review(ctx.client, get_order_deps(), order_id, payload)
     return _accepted(order_id, state.status)
 
 
@@ -181,7 +145,10 @@ async def review_order(ctx: RequestContext) -> Response:
 async def order_recovery_sweep(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     """Start the workflow of orders left `pending` with none (their POST died before starting it)."""
     started = await recover_orphans(
-        client, get_deps(), workflow=WORKFLOW, grace_seconds=get_settings().order_recovery_grace_seconds
+        client,
+        get_order_deps(),
+        workflow=workflow.WORKFLOW,
+        grace_seconds=get_settings().order_recovery_grace_seconds,
     )
     if started:
         log.warning("recovery sweep started %d order workflows", len(started))
@@ -198,7 +165,7 @@ async def order_recovery_sweep(timer: func.TimerRequest, client: df.DurableOrche
 )
 def refund_order(ctx: RequestContext) -> Response:
     result = service.refund_order(
-        get_deps(),
+        get_order_deps(),
         ctx.route["orderId"],
         ctx.require_principal(),
         ctx.body_as(RefundRequest),
@@ -216,5 +183,5 @@ def refund_order(ctx: RequestContext) -> Response:
     summary="Ship a confirmed order",
 )
 def ship_order(ctx: RequestContext) -> Response:
-    state = service.ship_order(get_deps(), ctx.route["orderId"])
+    state = service.ship_order(get_order_deps(), ctx.route["orderId"])
     return _accepted(state.id, state.status)

@@ -37,6 +37,6 @@ def outbox_relay(timer: func.TimerRequest) -> None:
 def run_relay() -> int:
     if get_settings().document_store != "cosmos":
         return 0  # devhost's in-host service relays the embedded store
-    from shared.outbox_relay import relay_once
+    from shared.composition import relay_once
 
     return relay_once()

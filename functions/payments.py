@@ -7,12 +7,11 @@ from typing import Any
 import azure.functions as func
 from pydantic import Field
 
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store, get_payment_service
 from shared.http import Api, RequestContext, Response
-from shared.money import Money
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel
 from shared.payments.sandbox import list_charges, sandbox_container
-from shared.payments.wiring import get_payment_service
-from shared.schema import ApiModel
 
 bp = func.Blueprint()
 api = Api(bp, tag="payments")

@@ -29,6 +29,19 @@ from shared.users.service import my_id
 
 log = logging.getLogger("smartcommerce.search")
 
+
+def _build_context() -> service.SearchContext:
+    # Called on the first search or event, not at import: the ports come from the composition root.
+    from shared.composition import get_blob_store, get_document_store, get_publisher
+    from shared.settings import get_settings
+
+    return service.default_context(
+        get_document_store(), get_blob_store(), get_publisher(), get_settings().search_sync_seconds
+    )
+
+
+service.install(_build_context)
+
 bp = func.Blueprint()
 api = Api(bp, tag="search")
 

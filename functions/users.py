@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.auth import Principal
-from shared.bootstrap import get_document_store
+from shared.composition import get_document_store
 from shared.http import Api, RequestContext, on_authenticated
+from shared.http.auth import Principal
 from shared.users import service
 from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, RolesUpdate
 

@@ -35,9 +35,20 @@ param authLeewaySeconds int = 30
 // --- app ------------------------------------------------------------------------------------------
 @allowed([ 'DEBUG', 'INFO', 'WARNING', 'ERROR' ])
 param logLevel string = 'INFO'
+// Flex Consumption sizing (docs/performance.md, "Azure sizing"): 1,000 orders/s at peak needs about
+// 60 instances of 2 GB at the measured per-order cost; 200 leaves room for the catalog reads
+// and a burst. Always-ready HTTP instances remove cold starts from the first requests of a peak
+// (billed while idle, so 0 unless a deployment asks for them).
 @minValue(1)
 @maxValue(1000)
-param functionMaximumInstanceCount int = 100
+param functionMaximumInstanceCount int = 200
+@minValue(0)
+@maxValue(100)
+param functionAlwaysReadyHttp int = 0
+@description('Concurrent HTTP requests one instance takes before Flex adds another.')
+@minValue(1)
+@maxValue(1000)
+param functionHttpPerInstanceConcurrency int = 16
 @description('Fraud score (0..1) from which an order waits for a person (FRAUD_REVIEW_THRESHOLD; Bicep has no float type).')
 param fraudReviewThreshold string = '0.5'
 @description('Fraud score (0..1) from which an order is rejected (FRAUD_REJECT_THRESHOLD).')
@@ -229,6 +240,8 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appSettings: appSettings
     maximumInstanceCount: functionMaximumInstanceCount
+    alwaysReadyHttp: functionAlwaysReadyHttp
+    httpPerInstanceConcurrency: functionHttpPerInstanceConcurrency
     corsAllowedOrigins: corsAllowedOrigins
   }
 }

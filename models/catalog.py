@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from models.registry import ModelRegistry
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
 
 
 class ModelVersionInfo(ApiModel):

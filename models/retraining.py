@@ -8,7 +8,7 @@
 Staging in the blob store keeps orchestration payloads small JSON, and a replayed or retried
 activity finds its earlier output instead of training (or registering) twice.
 Data sources: the synthetic generator plus the labelled production rows (review outcomes,
-chargebacks; `shared.fraud.labels`) the caller passes to `extract`. The frame keeps each row's
+chargebacks; `shared.orders.fraud_labels`) the caller passes to `extract`. The frame keeps each row's
 origin, and the version's metadata records `source`, `dataSources` (rows per origin) and
 `labelledRows`, so what a model learnt from is never a guess.
 """

@@ -15,11 +15,12 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from shared.bootstrap import get_blob_store, get_document_store
+from shared.composition import get_blob_store, get_document_store
+from shared.kernel import workflows as wf
 
 bp = df.Blueprint()
 
-ORCHESTRATOR = "model_retraining"
+ORCHESTRATOR = wf.MODEL_RETRAINING
 # Storage hiccups are worth a retry; a parity failure repeats identically, so few attempts.
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5_000, max_number_of_attempts=2)
 
@@ -34,11 +35,11 @@ def model_retraining(context: df.DurableOrchestrationContext) -> Generator[Any, 
         "customers": spec.get("customers"),
     }
     context.set_custom_status({"step": "extract"})
-    data = yield context.call_activity_with_retry("retrain_extract", RETRY, step)
+    data = yield context.call_activity_with_retry(wf.RETRAIN_EXTRACT, RETRY, step)
     context.set_custom_status({"step": "train"})
-    trained = yield context.call_activity_with_retry("retrain_train", RETRY, step)
+    trained = yield context.call_activity_with_retry(wf.RETRAIN_TRAIN, RETRY, step)
     context.set_custom_status({"step": "evaluate"})
-    evaluation = yield context.call_activity_with_retry("retrain_evaluate", RETRY, step)
+    evaluation = yield context.call_activity_with_retry(wf.RETRAIN_EVALUATE, RETRY, step)
     context.set_custom_status({"step": "done"})
     return {
         "name": step["name"],
@@ -56,7 +57,7 @@ def retrain_extract(step: dict) -> dict[str, Any]:
     size = {"n_customers": int(step["customers"])} if step.get("customers") else {}
     labelled: list[dict[str, Any]] = []
     if step["name"] == "fraud":
-        from shared.fraud.labels import labelled_rows
+        from shared.orders.fraud_labels import labelled_rows
 
         labelled = labelled_rows(get_document_store())  # review outcomes and chargebacks
     return retraining.extract(

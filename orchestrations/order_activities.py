@@ -14,54 +14,54 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from shared.composition import get_order_deps
 from shared.orders import steps
 from shared.orders.compensation import compensate
-from shared.orders.deps import get_deps
 
 bp = df.Blueprint()
 
 
 @bp.activity_trigger(input_name="payload")
 def order_reserve_inventory(payload: dict) -> dict[str, Any]:
-    return steps.reserve(get_deps(), payload["orderId"])
+    return steps.reserve(get_order_deps(), payload["orderId"])
 
 
 @bp.activity_trigger(input_name="payload")
 def order_authorize_payment(payload: dict) -> dict[str, Any]:
-    return steps.authorize(get_deps(), payload["orderId"])
+    return steps.authorize(get_order_deps(), payload["orderId"])
 
 
 @bp.activity_trigger(input_name="payload")
 def order_fraud_check(payload: dict) -> dict[str, Any]:
-    return steps.fraud_check(get_deps(), payload["orderId"])
+    return steps.fraud_check(get_order_deps(), payload["orderId"])
 
 
 @bp.activity_trigger(input_name="payload")
 def order_extend_reservation(payload: dict) -> dict[str, Any]:
-    return steps.extend_for_review(get_deps(), payload["orderId"], payload["reviewUntil"])
+    return steps.extend_for_review(get_order_deps(), payload["orderId"], payload["reviewUntil"])
 
 
 @bp.activity_trigger(input_name="payload")
 def order_record_review(payload: dict) -> dict[str, Any]:
-    return steps.record_review(get_deps(), payload["orderId"], payload.get("review") or {})
+    return steps.record_review(get_order_deps(), payload["orderId"], payload.get("review") or {})
 
 
 @bp.activity_trigger(input_name="payload")
 def order_capture_payment(payload: dict) -> dict[str, Any]:
-    return steps.capture(get_deps(), payload["orderId"])
+    return steps.capture(get_order_deps(), payload["orderId"])
 
 
 @bp.activity_trigger(input_name="payload")
 def order_confirm(payload: dict) -> dict[str, Any]:
-    return steps.confirm(get_deps(), payload["orderId"])
+    return steps.confirm(get_order_deps(), payload["orderId"])
 
 
 @bp.activity_trigger(input_name="payload")
 def order_notify(payload: dict) -> dict[str, Any]:
-    return steps.notify(get_deps(), payload["orderId"], payload["kind"])
+    return steps.notify(get_order_deps(), payload["orderId"], payload["kind"])
 
 
 @bp.activity_trigger(input_name="payload")
 def order_compensate(payload: dict) -> dict[str, Any]:
-    status = compensate(get_deps(), payload["orderId"], payload["final"], payload["reason"])
+    status = compensate(get_order_deps(), payload["orderId"], payload["final"], payload["reason"])
     return {"status": status}

@@ -16,10 +16,13 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from shared.kernel import workflows as wf
+
 bp = df.Blueprint()
 
-NAME = "order_workflow"
-REVIEW_EVENT = "ReviewDecision"
+# The contract names live in shared.kernel.workflows (functions/ uses the same ones).
+NAME = wf.ORDER_WORKFLOW
+REVIEW_EVENT = wf.ORDER_REVIEW_EVENT
 DEFAULT_REVIEW_TIMEOUT_SECONDS = 86400
 # Activities retry transient trouble (store busy, provider retries exhausted) a few times.
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=5)
@@ -55,7 +58,7 @@ def order_workflow(context: df.DurableOrchestrationContext) -> Generator[Any, An
         return context.call_activity_with_retry(name, RETRY, {**arg, **(extra or {})})
 
     def finish(final: str, reason: str) -> Any:
-        return step("order_compensate", {"final": final, "reason": reason})
+        return step(wf.ORDER_COMPENSATE, {"final": final, "reason": reason})
 
     try:
         outcome = yield from _run(context, step, options)
@@ -82,7 +85,7 @@ def _run(
     context: df.DurableOrchestrationContext, step: Any, options: dict[str, Any]
 ) -> Generator[Any, Any, tuple[str, str]]:
     """The happy path; returns ("done", status) or (final status, reason) to compensate to."""
-    reserved = yield step("order_reserve_inventory")
+    reserved = yield step(wf.ORDER_RESERVE_INVENTORY)
     if reserved.get("finished"):
         return ("done", str(reserved["finished"]))
     if not reserved["ok"]:
@@ -90,19 +93,19 @@ def _run(
     if reserved.get("cancelRequested"):
         return ("cancelled", "cancelled on request")
 
-    auth = yield step("order_authorize_payment")
+    auth = yield step(wf.ORDER_AUTHORIZE_PAYMENT)
     if auth["status"] == "cancelled":
         return ("cancelled", "cancelled on request")
     if auth["status"] != "authorized":
         return ("payment_failed", auth.get("code") or "payment_failed")
 
-    fraud = yield step("order_fraud_check")
+    fraud = yield step(wf.ORDER_FRAUD_CHECK)
     decision = fraud["decision"]
     if decision == "review":
         timeout = int(options.get("reviewTimeoutSeconds") or DEFAULT_REVIEW_TIMEOUT_SECONDS)
         deadline = context.current_utc_datetime + timedelta(seconds=timeout)
         # The reservation was made with the short TTL; keep the stock through the wait.
-        kept = yield step("order_extend_reservation", {"reviewUntil": deadline.isoformat()})
+        kept = yield step(wf.ORDER_EXTEND_RESERVATION, {"reviewUntil": deadline.isoformat()})
         if kept.get("finished"):
             return ("done", str(kept["finished"]))
         if kept["status"] == "reservation_lost":
@@ -117,7 +120,7 @@ def _run(
             review = parse_decision(waiting.result)
         else:
             review = {"decision": "reject", "note": "review timed out", "timedOut": True}
-        yield step("order_record_review", {"review": review})
+        yield step(wf.ORDER_RECORD_REVIEW, {"review": review})
         decision = review["decision"]
     if decision == "cancel":
         return ("cancelled", "cancelled on request")
@@ -125,7 +128,7 @@ def _run(
         return ("rejected", "fraud_rejected")
 
     try:
-        captured = yield step("order_capture_payment")
+        captured = yield step(wf.ORDER_CAPTURE_PAYMENT)
     except Exception:  # the provider stayed unavailable through every retry
         return ("payment_failed", "capture_failed")
     if captured["status"] == "cancelled":
@@ -133,13 +136,13 @@ def _run(
     if captured["status"] != "captured":
         return ("payment_failed", captured.get("code") or "capture_failed")
 
-    confirmed = yield step("order_confirm")
+    confirmed = yield step(wf.ORDER_CONFIRM)
     if confirmed["status"] == "reservation_lost":
         return ("out_of_stock", "reservation_expired")
     if confirmed.get("cancelRequested"):
         return ("cancelled", "cancelled on request")
     try:
-        yield step("order_notify", {"kind": "order_confirmed"})
+        yield step(wf.ORDER_NOTIFY, {"kind": "order_confirmed"})
     except Exception:  # the order stands; only the message is missing (the bus stayed down)
         return ("done", "confirmed")
     return ("done", "confirmed")

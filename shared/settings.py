@@ -19,6 +19,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.messaging.topology import EVENTS_TOPIC
+
 Environment = Literal["development", "production"]
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
 
     # --- Service Bus ----------------------------------------------------------------------------
     servicebus_namespace: str = Field("", validation_alias=_env("SERVICEBUS__fullyQualifiedNamespace"))
-    servicebus_topic: str = Field("smartcommerce-events", validation_alias=_env("SERVICEBUS_TOPIC"))
+    servicebus_topic: str = Field(EVENTS_TOPIC, validation_alias=_env("SERVICEBUS_TOPIC"))
     # Development only (`func start` against the Service Bus emulator): a connection string under
     # the triggers' own connection name, so triggers and publisher share it. Azure: the identity.
     servicebus_connection_string: str = Field("", validation_alias=_env("SERVICEBUS"))

@@ -23,7 +23,7 @@ PREFIX = "/api"
 
 def document() -> dict[str, Any]:
     import function_app  # noqa: F401 - registers every route
-    from shared.openapi import build_openapi, routes
+    from shared.http.openapi import build_openapi, routes
 
     doc = build_openapi([info for info in routes() if not info.dev_only])
     paths = {}

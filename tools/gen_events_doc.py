@@ -1,4 +1,4 @@
-"""Generate docs/events.md from the event registry (shared.events).
+"""Generate docs/events.md from the event registry (shared.messaging.events).
 
     .venv/bin/python -m tools.gen_events_doc          # rewrite docs/events.md
     .venv/bin/python -m tools.gen_events_doc --check  # exit 1 if the committed file is stale
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared.events import EventSpec, event_specs
+from shared.messaging.events import EventSpec, event_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "events.md"
@@ -31,7 +31,7 @@ Every event travels as a CloudEvents 1.0 JSON envelope (`specversion`, `id`, `so
 `data`, `traceparent`). It is written to the producer's outbox in the same transaction as the
 state change and relayed to the `smartcommerce-events` topic with the type as the message subject
 and `type` application property (see docs/storage.md). Delivery is at least once: consumers dedupe
-on `id` (`shared.inbox.processed_once`).
+on `id` (`shared.messaging.inbox.processed_once`).
 """
 
 

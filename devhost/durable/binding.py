@@ -17,7 +17,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from shared.devkeys import load_or_create_secret
+from shared.kernel.devkeys import load_or_create_secret
 
 WEBHOOK_PATH = "/runtime/webhooks/durabletask"
 RPC_SEGMENT = "rpc"

@@ -174,6 +174,7 @@ class Engine:
         now = time.time()
         if not self.store.lock(instance_id, self.owner, now, self.lock_seconds):
             return False
+        committed = False
         try:
             inst = self.store.get(instance_id)
             inbox = messages.inbox(self.store.db, instance_id, now)
@@ -193,10 +194,12 @@ class Engine:
             handle = self.orchestrators.get(inst.name) or _missing(inst.name)
             outcome = run_episode(inst, history, batch, handle, now)
             self._commit(outcome, [m.id for m in stale], inst.version)
+            committed = True  # the commit cleared the lock with the row: no second write needed
         except _Lost:
             return False
         finally:
-            self.store.unlock(instance_id, self.owner)
+            if not committed:
+                self.store.unlock(instance_id, self.owner)
         if self.on_finished is not None and outcome.instance.is_terminal:
             self.on_finished(instance_id, outcome.instance.status)
         if outcome.failure:

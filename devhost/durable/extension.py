@@ -32,7 +32,12 @@ class DurableExtension:
         # Orchestrator handles are pure CPU and run on the loop; activities go through the host's
         # invoker like any other function (sync ones in its thread pool).
         orchestrators, activities = registry.build(list(host.functions), invoke=host.invoke)
-        self.engine = Engine(host.data_dir / DB_NAME, orchestrators, activities)
+        # host.json's maxConcurrentActivityFunctions bounds the activities in flight, as on Azure.
+        durable = (host.config.raw.get("extensions") or {}).get("durableTask") or {}
+        max_activities = int(durable.get("maxConcurrentActivityFunctions") or 64)
+        self.engine = Engine(
+            host.data_dir / DB_NAME, orchestrators, activities, max_activities=max_activities
+        )
         hub = hub_name(host.config.raw)
         key = load_system_key(host.data_dir)
         self._binding = client_binding(host.base_url, hub, key)

@@ -9,8 +9,10 @@ thread pool) and a local stand-in in tests and benchmarks.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from azure.durable_functions.models.utils.df_serialization import df_dumps, df_loads
@@ -20,6 +22,27 @@ from devhost.durable.episode import Handle
 from devhost.index import ACTIVITY, ORCHESTRATION, FunctionInfo
 
 Invoke = Callable[..., Awaitable[Any]]
+
+
+def _memoize(module_name: str, attribute: str, maxsize: int) -> None:
+    module = importlib.import_module(module_name)
+    fn = getattr(module, attribute)
+    if not hasattr(fn, "cache_info"):
+        setattr(module, attribute, lru_cache(maxsize=maxsize)(fn))
+
+
+def _memoize_sdk_replay_costs() -> None:
+    """Every episode replays the whole history through the SDK, which spends most of that time
+    on two things that always give the same answer for the same input (docs/performance.md):
+    parsing each event's timestamp with dateutil's general parser (a fifth of devhost's CPU
+    with 20 orders running), and defining a namedtuple class in every executor it builds. A
+    timestamp string always parses to the same immutable datetime, and the namedtuple class is
+    only used to make immutable tuples, so the SDK's own functions behind a cache behave the same."""
+    _memoize("azure.durable_functions.models.history.HistoryEvent", "dt_parse", 65536)
+    _memoize("azure.durable_functions.models.TaskOrchestrationExecutor", "namedtuple", 16)
+
+
+_memoize_sdk_replay_costs()
 
 
 async def invoke_locally(fn: FunctionInfo, /, **kwargs: Any) -> Any:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.storage.files import ensure_private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
     instance_id TEXT PRIMARY KEY,
@@ -121,6 +123,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        ensure_private_file(path)  # instance inputs and outputs hold customer data
         # Autocommit mode with explicit BEGIN IMMEDIATE: every write is one short transaction.
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
         self.db.execute("PRAGMA journal_mode=WAL")

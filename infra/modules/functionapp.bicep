@@ -16,6 +16,12 @@ param appSettings object
 param maximumInstanceCount int = 100
 @allowed([ 512, 2048, 4096 ])
 param instanceMemoryMB int = 2048
+@description('Instances kept warm for the HTTP trigger group (0: none, scale from zero).')
+@minValue(0)
+param alwaysReadyHttp int = 0
+@description('Concurrent HTTP requests per instance before the platform scales out.')
+@minValue(1)
+param httpPerInstanceConcurrency int = 16
 @description('Origins of browser clients; the platform answers their preflights (OPTIONS) itself.')
 param corsAllowedOrigins array = []
 
@@ -50,6 +56,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: alwaysReadyHttp > 0 ? [ { name: 'http', instanceCount: alwaysReadyHttp } ] : []
+        triggers: { http: { perInstanceConcurrency: httpPerInstanceConcurrency } }
       }
       runtime: { name: 'python', version: '3.11' }
     }

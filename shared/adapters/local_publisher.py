@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.adapters.localbus import LocalBus
+from shared.observability.telemetry import with_trace_context
 from shared.ports.messaging import BusMessage, MessagePublisher
-from shared.telemetry import with_trace_context
 
 
 class LocalBusPublisher(MessagePublisher):

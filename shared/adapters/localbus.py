@@ -24,7 +24,9 @@ from pathlib import Path
 
 from shared.adapters import localbus_schema as schema
 from shared.adapters.localbus_topology import EntitySpec, Topology, load_topology
+from shared.adapters.sqlite_writer import writer_lock
 from shared.ports.messaging import BusMessage
+from shared.storage.files import ensure_private_file
 
 __all__ = ["DeadLetter", "LeasedMessage", "LocalBus", "LockLostError", "Topology", "load_topology"]
 
@@ -91,11 +93,13 @@ class LocalBus:
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_file(self.path)
         self.topology = topology or load_topology()
         self.dedupe_seconds = dedupe_seconds
         self._clock = clock  # wall-clock seconds; tests inject a fake to control lock expiry
         self._local = threading.local()
         self._key = str(self.path.resolve())
+        self._writer = (os.getpid(), writer_lock(self.path))
         with self._tx() as db:
             schema.create(db)
             schema.sync_entities(db, self.topology.entities)
@@ -112,16 +116,22 @@ class LocalBus:
             self._local.db = db
         return db
 
+    def _writer_lock(self) -> threading.RLock:
+        if self._writer[0] != os.getpid():  # forked: the parent's lock state is not ours
+            self._writer = (os.getpid(), writer_lock(self.path))
+        return self._writer[1]
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         db = self._conn()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._writer_lock():  # queue in-process writers here, not in SQLite's sleeping busy wait
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

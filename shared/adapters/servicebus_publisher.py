@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender
 
+from shared.observability.telemetry import with_trace_context
 from shared.ports.messaging import BusMessage, MessagePublisher
-from shared.telemetry import with_trace_context
 
 if TYPE_CHECKING:
     from shared.settings import Settings

@@ -6,6 +6,11 @@ bound container parameter). WAL lets readers run beside one writer; every write 
 `BEGIN IMMEDIATE` transaction so several threads and processes serialize on the file lock instead
 of failing half way; `busy_timeout` makes them wait rather than error. A global change sequence
 (`_meta.seq`) stamps every write: it is the ETag and gives a total order of changes.
+
+Writers of one process take a process-wide lock per file before `BEGIN IMMEDIATE` (see
+sqlite_writer.py: SQLite's own busy wait sleeps in coarse steps) and share one writer connection;
+`busy_timeout` still covers other processes. Reads use a connection per thread (WAL: they never
+wait for the writer).
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shared.adapters.sqlite_container import SqliteContainer
+from shared.adapters.sqlite_writer import writer_lock
 from shared.ports.documents import Container, DocumentStore
+from shared.storage.files import ensure_private_file
 
 _CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,120}$")
 BUSY_TIMEOUT_MS = 30_000
@@ -30,8 +37,11 @@ class SqliteDocumentStore(DocumentStore):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_file(self.path)
         self._local = threading.local()
         self._lock = threading.Lock()
+        # (pid, writer lock, writer connection), made on the first write in each process.
+        self._writer: tuple[int, threading.RLock, sqlite3.Connection | None] | None = None
         self._containers: dict[str, SqliteContainer] = {}
         with self.write() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
@@ -46,11 +56,30 @@ class SqliteDocumentStore(DocumentStore):
         forked child must not reuse its parent's)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._set_wal(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process crashes
+            conn = self._open()
             self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._set_wal(conn)
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process crashes
+        return conn
+
+    def _writer_lock(self) -> threading.RLock:
+        writer = self._writer
+        if writer is None or writer[0] != os.getpid():
+            writer = self._writer = (os.getpid(), writer_lock(self.path), None)
+        return writer[1]
+
+    def _writer_connection(self) -> sqlite3.Connection:
+        """The one connection this process writes the file with (only under the writer lock)."""
+        assert self._writer is not None
+        pid, lock, conn = self._writer
+        if conn is None:
+            conn = self._open()
+            self._writer = (pid, lock, conn)
         return conn
 
     @staticmethod
@@ -70,14 +99,15 @@ class SqliteDocumentStore(DocumentStore):
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction. IMMEDIATE takes the write lock up front, so a read-then-write
         inside it can never hit SQLITE_BUSY half way (which DEFERRED would on lock upgrade)."""
-        conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._writer_lock():
+            conn = self._writer_connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @staticmethod
     def next_seq(conn: sqlite3.Connection) -> int:
@@ -124,3 +154,9 @@ class SqliteDocumentStore(DocumentStore):
         if conn is not None:
             conn.close()
             self._local.conn = None
+        with self._writer_lock():
+            assert self._writer is not None
+            pid, lock, writer = self._writer
+            if writer is not None:
+                writer.close()
+                self._writer = (pid, lock, None)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 
 PRODUCT_EVENTS = frozenset({"ProductCreated", "ProductModified", "ProductArchived", "PriceUpdated"})
 MAX_ENTRIES = 10_000

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from shared.events import register_event
-from shared.money import Money
-from shared.schema import ApiModel
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel
+from shared.messaging.events import register_event
 
 
 @register_event("ProductCreated", producer="catalog", consumers=["search", "recommendations"])

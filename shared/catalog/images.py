@@ -9,18 +9,18 @@ with the folder adapter in devhost. Image ids are never reused, so responses are
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared.catalog.cache import cache
 from shared.catalog.events import ProductModified
 from shared.catalog.repository import CatalogRepository
-from shared.errors import DomainError, NotFound, ValidationFailed
-from shared.events import new_event
-from shared.inventory.repository import with_retry
+from shared.kernel.errors import DomainError, NotFound, ValidationFailed
+from shared.kernel.ids import new_id
+from shared.messaging.events import new_event
 from shared.ports.blobs import BlobNotFound, BlobStore
 from shared.ports.documents import DocumentStore
+from shared.storage.retry import retry_on_conflict
 
 IMAGES_CONTAINER = "images"
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -72,7 +72,7 @@ def add_image(
     repo = CatalogRepository(store)
     if repo.get_product(product_id) is None:
         raise NotFound(f"product {product_id} does not exist")
-    image_id = uuid.uuid4().hex
+    image_id = new_id()
     # Blob first: a crash before the product write leaves an unreferenced blob, never a broken URL.
     blobs.container(IMAGES_CONTAINER).put(_blob_name(product_id, image_id), data, content_type=media_type)
     url = image_url(product_id, image_id)
@@ -90,7 +90,7 @@ def add_image(
         repo.replace_product(doc, if_match=etag, events=[event])
         cache.on_event(event)
 
-    with_retry(attach, attempts=20)
+    retry_on_conflict(attach, attempts=20)
     return url
 
 

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from shared.catalog.schemas import ProductCreate, ProductPublic
-from shared.errors import ValidationFailed
-from shared.money import Money
+from shared.kernel.errors import ValidationFailed
+from shared.kernel.money import Money
 
 MICROS = Decimal(1_000_000)
 # Fields of the stored document that the API does not show.
@@ -91,6 +91,29 @@ def set_price(doc: dict[str, Any], price: Money, at: datetime) -> None:
 
 def to_public(doc: dict[str, Any]) -> ProductPublic:
     return ProductPublic.model_validate(doc)
+
+
+# (product id, ETag) -> the product validated from that stored version. Validating a product
+# (variants, attributes, money) was a quarter of an uncached listing (docs/performance.md); a
+# stored version never changes and its ETag changes with every write, so each version is
+# validated once. Not a read cache: the document is still read from the store every time.
+_VALIDATED_MAX = 8192
+_validated: dict[tuple[str, str], ProductPublic] = {}
+
+
+def stored_to_public(doc: dict[str, Any]) -> ProductPublic:
+    """`to_public` for a document exactly as read from the store (with its `_etag`)."""
+    etag, product_id = doc.get("_etag"), doc.get("id")
+    if not isinstance(etag, str) or not isinstance(product_id, str):
+        return to_public(doc)
+    key = (product_id, etag)
+    product = _validated.get(key)
+    if product is None:
+        product = to_public(doc)
+        if len(_validated) >= _VALIDATED_MAX:
+            _validated.clear()
+        _validated[key] = product
+    return product
 
 
 # --- ETags --------------------------------------------------------------------------------------

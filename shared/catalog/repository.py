@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 from shared.catalog.model import to_micros
 from shared.catalog.schemas import ProductListQuery
-from shared.events import CloudEvent
-from shared.inventory.repository import open_container, query_page
-from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.messaging.events import CloudEvent
+from shared.messaging.outbox import NOT_OUTBOX, register_outbox
 from shared.ports.documents import Container, Document, DocumentNotFound, DocumentStore, Filter, Page, Query
+from shared.storage.containers import open_container, query_page
+from shared.storage.repository import DocumentRepository
 
 PRODUCTS = "products"
 CATEGORIES = "categories"
@@ -42,25 +43,17 @@ class CatalogRepository:
         self.products = open_container(store, PRODUCTS, PRODUCTS_PK, PRODUCT_INDEXES)
         self.categories = open_container(store, CATEGORIES, PK, ("name",))
         self.brands = open_container(store, BRANDS, PK, ("name",))
+        self._products = DocumentRepository(self.products, "product")
 
     # --- products -------------------------------------------------------------------------------
     def get_product(self, product_id: str) -> Document | None:
-        try:
-            doc = self.products.read(product_id, product_id)
-        except DocumentNotFound:
-            return None
-        return doc if doc.get("docType") == "product" else None
+        return self._products.get(product_id)
 
     def create_product(self, doc: Document, events: Sequence[CloudEvent]) -> Document:
-        saved = UnitOfWork(self.products, doc["id"]).create(doc).emit(*events).commit()[0]
-        assert saved is not None
-        return saved
+        return self._products.create(doc, events)
 
     def replace_product(self, doc: Document, *, if_match: str, events: Sequence[CloudEvent]) -> Document:
-        uow = UnitOfWork(self.products, doc["id"]).replace(_strip(doc), if_match=if_match)
-        saved = uow.emit(*events).commit()[0]
-        assert saved is not None
-        return saved
+        return self._products.replace(doc, if_match=if_match, events=events)
 
     def list_products(self, query: ProductListQuery) -> Page:
         where: list[Filter] = [Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX]
@@ -98,6 +91,3 @@ class CatalogRepository:
             self.taxon_container(kind), query, max_items=limit, continuation_token=continuation_token
         )
 
-
-def _strip(doc: Document) -> Document:
-    return {k: v for k, v in doc.items() if k not in ("_etag", "_ts")}

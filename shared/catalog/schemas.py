@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema
 
-from shared.money import Money
-from shared.schema import ApiModel, ListQuery, Page
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel, ListQuery, Page
 
 # Skus and ids end up in URLs and document ids (Cosmos refuses / \ ? #): keep them plain.
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"

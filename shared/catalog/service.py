@@ -11,7 +11,6 @@ product claiming the sku.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -25,6 +24,7 @@ from shared.catalog.model import (
     new_document,
     product_skus,
     set_price,
+    stored_to_public,
     to_public,
 )
 from shared.catalog.repository import CatalogRepository
@@ -36,11 +36,12 @@ from shared.catalog.schemas import (
     ProductPublic,
     ProductsPublic,
 )
-from shared.errors import NotFound, PreconditionFailed, ValidationFailed
-from shared.events import CloudEvent, new_event
-from shared.http.frozen import freeze_json
-from shared.inventory.service import ensure_stock
-from shared.money import Money
+from shared.inventory.service import ensure_stock, find_stock
+from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
+from shared.kernel.frozen import freeze_json
+from shared.kernel.ids import new_id
+from shared.kernel.money import Money
+from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import Document, DocumentStore
 
 T = TypeVar("T")
@@ -107,7 +108,7 @@ def get_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductPu
     # older) read must not be cached over it.
     generation = cache.generation()
     doc = _load(_repo(store), product_id)
-    result = Versioned(to_public(doc), doc["_etag"])
+    result = Versioned(stored_to_public(doc), doc["_etag"])
     if cache.put_product(product_id, result, since=generation):
         freeze_json(result.value)  # cache hits then send these bytes rather than re-serializing
     return result
@@ -121,7 +122,7 @@ def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductsP
     generation = cache.generation()
     page = _repo(store).list_products(query)
     result = ProductsPublic(
-        items=[to_public(doc) for doc in page.items], continuation_token=page.continuation_token
+        items=[stored_to_public(doc) for doc in page.items], continuation_token=page.continuation_token
     )
     if cache.put_list(key, result, since=generation):
         freeze_json(result)
@@ -132,7 +133,7 @@ def create_product(*, store: DocumentStore, data: ProductCreate) -> Versioned[Pr
     check_product(data)
     repo = _repo(store)
     _check_references(repo, data)
-    product_id = uuid.uuid4().hex
+    product_id = new_id()
     skus = product_skus(data)
     _ensure_skus(store, repo, product_id, skus)
     doc = new_document(product_id, data, datetime.now(UTC))
@@ -232,9 +233,7 @@ def price_history(*, store: DocumentStore, product_id: str) -> PriceHistoryPubli
 
 def find_sku(*, store: DocumentStore, sku: str) -> SkuInfo | None:
     """The product selling `sku` and the sku's unit price (a variant's own, else the product's)."""
-    from shared.inventory.repository import InventoryRepository
-
-    item = InventoryRepository(store).get_stock(sku)
+    item = find_stock(store=store, sku=sku)
     if item is None or item.product_id is None:
         return None
     doc = _repo(store).get_product(item.product_id)
@@ -243,3 +242,27 @@ def find_sku(*, store: DocumentStore, sku: str) -> SkuInfo | None:
     product = to_public(doc)
     price = next((v.price for v in product.variants if v.sku == sku and v.price is not None), product.price)
     return SkuInfo(sku, product.id, product.name, price, product.status == "active")
+
+
+# --- read models for other contexts (search): the stored document, uncached -----------------
+
+
+def product_document(*, store: DocumentStore, product_id: str) -> Document | None:
+    """The stored product (archived ones too), read from the store, never the cache: a consumer
+    of the catalog's events must see the state the event announced."""
+    return _repo(store).get_product(product_id)
+
+
+def all_active_products(*, store: DocumentStore) -> list[Document]:
+    """Every active product document (a full search rebuild)."""
+    from shared.messaging.outbox import NOT_OUTBOX
+    from shared.ports.documents import Filter, Query
+
+    where = (Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX)
+    return _repo(store).products.query_all(Query(where=where))
+
+
+def taxon_name(*, store: DocumentStore, kind: str, taxon_id: str) -> str | None:
+    """A category's or brand's display name; None if it does not exist."""
+    doc = _repo(store).get_taxon(kind, taxon_id)
+    return str(doc.get("name", "")) if doc else None

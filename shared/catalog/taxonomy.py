@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -16,7 +15,8 @@ from shared.catalog.schemas import (
     CategoryCreate,
     CategoryPublic,
 )
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
+from shared.kernel.ids import new_id
 from shared.ports.documents import DocumentStore
 
 Kind = Literal["category", "brand"]
@@ -24,7 +24,7 @@ Kind = Literal["category", "brand"]
 
 def _base(data: CategoryCreate | BrandCreate, taxon_id: str | None) -> dict[str, object]:
     return {
-        "id": taxon_id or uuid.uuid4().hex,
+        "id": taxon_id or new_id(),
         "name": data.name,
         "slug": slugify(data.name),
         "description": data.description,

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.money import Money
-from shared.schema import ApiModel
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel
 
 Decision = Literal["approve", "review", "reject"]
 ProviderSignal = Literal["normal", "elevated", "highest", "blocked"]

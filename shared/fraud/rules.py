@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.fraud.model import Decision, FraudAssessment, FraudInput
-from shared.fraud.port import FraudScorer, Thresholds
+from shared.fraud.ports import FraudScorer, Thresholds
 
 
 @dataclass(frozen=True)

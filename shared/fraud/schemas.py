@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
 
 
 class ChargebackIn(ApiModel):

@@ -16,7 +16,7 @@ import numpy as np
 from models.fraud.features import FEATURE_NAMES, build_features
 from models.runtime import LoadedModel, ModelRuntime
 from shared.fraud.model import FraudAssessment, FraudInput
-from shared.fraud.port import FraudScorer, Thresholds
+from shared.fraud.ports import FraudScorer, Thresholds
 from shared.fraud.rules import RulesScorer, evaluate_rules, floor_of
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import azure.functions as func
 from pydantic import BaseModel
 
-from shared.auth import ROLES
+from shared.http.auth import ROLES
 from shared.http.pipeline import handle_async, handle_sync
 from shared.http.registry import Auth, RouteInfo, register
 

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import azure.functions as func
 from pydantic import BaseModel
 
-from shared.auth import Principal
-from shared.errors import PreconditionRequired, Unauthorized
+from shared.http.auth import Principal
+from shared.kernel.errors import PreconditionRequired, Unauthorized
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -8,8 +8,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from shared.auth import Principal
-from shared.errors import DomainError, ServiceUnavailable
+from shared.http.auth import Principal
+from shared.kernel.errors import DomainError, ServiceUnavailable
 
 log = logging.getLogger("smartcommerce.http")
 

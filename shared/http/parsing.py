@@ -11,9 +11,9 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
 
-from shared.errors import BadRequest, ValidationFailed
 from shared.http.context import Response
-from shared.http.frozen import frozen_json
+from shared.kernel.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from shared.kernel.frozen import frozen_json
 
 JSON = "application/json"
 # pydantic puts validator/union tags such as "function-after[...]" in error locations: not fields.
@@ -82,10 +82,28 @@ def parse_json(raw: bytes) -> Any:
     return data
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """`application/json` or any `+json` type, parameters (charset) allowed."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
+
+
 def parse_body(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
-    data = parse_json(req.get_body() or b"")
+    """A write's body: JSON only (415 otherwise), strictly typed, no unknown fields.
+
+    Strict: a bool or a string in an integer field, `"yes"` in a boolean field is a 422, not 1 or
+    True. JSON mode keeps what JSON cannot express natively: decimal and date strings, enum values.
+    Unknown fields are a 422 too (a typo must not be silently dropped, nor a 9 MB extra field
+    carried along); models that must accept a resource echoed back declare its read-only fields.
+    """
+    if not is_json_media_type(req.headers.get("content-type")):
+        raise UnsupportedMediaType(
+            "send the body as application/json (Content-Type: application/json)"
+        )
+    raw = req.get_body() or b""
+    parse_json(raw)  # malformed JSON is a 400 with our own message, before any validation
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(raw, strict=True, extra="forbid")
     except ValidationError as exc:
         raise validation_failed(exc, root="body") from exc
 

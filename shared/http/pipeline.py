@@ -18,20 +18,21 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import ValidationError
 
-from shared.auth import Principal, authenticate, bearer_token, require_roles
-from shared.errors import NotFound, ServiceUnavailable, Unauthorized, problem_response
+from shared.http.auth import Principal, authenticate, bearer_token, require_roles
 from shared.http.context import RequestContext
 from shared.http.hooks import run_hooks
 from shared.http.parsing import parse_body, parse_query, render, validation_failed
+from shared.http.problem import problem_response
 from shared.http.registry import RouteInfo
-from shared.settings import get_settings
-from shared.telemetry import (
+from shared.kernel.errors import NotFound, ServiceUnavailable, Unauthorized
+from shared.observability.telemetry import (
     configure_logging,
     configure_tracing,
     correlation_id_var,
     function_name_var,
     tracer,
 )
+from shared.settings import get_settings
 
 log = logging.getLogger("smartcommerce.http")
 

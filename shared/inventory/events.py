@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.events import register_event
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
+from shared.messaging.events import register_event
 
 
 class ReservedLine(ApiModel):

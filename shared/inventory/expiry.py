@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import NotFound
-from shared.inventory.repository import InventoryRepository, is_write_conflict
+from shared.inventory.repository import InventoryRepository
 from shared.inventory.reservations import ReservationNotActive, ReservationOutcome, outcome_of, release
-from shared.ports.documents import BatchFailed, DocumentStore, ETagMismatch
+from shared.kernel.errors import NotFound
+from shared.ports.documents import DocumentStore
+from shared.storage.retry import retry_on_conflict
 
 ROUNDS = 20
 
@@ -35,7 +36,8 @@ def extend(
     if (ttl_seconds is None) == (until is None):
         raise ValueError("give exactly one of ttl_seconds and until")
     repo = InventoryRepository(store)
-    for _ in range(ROUNDS):
+
+    def attempt() -> ReservationOutcome:
         at = now or datetime.now(UTC)
         res = repo.get_reservation(order_id)
         if res is None:
@@ -48,12 +50,12 @@ def extend(
         if res.expires_at >= target:
             return outcome_of(res)
         res.expires_at, res.updated_at = target, at
-        try:
-            return outcome_of(repo.save_reservation(res))
-        except (BatchFailed, ETagMismatch) as exc:
-            if not is_write_conflict(exc):
-                raise
-    raise ReservationNotActive(f"the reservation of order {order_id} kept changing")
+        return outcome_of(repo.save_reservation(res))
+
+    def exhausted() -> ReservationOutcome:
+        raise ReservationNotActive(f"the reservation of order {order_id} kept changing")
+
+    return retry_on_conflict(attempt, attempts=ROUNDS, backoff=False, exhausted=exhausted)
 
 
 def sweep_expired(*, store: DocumentStore, now: datetime | None = None, limit: int = 100) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shared.errors import Conflict
+from shared.kernel.errors import Conflict
 
 # `committing` / `releasing` are claims: the call that wrote one (with the document's ETag) owns the
 # order's holds until it writes `committed` / `released`; a crashed claim is finished by the next call.

@@ -9,29 +9,23 @@ Containers:
 
 from __future__ import annotations
 
-import random
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from shared.errors import ValidationFailed
-from shared.events import CloudEvent
 from shared.inventory.model import Reservation, StockItem, iso
-from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.messaging.events import CloudEvent
+from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
 from shared.ports.documents import (
-    BatchFailed,
-    Container,
     Document,
-    DocumentExists,
     DocumentNotFound,
     DocumentStore,
-    ETagMismatch,
     Filter,
     Page,
     Query,
 )
+from shared.storage.containers import open_container, query_page
 
 STOCK_CONTAINER = "inventory"
 STOCK_PK = "/sku"
@@ -39,65 +33,6 @@ RESERVATIONS_CONTAINER = "reservations"
 RESERVATIONS_PK = "/orderId"
 register_outbox(STOCK_CONTAINER, STOCK_PK)
 register_outbox(RESERVATIONS_CONTAINER, RESERVATIONS_PK)
-
-T = TypeVar("T")
-MAX_ATTEMPTS = 200
-
-
-class Contended(Exception):
-    """A conditional write kept losing to concurrent writers (bounded retries exhausted)."""
-
-
-def open_container(store: DocumentStore, name: str, pk: str, indexes: Sequence[str] = ()) -> Container:
-    """The container, with expression indexes where the adapter supports declaring them."""
-    try:
-        return store.container(name, pk, indexes=tuple(indexes))  # type: ignore[call-arg]
-    except TypeError:
-        return store.container(name, pk)
-
-
-def query_page(
-    container: Container,
-    query: Query,
-    *,
-    max_items: int,
-    continuation_token: str | None,
-    partition_key: str | None = None,
-) -> Page:
-    """One page of `query`. The adapters answer a continuation token they did not issue for this
-    query with ValueError: that is the client's mistake (a 422 naming the field), never a 500."""
-    try:
-        return container.query(
-            query, partition_key=partition_key, max_items=max_items, continuation_token=continuation_token
-        )
-    except ValueError:
-        if not continuation_token:
-            raise
-        raise ValidationFailed.field("continuationToken", "not a token this list returned") from None
-
-
-def is_write_conflict(exc: BaseException) -> bool:
-    """A lost optimistic-concurrency race: the caller re-reads and decides again."""
-    if isinstance(exc, BatchFailed):
-        exc = exc.cause
-    return isinstance(exc, ETagMismatch | DocumentExists)
-
-
-def with_retry(attempt: Callable[[], T], *, attempts: int = MAX_ATTEMPTS) -> T:
-    """Run read-decide-write `attempt` until its conditional write wins. The jittered backoff
-    spreads contenders out so 40 writers on one sku converge instead of live-locking; it scales
-    with how long an attempt took, so a slow store (more writers in flight) backs off more."""
-    for n in range(attempts):
-        started = time.monotonic()
-        try:
-            return attempt()
-        except (BatchFailed, ETagMismatch, DocumentExists) as exc:
-            if not is_write_conflict(exc):
-                raise
-            took = time.monotonic() - started
-            time.sleep(random.uniform(0, min(1.0, max(0.001, took) * 2 ** min(n, 3))))
-    raise Contended(f"gave up after {attempts} conflicting writes")
-
 
 class InventoryRepository:
     def __init__(self, store: DocumentStore) -> None:

@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.errors import Conflict, NotFound
-from shared.events import new_event
 from shared.inventory.events import InventoryCommitted, InventoryReleased, InventoryReserved, ReservedLine
 from shared.inventory.model import (
     InsufficientStock,
@@ -38,10 +36,13 @@ from shared.inventory.model import (
     iso,
     merge_lines,
 )
-from shared.inventory.repository import InventoryRepository, is_write_conflict, with_retry
+from shared.inventory.repository import InventoryRepository
 from shared.inventory.service import stock_low_event
+from shared.kernel.errors import Conflict, NotFound
+from shared.messaging.events import new_event
 from shared.ports.documents import BatchFailed, DocumentExists, DocumentStore, ETagMismatch
 from shared.settings import get_settings
+from shared.storage.retry import TryAgain, is_write_conflict, retry_on_conflict
 
 _HELD = ("pending", "reserved")
 _ROUNDS = 20
@@ -95,7 +96,7 @@ def _hold(repo: InventoryRepository, order_id: str, line: ReservationLine) -> No
         if item.hold(order_id, line.quantity):
             repo.save_stock(item, events=stock_low_event(item, was_low))
 
-    with_retry(attempt)
+    retry_on_conflict(attempt)
 
 
 def _unhold(repo: InventoryRepository, order_id: str, sku: str, *, consume: bool) -> None:
@@ -109,7 +110,7 @@ def _unhold(repo: InventoryRepository, order_id: str, sku: str, *, consume: bool
             item.release(order_id)
         repo.save_stock(item)
 
-    with_retry(attempt)
+    retry_on_conflict(attempt)
 
 
 def _drop_holds(repo: InventoryRepository, res: Reservation) -> None:
@@ -159,7 +160,12 @@ def reserve(
             raise
         res = repo.get_reservation(order_id)
     assert res is not None
-    for _ in range(_ROUNDS):
+    # The latest document a round saw: the next round decides on it (a settle returns the winner's).
+    latest: Reservation = res
+
+    def attempt() -> ReservationOutcome:
+        nonlocal latest
+        res = latest
         if res.status != "pending":
             if res.status in ("failed", "releasing", "released"):
                 _drop_holds(repo, res)  # a concurrent loser may have left one behind
@@ -178,16 +184,20 @@ def reserve(
             # stock). Now it loses its settle and drops its holds; if it won first, ours lose and
             # we keep its holds. A crash right here leaves holds of a failed reservation: the
             # activity's retry finds it failed and drops them (top of the loop).
-            res, won = _settle(repo, res, "failed", failed_skus=failed, reason="insufficient_stock")
+            latest, won = _settle(repo, res, "failed", failed_skus=failed, reason="insufficient_stock")
             if won:
-                _drop_holds(repo, res)  # every line: a concurrent call may have held others
-                return outcome_of(res)  # nothing of this order is held any more
+                _drop_holds(repo, latest)  # every line: a concurrent call may have held others
+                return outcome_of(latest)  # nothing of this order is held any more
         else:
             event = InventoryReserved(
                 order_id=order_id, lines=_lines_data(res.lines), expires_at=iso(res.expires_at)
             )
-            res, _ = _settle(repo, res, "reserved", event=new_event(event, subject=order_id))
-    return outcome_of(res)
+            latest, _ = _settle(repo, res, "reserved", event=new_event(event, subject=order_id))
+        raise TryAgain  # decide again on the document the settle left
+
+    return retry_on_conflict(
+        attempt, attempts=_ROUNDS, backoff=False, conflicts=(), exhausted=lambda: outcome_of(latest)
+    )
 
 
 def _claim(
@@ -238,21 +248,17 @@ def release(
     With `expired_at` (the sweep), the claim is made only if the reservation is still past its
     expiry at that moment: an `extend` in between wins."""
     repo = InventoryRepository(store)
-    for _ in range(_ROUNDS):
+
+    def attempt() -> ReservationOutcome:
         res = repo.get_reservation(order_id)
         if res is None:
             if expired_at is not None:
                 raise NotFound(f"no reservation for order {order_id}")
             at = datetime.now(UTC)
-            try:
-                res = repo.create_reservation(
-                    Reservation(order_id, [], "released", at, at, at, reason=reason)
-                )
-            except (BatchFailed, DocumentExists) as exc:
-                if not is_write_conflict(exc):
-                    raise
-                continue
-            return outcome_of(res)
+            # A concurrent first write (BatchFailed/DocumentExists) is a conflict: decide again.
+            return outcome_of(
+                repo.create_reservation(Reservation(order_id, [], "released", at, at, at, reason=reason))
+            )
         if res.status == "failed":
             # A failed reserve drops its holds after recording `failed`; if it crashed in
             # between, this release (the workflow's compensation) finishes that. Idempotent.
@@ -264,23 +270,29 @@ def release(
             at = datetime.now(UTC)
             res, won = _claim(repo, res, "releasing", reason=reason, expires_at=min(res.expires_at, at))
             if not won:
-                continue  # re-read and decide again
+                raise TryAgain  # re-read and decide again
         if res.status == "releasing":
             settled = _finish_release(repo, res)
             if settled.status == "released":
                 return outcome_of(settled)
-            continue
+            raise TryAgain
         if res.status == "committing":
             # A commit claimed it first (and maybe crashed): the stock is being consumed for the
             # order; finish that so the caller sees `committed` and can return the stock.
             settled = _finish_commit(repo, res)
             if settled.status == "committed":
                 return outcome_of(settled)
-            continue
+            raise TryAgain
         return outcome_of(res)
-    res = repo.get_reservation(order_id)
-    assert res is not None
-    return outcome_of(res)
+
+    def exhausted() -> ReservationOutcome:
+        res = repo.get_reservation(order_id)
+        assert res is not None
+        return outcome_of(res)
+
+    return retry_on_conflict(
+        attempt, attempts=_ROUNDS, backoff=False, conflicts=(BatchFailed, DocumentExists), exhausted=exhausted
+    )
 
 
 def commit(*, store: DocumentStore, order_id: str, now: datetime | None = None) -> ReservationOutcome:
@@ -292,7 +304,8 @@ def commit(*, store: DocumentStore, order_id: str, now: datetime | None = None) 
     call refuses) or finds it `committing`. An expired reservation is refused: the sweep may be
     releasing it. A `committing` left by a crash is finished here."""
     repo = InventoryRepository(store)
-    for _ in range(_ROUNDS):
+
+    def attempt() -> ReservationOutcome:
         at = now or datetime.now(UTC)
         res = repo.get_reservation(order_id)
         if res is None:
@@ -304,13 +317,18 @@ def commit(*, store: DocumentStore, order_id: str, now: datetime | None = None) 
                 raise ReservationNotActive(f"the reservation of order {order_id} expired")
             res, won = _claim(repo, res, "committing")
             if not won:
-                continue
+                raise TryAgain
         if res.status != "committing":
             raise ReservationNotActive(f"the reservation of order {order_id} is {res.status}")
         settled = _finish_commit(repo, res)
         if settled.status == "committed":
             return outcome_of(settled)
-    raise ReservationNotActive(f"the reservation of order {order_id} kept changing")
+        raise TryAgain
+
+    def exhausted() -> ReservationOutcome:
+        raise ReservationNotActive(f"the reservation of order {order_id} kept changing")
+
+    return retry_on_conflict(attempt, attempts=_ROUNDS, backoff=False, conflicts=(), exhausted=exhausted)
 
 
-__all__ = ["ReservationOutcome", "commit", "outcome_of", "release", "reserve", "with_retry"]
+__all__ = ["ReservationOutcome", "commit", "outcome_of", "release", "reserve"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.inventory.model import StockItem
-from shared.schema import ApiModel, Page
+from shared.kernel.schema import ApiModel, Page
 
 
 class StockLevels(ApiModel):

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.events import CloudEvent, new_event
 from shared.inventory.events import InventoryAdjusted, StockLow
 from shared.inventory.model import StockItem
-from shared.inventory.repository import InventoryRepository, is_write_conflict, with_retry
-from shared.ports.documents import BatchFailed, DocumentExists, DocumentStore, ETagMismatch, Page
+from shared.inventory.repository import InventoryRepository
+from shared.kernel.errors import Conflict, NotFound, ValidationFailed
+from shared.messaging.events import CloudEvent, new_event
+from shared.ports.documents import DocumentExists, DocumentStore, Page
 from shared.settings import get_settings
+from shared.storage.retry import TryAgain, retry_on_conflict
 
 
 class SkuTaken(Conflict):
@@ -41,6 +42,11 @@ def get_stock(*, store: DocumentStore, sku: str) -> StockItem:
     return item
 
 
+def find_stock(*, store: DocumentStore, sku: str) -> StockItem | None:
+    """The sku's stock record, None if the sku is unknown (for other contexts' lookups)."""
+    return _repo(store).get_stock(sku)
+
+
 def ensure_stock(
     *,
     store: DocumentStore,
@@ -53,25 +59,26 @@ def ensure_stock(
     between the two writes) is taken over, so the orphan cannot block the sku forever."""
     repo = _repo(store)
     threshold = get_settings().inventory_low_stock_threshold
-    for _ in range(10):
+
+    def attempt() -> StockItem:
         try:
             return repo.create_stock(StockItem(sku=sku, product_id=product_id, low_stock_threshold=threshold))
         except DocumentExists:
             pass
         existing = repo.get_stock(sku)
         if existing is None:
-            continue
+            raise TryAgain
         if existing.product_id == product_id:
             return existing
         if existing.product_id and product_exists(existing.product_id):
             raise SkuTaken(f"sku {sku} belongs to product {existing.product_id}")
         existing.product_id = product_id
-        try:
-            return repo.save_stock(existing)
-        except (BatchFailed, ETagMismatch) as exc:
-            if not is_write_conflict(exc):
-                raise
-    raise SkuTaken(f"sku {sku} is being created concurrently")
+        return repo.save_stock(existing)
+
+    def exhausted() -> StockItem:
+        raise SkuTaken(f"sku {sku} is being created concurrently")
+
+    return retry_on_conflict(attempt, attempts=10, backoff=False, exhausted=exhausted)
 
 
 def adjust_stock(
@@ -106,7 +113,7 @@ def adjust_stock(
         events = [new_event(adjusted, subject=sku), *stock_low_event(item, was_low)]
         return repo.save_stock(item, events=events, records=[record])
 
-    return with_retry(attempt)
+    return retry_on_conflict(attempt)
 
 
 def set_low_stock_threshold(*, store: DocumentStore, sku: str, threshold: int) -> StockItem:
@@ -120,7 +127,7 @@ def set_low_stock_threshold(*, store: DocumentStore, sku: str, threshold: int) -
         item.low_stock_threshold = threshold
         return repo.save_stock(item, events=stock_low_event(item, was_low))
 
-    return with_retry(attempt)
+    return retry_on_conflict(attempt)
 
 
 def list_adjustments(
@@ -128,3 +135,12 @@ def list_adjustments(
 ) -> Page:
     get_stock(store=store, sku=sku)  # 404 for an unknown sku rather than an empty list
     return _repo(store).adjustments(sku, limit=limit, continuation_token=continuation_token)
+
+
+def available_by_sku(*, store: DocumentStore) -> dict[str, int]:
+    """Every sku's available count in one pass (a full search rebuild)."""
+    from shared.messaging.outbox import NOT_OUTBOX
+    from shared.ports.documents import Filter, Query
+
+    docs = _repo(store).stock.query_all(Query(where=(Filter("docType", "=", "stock"), NOT_OUTBOX)))
+    return {str(d["id"]): int(d.get("onHand", 0)) - int(d.get("reserved", 0)) for d in docs}

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.notifications.channels.port import (
+from shared.notifications.model import FINAL_STATUSES, notification_id
+from shared.notifications.ports import (
     ChannelError,
     NotificationChannel,
     OutgoingMessage,
     PermanentChannelError,
 )
-from shared.notifications.model import FINAL_STATUSES, notification_id
 from shared.notifications.templates import Rendered
 from shared.ports.documents import Container, DocumentExists, ETagMismatch
 

@@ -5,7 +5,7 @@ subscription feeds them to `order_status_message`, whose result goes out two way
 - in Azure, as SignalR Service messages (the function's `signalR` output binding) to the
   customer's user id on hub `orders`, target `orderStatusChanged`;
 - in devhost, through `LOCAL_HUB` to the server-sent-events streams of that user
-  (shared.notifications.devstream). Publishing to a hub nobody listens to costs a dict lookup,
+  (devhost.devstream). Publishing to a hub nobody listens to costs a dict lookup,
   so the function does both and needs no idea of where it runs.
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 
 HUB_NAME = "orders"
 TARGET = "orderStatusChanged"

@@ -1,6 +1,6 @@
 """Who gets a notification and on which channels: the user's profile and preferences.
 
-Profiles belong to the users context (shared.users: `UserRepository`, API.md "Users"); this
+Profiles belong to the users context (shared.users.directory, API.md "Users"); this
 module only reads the few fields notifications need. A user without a profile yet (it is created
 just in time on the first authenticated request) still gets email at the address the triggering
 message carries, with the default preferences: every channel on.
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.notifications.model import CHANNELS
-from shared.ports.documents import DocumentStore, Filter, Query
-from shared.users.repository import UserRepository
+from shared.ports.documents import DocumentStore
+from shared.users.directory import find_profile, profiles_with_role
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def recipient_from_profile(profile: dict[str, Any], *, fallback_email: str | Non
 def find_recipient(
     store: DocumentStore, user_id: str, *, fallback_email: str | None = None, fallback_name: str = ""
 ) -> Recipient:
-    profile = UserRepository(store).get(user_id)
+    profile = find_profile(store, user_id)
     if profile is None:
         return Recipient(user_id, fallback_name, fallback_email, None, None, CHANNELS)
     return recipient_from_profile(profile, fallback_email=fallback_email)
@@ -62,7 +62,4 @@ def find_recipient(
 
 def admins(store: DocumentStore, *, limit: int = 50) -> list[Recipient]:
     """Users holding the admin role (operational alerts such as StockLow go to them)."""
-    users = UserRepository(store).users
-    where = [Filter("docType", "=", "profile"), Filter("roles", "contains", "admin")]
-    page = users.query(Query(where=where), max_items=limit)
-    return [recipient_from_profile(doc) for doc in page.items]
+    return [recipient_from_profile(doc) for doc in profiles_with_role(store, "admin", limit=limit)]

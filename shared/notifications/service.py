@@ -1,7 +1,7 @@
 """Notification use cases: notify for a command/event, list a user's notifications, manage templates.
 
-Functions call these with keyword arguments; the store and channels default to the process-wide
-adapters (shared.bootstrap, channels.factory) and tests pass their own.
+Functions call these with keyword arguments and pass the process-wide store and channels (built by
+shared.composition); tests pass their own.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from shared.errors import ValidationFailed
-from shared.notifications.channels.port import NotificationChannel
+from shared.kernel.errors import ValidationFailed
 from shared.notifications.delivery import Delivery, DeliveryRequest
 from shared.notifications.model import (
     NOTIFICATIONS_CONTAINER,
@@ -22,6 +21,7 @@ from shared.notifications.model import (
     TemplateIn,
     TemplatePublic,
 )
+from shared.notifications.ports import NotificationChannel
 from shared.notifications.recipients import Recipient, admins, find_recipient
 from shared.notifications.template_store import TemplateStore
 from shared.notifications.templates import pick_variant, render_variant, validate_template
@@ -32,22 +32,6 @@ from shared.settings import Settings, get_settings
 log = logging.getLogger("smartcommerce.notifications")
 
 ORDERS_CONTAINER = "orders"
-
-
-def _stores(store: DocumentStore | None) -> DocumentStore:
-    if store is not None:
-        return store
-    from shared.bootstrap import get_document_store
-
-    return get_document_store()
-
-
-def _channels(channels: Mapping[str, NotificationChannel] | None) -> Mapping[str, NotificationChannel]:
-    if channels is not None:
-        return channels
-    from shared.notifications.channels.factory import get_channels
-
-    return get_channels()
 
 
 def notifications_container(store: DocumentStore) -> Container:
@@ -64,10 +48,10 @@ def _stored_order(store: DocumentStore, request: NotificationRequest) -> dict[st
         return None
 
 
-def customer_of_order(order_id: str, *, store: DocumentStore | None = None) -> str | None:
+def customer_of_order(order_id: str, *, store: DocumentStore) -> str | None:
     """The order's customer from the orders read model (for events that carry only the order id)."""
     try:
-        order = _stores(store).container(ORDERS_CONTAINER, "/id").read(order_id, order_id)
+        order = store.container(ORDERS_CONTAINER, "/id").read(order_id, order_id)
     except DocumentNotFound:
         return None
     customer = order.get("customerId")
@@ -83,12 +67,12 @@ def attempt_lease_seconds(settings: Settings) -> float:
 def notify(
     request: NotificationRequest,
     *,
-    store: DocumentStore | None = None,
-    channels: Mapping[str, NotificationChannel] | None = None,
+    store: DocumentStore,
+    channels: Mapping[str, NotificationChannel],
     settings: Settings | None = None,
 ) -> list[dict[str, Any]]:
     """Send `request` to its recipients on each channel their preferences allow; returns the records."""
-    store, chans, settings = _stores(store), _channels(channels), settings or get_settings()
+    chans, settings = channels, settings or get_settings()
     template_name = TEMPLATE_FOR_KIND[request.kind]
     template = TemplateStore(store).get(template_name)
     base = kind_context(request, order_context(request.data, _stored_order(store, request)))
@@ -155,10 +139,10 @@ def notify(
 
 
 def list_notifications(
-    user_id: str, *, limit: int, continuation_token: str | None, store: DocumentStore | None = None
+    user_id: str, *, limit: int, continuation_token: str | None, store: DocumentStore
 ) -> NotificationsPublic:
     try:
-        page = notifications_container(_stores(store)).query(
+        page = notifications_container(store).query(
             Query(order_by=[("createdAt", "desc")]),
             partition_key=user_id,
             max_items=limit,
@@ -170,12 +154,12 @@ def list_notifications(
     return NotificationsPublic(items=items, continuation_token=page.continuation_token)
 
 
-def list_templates(*, store: DocumentStore | None = None) -> list[TemplatePublic]:
-    return TemplateStore(_stores(store)).list_all()
+def list_templates(*, store: DocumentStore) -> list[TemplatePublic]:
+    return TemplateStore(store).list_all()
 
 
 def save_template(
-    name: str, template: TemplateIn, *, by: str, store: DocumentStore | None = None
+    name: str, template: TemplateIn, *, by: str, store: DocumentStore
 ) -> TemplatePublic:
     if not TEMPLATE_NAME.match(name):
         raise ValidationFailed.field("name", "lowercase letters, digits and dashes (at most 63)")
@@ -184,4 +168,4 @@ def save_template(
     if kind_of_name.get(name, template.kind) != template.kind:
         raise ValidationFailed.field("kind", f"template {name!r} is sent for {kind_of_name[name]!r} events")
     validate_template(template)
-    return TemplateStore(_stores(store)).save(name, template, by=by)
+    return TemplateStore(store).save(name, template, by=by)

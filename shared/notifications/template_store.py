@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.errors import Conflict, NotFound
+from shared.kernel.errors import Conflict, NotFound
 from shared.notifications.defaults import BUILTIN
 from shared.notifications.model import TEMPLATES_CONTAINER, TemplateIn, TemplatePublic
 from shared.ports.documents import BatchFailed, BatchOp, Container, DocumentNotFound, DocumentStore, Query

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
 from shared.notifications.model import KINDS, Kind
 
 TYPE_TO_KIND: dict[str, Kind] = {

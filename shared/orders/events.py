@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.events import register_event
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
+from shared.messaging.events import register_event
 
 
 class OrderEventData(ApiModel):

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.catalog.service import find_sku
-from shared.errors import ValidationFailed
-from shared.money import Money
+from shared.kernel.errors import ValidationFailed
+from shared.kernel.money import Money
 from shared.orders.model import OrderItem
 from shared.ports.documents import DocumentStore
 

@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from shared.auth import user_id_for
 from shared.fraud.model import FraudInput
-from shared.money import Money
+from shared.kernel.identity import user_id_for
+from shared.kernel.money import Money
 from shared.ports.documents import Query
-from shared.users.repository import UserRepository
+from shared.users.directory import find_profile
 
 if TYPE_CHECKING:
     from shared.orders.deps import OrderDeps
@@ -54,7 +54,7 @@ def _profile_facts(deps: OrderDeps, state: OrderState) -> tuple[float, str | Non
     Profiles are created on a customer's first authenticated request, so one exists for anyone who
     ordered; without one (deleted since) the account reads as brand new and its country unknown.
     """
-    profile = UserRepository(deps.store).get(user_id_for(state.customer_id))
+    profile = find_profile(deps.store, user_id_for(state.customer_id))
     if profile is None:
         return 0.0, None
     age = 0.0

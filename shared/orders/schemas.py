@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.money import Money
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel, ListQuery
 from shared.orders.model import Order, OrderStatus
-from shared.schema import ApiModel, ListQuery
 from shared.users.schemas import AddressIn
 
 SKU = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.auth import Principal, ensure_owner
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.kernel.errors import Conflict, NotFound, ValidationFailed
+from shared.kernel.identity import Principal, ensure_owner
+from shared.kernel.ids import derived_id, prefixed_id
 from shared.orders.compensation import compensate
 from shared.orders.deps import OrderDeps
 from shared.orders.model import IN_FLIGHT, TERMINAL, InvalidOrderState, OrderState
@@ -24,7 +24,7 @@ from shared.orders.schemas import PlaceOrder, RefundRequest, RefundResult
 from shared.orders.steps import payment_view
 from shared.orders.stream import Loaded, NewEvent, StreamConflict
 from shared.ports.documents import Filter, Page, Query
-from shared.users.repository import UserRepository
+from shared.users.directory import find_profile
 
 
 class IdempotencyKeyReused(ValidationFailed):
@@ -42,10 +42,6 @@ def request_hash(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _derived_id(prefix: str, *parts: str) -> str:
-    return prefix + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:24]
-
-
 @dataclass(frozen=True)
 class Placed:
     order_id: str
@@ -56,7 +52,7 @@ class Placed:
 def _address(deps: OrderDeps, principal: Principal, request: PlaceOrder) -> dict[str, Any]:
     if request.shipping_address is not None:
         return request.shipping_address.model_dump(mode="json", by_alias=True, exclude={"is_default"})
-    profile = UserRepository(deps.store).get(principal.user_id) or {}
+    profile = find_profile(deps.store, principal.user_id) or {}
     for address in profile.get("addresses") or []:
         if address.get("id") == request.shipping_address_id:
             return {k: v for k, v in address.items() if k not in ("isDefault",)}
@@ -71,7 +67,7 @@ def _same_request(state: OrderState, digest: str) -> OrderState:
 
 def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key: str | None) -> Placed:
     digest = request_hash(request.model_dump(mode="json", by_alias=True))
-    order_id = _derived_id("ord_", principal.user_id, key) if key else "ord_" + uuid.uuid4().hex[:24]
+    order_id = derived_id("ord_", principal.user_id, key) if key else prefixed_id("ord_")
     existing = deps.stream.load(order_id)
     if existing is not None:
         _same_request(existing.state, digest)
@@ -193,7 +189,7 @@ def refund_order(
 ) -> RefundResult:
     state = get_order(deps, order_id, principal)
     digest = request_hash(request.model_dump(mode="json", by_alias=True))
-    refund_id = _derived_id("rf_", order_id, key) if key else "rf_" + uuid.uuid4().hex[:24]
+    refund_id = derived_id("rf_", order_id, key) if key else prefixed_id("rf_")
     done = next((r for r in state.refunds if r["refundId"] == refund_id), None)
     if done is not None:
         if done.get("requestHash") != digest:

@@ -12,19 +12,20 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.errors import NotFound
 from shared.inventory import expiry, reservations
 from shared.inventory.model import ReservationLine
 from shared.inventory.reservations import ReservationNotActive
+from shared.kernel.errors import NotFound
+from shared.messaging.topology import NOTIFICATION_COMMANDS_QUEUE
 from shared.orders.deps import OrderDeps
 from shared.orders.model import IN_FLIGHT, OrderPayment, OrderState
 from shared.orders.risk import fraud_input
 from shared.orders.stream import NewEvent
 from shared.payments.model import Payment
-from shared.payments.provider import InvalidProviderRequest
+from shared.payments.ports import InvalidProviderRequest
 from shared.ports.messaging import BusMessage
 
-NOTIFICATION_QUEUE = "notification-commands"
+NOTIFICATION_QUEUE = NOTIFICATION_COMMANDS_QUEUE
 
 
 def _load(deps: OrderDeps, order_id: str) -> OrderState:

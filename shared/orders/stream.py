@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import new_event
+from shared.messaging.events import new_event
+from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
 from shared.orders.events import PUBLISHED
 from shared.orders.model import OrderState, apply
-from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
 from shared.ports.documents import (
     BatchFailed,
     Container,
@@ -33,6 +33,7 @@ from shared.ports.documents import (
     Filter,
     Query,
 )
+from shared.storage.retry import retry_on_conflict
 
 CONTAINER = "order_streams"
 PARTITION_KEY = "/orderId"
@@ -41,6 +42,7 @@ LISTS = "order_lists"
 register_outbox(CONTAINER, PARTITION_KEY)
 NewEvent = tuple[str, dict[str, Any]]
 MAX_ROUNDS = 20
+_STATE_CACHE_MAX = 4096
 
 
 class StreamConflict(Exception):
@@ -88,6 +90,10 @@ class OrderStream:
         )
         self.orders = store.container(READ_MODEL, "/id", indexes=("docType", "createdAt", "status"))
         self.lists = store.container(LISTS, "/customerId", indexes=("createdAt", "status"))
+        # order id -> (head ETag, state validated from it). A head is read by every step and every
+        # GET while it has not changed; its ETag changes with every write, so validating once per
+        # ETag gives the same state (states are never mutated: `apply` copies).
+        self._states: dict[str, tuple[str, OrderState]] = {}
 
     def load(self, order_id: str) -> Loaded | None:
         try:
@@ -96,7 +102,16 @@ class OrderStream:
             return None
         if doc.get("docType") != "order_head":
             return None
-        return Loaded(OrderState.model_validate(doc), doc.get("_etag"))
+        etag = doc.get("_etag")
+        hit = self._states.get(order_id)
+        if hit is not None and etag is not None and hit[0] == etag:
+            return Loaded(hit[1], etag)
+        state = OrderState.model_validate(doc)
+        if etag is not None:
+            if len(self._states) >= _STATE_CACHE_MAX:
+                self._states.clear()
+            self._states[order_id] = (etag, state)
+        return Loaded(state, etag)
 
     def append(self, order_id: str, current: Loaded | None, events: Sequence[NewEvent]) -> Loaded:
         """Append `events` after `current` (None: a new stream). `StreamConflict` if it moved on."""
@@ -141,7 +156,8 @@ class OrderStream:
 
     def update(self, order_id: str, decide: Callable[[OrderState], Sequence[NewEvent]]) -> OrderState:
         """Load, decide the events (may raise to refuse), append; again on a concurrent append."""
-        for _ in range(MAX_ROUNDS):
+
+        def attempt() -> OrderState:
             current = self.load(order_id)
             if current is None:
                 raise DocumentNotFound(f"order {order_id}")
@@ -151,11 +167,14 @@ class OrderStream:
                 # (the read models are written after the commit), so bring them up to date.
                 self.project(current.state)
                 return current.state
-            try:
-                return self.append(order_id, current, events).state
-            except StreamConflict:
-                continue
-        raise StreamConflict(f"order {order_id} kept changing")
+            return self.append(order_id, current, events).state
+
+        def exhausted() -> OrderState:
+            raise StreamConflict(f"order {order_id} kept changing")
+
+        return retry_on_conflict(
+            attempt, attempts=MAX_ROUNDS, backoff=False, conflicts=(StreamConflict,), exhausted=exhausted
+        )
 
     def events(self, order_id: str) -> list[dict[str, Any]]:
         query = Query(
@@ -175,22 +194,25 @@ class OrderStream:
 
 def _forward(container: Container, document: dict[str, Any], partition_key: str) -> None:
     """Write `document` unless a newer version is there already (projections may arrive late)."""
-    for _ in range(MAX_ROUNDS):
+
+    def attempt() -> None:
         try:
             existing = container.read(document["id"], partition_key)
         except DocumentNotFound:
-            try:
-                container.create(document)
-                return
-            except DocumentExists:
-                continue
+            container.create(document)  # DocumentExists: written meanwhile, decide again
+            return
         if int(existing.get("version", 0)) >= int(document["version"]):
             return
-        try:
-            container.replace(document, if_match=existing["_etag"])
-            return
-        except (ETagMismatch, DocumentNotFound):
-            continue
+        container.replace(document, if_match=existing["_etag"])  # lost or deleted: again
+
+    # After MAX_ROUNDS lost races a newer writer is clearly active: its version stands.
+    retry_on_conflict(
+        attempt,
+        attempts=MAX_ROUNDS,
+        backoff=False,
+        conflicts=(DocumentExists, ETagMismatch, DocumentNotFound),
+        exhausted=lambda: None,
+    )
 
 
 def replay(entries: Sequence[dict[str, Any]]) -> OrderState | None:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
 
 _DIGITS = re.compile(r"^\d{12,19}$")
 _SEPARATORS = re.compile(r"[ -]")

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.events import new_event
-from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.messaging.events import new_event
+from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
 from shared.payments.model import EntryKind, Payment, apply, payment_id_for
 from shared.ports.documents import (
     BatchFailed,

@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shared.events import register_event
-from shared.money import Money
-from shared.schema import ApiModel
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel
+from shared.messaging.events import register_event
 
 PaymentStatus = Literal[
     "pending", "authorized", "captured", "voided", "declined", "failed", "refunded", "partially_refunded"

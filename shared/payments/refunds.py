@@ -8,16 +8,29 @@ provider call carries `<orderId>:refund:<refundId>`, so a retry after a crash re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from shared.errors import Conflict, ServiceUnavailable, ValidationFailed
-from shared.money import Money
+from shared.kernel.errors import Conflict, ServiceUnavailable, ValidationFailed
+from shared.kernel.money import Money
 from shared.payments.ledger import LedgerConflict, PaymentLedger, Stored
 from shared.payments.model import Payment, PaymentRefunded, RefundRecord
-from shared.payments.provider import InvalidProviderRequest, TransientProviderError
+from shared.payments.ports import InvalidProviderRequest, TransientProviderError
 from shared.payments.routing import PaymentRouter
+from shared.storage.retry import retry_on_conflict
 
 MAX_ROUNDS = 20
+T = TypeVar("T")
+
+
+def _on_the_ledger(attempt: Callable[[], T], order_id: str) -> T:
+    """Run a read-decide-append step until its append wins (another append first: decide again)."""
+
+    def exhausted() -> T:
+        raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
+
+    return retry_on_conflict(
+        attempt, attempts=MAX_ROUNDS, backoff=False, conflicts=(LedgerConflict,), exhausted=exhausted
+    )
 
 
 class RefundFlow:
@@ -79,7 +92,8 @@ class RefundFlow:
     def _request(
         self, order_id: str, refund_id: str, amount: Money | None, reason: str
     ) -> tuple[Stored, RefundRecord]:
-        for _ in range(MAX_ROUNDS):
+
+        def attempt() -> tuple[Stored, RefundRecord]:
             stored = self._load(order_id)
             payment = stored.payment
             known = payment.refund(refund_id) or payment.pending_refund(refund_id)
@@ -101,16 +115,15 @@ class RefundFlow:
                 )
             record = RefundRecord(refund_id=refund_id, amount=value, reason=reason, at=self._now())
             data = record.model_dump(mode="json", by_alias=True)
-            try:
-                return self.ledger.append(stored, "refund_requested", data, record.at, None), record
-            except LedgerConflict:
-                continue
-        raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
+            return self.ledger.append(stored, "refund_requested", data, record.at, None), record
+
+        return _on_the_ledger(attempt, order_id)
 
     def _finish(
         self, order_id: str, refund_id: str, kind: Any, data: dict[str, Any], event: Callable[[Payment], Any]
     ) -> Payment:
-        for _ in range(MAX_ROUNDS):
+
+        def attempt() -> Payment:
             stored = self._load(order_id)
             payment = stored.payment
             # Finished already by another attempt. A refund the provider made is recorded even if
@@ -119,8 +132,6 @@ class RefundFlow:
                 kind != "refunded" and payment.pending_refund(refund_id) is None
             ):
                 return payment
-            try:
-                return self.ledger.append(stored, kind, data, self._now(), event(stored.payment)).payment
-            except LedgerConflict:
-                continue
-        raise Conflict(f"payment of order {order_id} kept changing; try again", code="concurrent_update")
+            return self.ledger.append(stored, kind, data, self._now(), event(stored.payment)).payment
+
+        return _on_the_ledger(attempt, order_id)

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from shared.money import Money
-from shared.payments.provider import (
+from shared.kernel.money import Money
+from shared.payments.ports import (
     Authorization,
     AuthorizeRequest,
     PaymentProvider,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.money import Money
-from shared.payments.provider import (
+from shared.kernel.money import Money
+from shared.payments.ports import (
     Authorization,
     AuthorizeRequest,
     InvalidProviderRequest,

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.auth import Principal, ensure_owner
-from shared.errors import Conflict, NotFound
-from shared.money import Money
+from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.identity import Principal, ensure_owner
+from shared.kernel.money import Money
 from shared.payments.ledger import LedgerConflict, PaymentLedger, Stored
 from shared.payments.model import (
     Payment,
@@ -27,7 +27,7 @@ from shared.payments.model import (
     order_id_of,
     payment_id_for,
 )
-from shared.payments.provider import (
+from shared.payments.ports import (
     AuthorizeRequest,
     PaymentDeclined,
     ProviderUnavailable,

@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from shared.devkeys import load_or_create_secret
-from shared.errors import NotFound
+from shared.kernel.devkeys import load_or_create_secret
+from shared.kernel.errors import NotFound
 from shared.payments.cards import CardDetails, brand_of, card_fingerprint, validate_card
 from shared.ports.documents import Container, DocumentNotFound, DocumentStore
 from shared.settings import Settings

@@ -28,10 +28,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from shared.errors import NotFound, ValidationFailed
-from shared.inventory.repository import open_container
-from shared.ports.documents import DocumentExists, DocumentNotFound, DocumentStore, Filter, PatchOp, Query
+from shared.kernel.errors import NotFound, ValidationFailed
+from shared.ports.documents import DocumentNotFound, DocumentStore, Filter, PatchOp, Query
 from shared.search.schemas import QueryCount, SearchAnalytics
+from shared.storage.containers import open_container
+from shared.storage.retry import retry_on_conflict
 
 log = logging.getLogger("smartcommerce.search")
 
@@ -152,16 +153,15 @@ class SearchLog:
     def _count(self, query: str, count: int, zero: int) -> None:
         key = _stats_id(query)
         ops = [PatchOp("incr", "/count", count), PatchOp("incr", "/zeroResults", zero)]
-        for _ in range(3):
+
+        def attempt() -> None:
             try:
                 self.stats.patch(key, key, ops)
-                return
             except DocumentNotFound:
-                try:
-                    self.stats.create({"id": key, "query": query, "count": count, "zeroResults": zero})
-                    return
-                except DocumentExists:
-                    continue
+                # DocumentExists (a concurrent first count) runs the patch again.
+                self.stats.create({"id": key, "query": query, "count": count, "zeroResults": zero})
+
+        retry_on_conflict(attempt, attempts=3, backoff=False)
 
     def record_click(self, *, query_id: str, product_id: str, position: int, user_id: str | None) -> None:
         day = day_of(query_id)

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.inventory.repository import open_container
 from shared.ports.documents import DocumentStore, Filter, Query
+from shared.storage.containers import open_container
 
 CONTAINER = "search_changes"
 PARTITION_KEY = "/productId"

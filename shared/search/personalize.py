@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from shared.ports.documents import DocumentStore
 from shared.search.ports import TasteSource
-from shared.users.repository import UserRepository
+from shared.users.directory import find_profile
 
 if TYPE_CHECKING:
     from shared.search.engine import Preference
@@ -22,7 +22,7 @@ def preference_for(user_id: str, *, store: DocumentStore, taste: TasteSource) ->
     """None when nothing is known about the user (then the plain ranking is served)."""
     from shared.search.engine import Preference
 
-    doc = UserRepository(store).get(user_id)
+    doc = find_profile(store, user_id)
     favourites = list(((doc or {}).get("preferences") or {}).get("favoriteCategories") or [])
     scorer = taste.item_scorer(user_id)
     if not favourites and scorer is None:

@@ -11,17 +11,15 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from shared.catalog.repository import CatalogRepository
-from shared.inventory.repository import InventoryRepository
-from shared.outbox import NOT_OUTBOX
-from shared.ports.documents import Document, DocumentStore, Filter, Query
+from shared.catalog import service as catalog
+from shared.inventory import service as inventory
+from shared.ports.documents import Document, DocumentStore
 from shared.search.engine.types import SearchDocument
 
 
 class CatalogReader:
     def __init__(self, store: DocumentStore) -> None:
-        self.catalog = CatalogRepository(store)
-        self.inventory = InventoryRepository(store)
+        self.store = store
         # Category and brand names by id: taxa are never renamed through the API, so a worker
         # keeps them once read.
         self._names: dict[tuple[str, str], str] = {}
@@ -30,38 +28,34 @@ class CatalogReader:
         key = (kind, taxon_id)
         name = self._names.get(key)
         if name is None:
-            doc = self.catalog.get_taxon(kind, taxon_id) if taxon_id else None
-            name = str(doc.get("name", "")) if doc else ""
-            if doc:
+            found = catalog.taxon_name(store=self.store, kind=kind, taxon_id=taxon_id) if taxon_id else None
+            name = found or ""
+            if found is not None:
                 self._names[key] = name
         return name
 
     def _available(self, skus: Sequence[str]) -> bool:
         for sku in skus:
-            item = self.inventory.get_stock(sku)
+            item = inventory.find_stock(store=self.store, sku=sku)
             if item is not None and item.available > 0:
                 return True
         return False
 
     def document(self, product_id: str) -> SearchDocument | None:
         """The product as the index should see it now; None if it does not exist."""
-        doc = self.catalog.get_product(product_id)
+        doc = catalog.product_document(store=self.store, product_id=product_id)
         if doc is None:
             return None
         return self._to_search(doc, self._available(doc.get("skus", [])))
 
     def product_of_sku(self, sku: str) -> str | None:
-        item = self.inventory.get_stock(sku)
+        item = inventory.find_stock(store=self.store, sku=sku)
         return item.product_id if item is not None else None
 
     def all_documents(self) -> Iterator[SearchDocument]:
         """Every active product (the full rebuild); stock read in one pass, not per product."""
-        stock = self.inventory.stock.query_all(Query(where=(Filter("docType", "=", "stock"), NOT_OUTBOX)))
-        available = {str(s["id"]): int(s.get("onHand", 0)) - int(s.get("reserved", 0)) for s in stock}
-        products = self.catalog.products.query_all(
-            Query(where=(Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX))
-        )
-        for doc in products:
+        available = inventory.available_by_sku(store=self.store)
+        for doc in catalog.all_active_products(store=self.store):
             in_stock = any(available.get(sku, 0) > 0 for sku in doc.get("skus", []))
             yield self._to_search(doc, in_stock)
 

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.catalog.schemas import PriceFilter
-from shared.schema import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiModel
+from shared.kernel.schema import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ApiModel
 
 Mode = Literal["keyword", "semantic", "hybrid"]
 Sort = Literal["relevance", "price_asc", "price_desc", "popularity"]

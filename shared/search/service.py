@@ -12,17 +12,19 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from shared.errors import NotFound, ValidationFailed
-from shared.events import CloudEvent
-from shared.inbox import processed_once
-from shared.inventory.repository import open_container
+from shared.kernel.errors import NotFound, ValidationFailed
+from shared.messaging.events import CloudEvent
+from shared.messaging.inbox import processed_once
+from shared.ports.blobs import BlobStore
 from shared.ports.documents import DocumentNotFound, DocumentStore
+from shared.ports.messaging import MessagePublisher
 from shared.search.analytics import SearchLog, new_query_id
 from shared.search.changes import ChangeLog
 from shared.search.personalize import preference_for
@@ -40,6 +42,7 @@ from shared.search.schemas import (
     SuggestionItem,
     SuggestResponse,
 )
+from shared.storage.containers import open_container
 
 if TYPE_CHECKING:  # the engine (tantivy, numpy) loads with the first search, not on import
     from shared.search.engine import SearchRequest
@@ -57,15 +60,21 @@ PREFERENCE_TTL_SECONDS = 30.0
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # analytics ranges (date arithmetic stays safe)
 
 
-class _Context:
+class SearchContext:
     """The context's long-lived parts in this worker (tests build their own with `configure`)."""
 
     def __init__(
-        self, store: DocumentStore, backend: SearchBackend, search_log: SearchLog, taste: TasteSource
+        self,
+        store: DocumentStore,
+        backend: SearchBackend,
+        search_log: SearchLog,
+        taste: TasteSource,
+        publisher: MessagePublisher | None = None,
     ):
         from shared.search.projection import CatalogReader
 
         self.store = store
+        self.publisher = publisher
         self.backend = backend
         self.log = search_log
         self.taste = taste
@@ -87,45 +96,61 @@ class _Context:
 
 
 _lock = threading.Lock()
-_ctx: _Context | None = None
+_ctx: SearchContext | None = None
 _taste: TasteSource = NoTaste()
 
 
-def _default_context() -> _Context:
+def default_context(
+    store: DocumentStore, blobs: BlobStore, publisher: MessagePublisher, sync_seconds: float
+) -> SearchContext:
+    """The embedded backend over the given ports (the composition root passes them in)."""
     from models.embeddings import MiniLMEncoder
-    from shared.bootstrap import get_blob_store, get_document_store
     from shared.search.embedded import EmbeddedSearch
-    from shared.settings import get_settings
 
-    store = get_document_store()
     search_log = SearchLog(store)
     backend = EmbeddedSearch(
         store,
-        get_blob_store(),
+        blobs,
         MiniLMEncoder(intra_op_threads=1),
         # A rebuild embeds the whole catalog: all cores for that session, dropped afterwards.
         bulk_encoder=lambda: MiniLMEncoder(intra_op_threads=0),
         popular_queries=search_log.popular,
-        sync_seconds=get_settings().search_sync_seconds,
+        sync_seconds=sync_seconds,
     )
-    return _Context(store, backend, search_log, _taste)
+    return SearchContext(store, backend, search_log, _taste, publisher)
 
 
-def context() -> _Context:
+_factory: Callable[[], SearchContext] | None = None
+
+
+def install(factory: Callable[[], SearchContext]) -> None:
+    """The triggers name how to build the context on first use (the composition root's ports)."""
+    global _factory
+    _factory = factory
+
+
+def context() -> SearchContext:
     global _ctx
     if _ctx is None:
         with _lock:
             if _ctx is None:
-                _ctx = _default_context()
+                if _factory is None:
+                    raise RuntimeError("search context not installed (functions/search.py installs it)")
+                _ctx = _factory()
     return _ctx
 
 
 def configure(
-    *, store: DocumentStore, backend: SearchBackend, search_log: SearchLog, taste: TasteSource | None = None
+    *,
+    store: DocumentStore,
+    backend: SearchBackend,
+    search_log: SearchLog,
+    taste: TasteSource | None = None,
+    publisher: MessagePublisher | None = None,
 ) -> None:
     """Tests and tools: run the context over given parts."""
     global _ctx
-    _ctx = _Context(store, backend, search_log, taste or _taste)
+    _ctx = SearchContext(store, backend, search_log, taste or _taste, publisher)
 
 
 def set_taste_source(taste: TasteSource) -> None:
@@ -297,7 +322,6 @@ def _job_public(doc: dict[str, Any]) -> ReindexJob:
 
 def start_reindex(*, requested_by: str) -> ReindexJob:
     """Record a queued job and put its command on the queue (the rebuild runs in the consumer)."""
-    from shared.bootstrap import get_publisher
     from shared.ports.messaging import BusMessage
 
     ctx = context()
@@ -316,7 +340,9 @@ def start_reindex(*, requested_by: str) -> ReindexJob:
         content_type="application/json",
         application_properties={"type": "SearchReindexRequested"},
     )
-    get_publisher().send(COMMAND_QUEUE, [message])
+    if ctx.publisher is None:
+        raise RuntimeError("search context has no publisher for reindex commands")
+    ctx.publisher.send(COMMAND_QUEUE, [message])
     return _job_public(doc)
 
 

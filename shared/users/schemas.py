@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, JsonValue, field_validator
 
-from shared.schema import ApiModel
+from shared.kernel.schema import ApiModel
 from shared.users.countries import COUNTRY_CODES, is_country_code
 
 Role = Literal["customer", "support", "admin"]

@@ -7,16 +7,16 @@ retried on a lost race, with `UserProfileUpdated` committed in the same batch.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.auth import Principal, user_id_for
-from shared.errors import Conflict, NotFound
-from shared.events import CloudEvent, new_event
-from shared.inventory.repository import is_write_conflict, with_retry
+from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.identity import Principal, user_id_for
+from shared.kernel.ids import new_id
+from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import BatchFailed, Document, DocumentExists, DocumentStore
+from shared.storage.retry import is_write_conflict, retry_on_conflict
 from shared.users.events import UserProfileUpdated, UserRegistered
 from shared.users.repository import UserRepository
 from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, Role
@@ -111,7 +111,7 @@ def _change(store: DocumentStore, user_id: str, mutate: Callable[[Document], lis
         ]
         return repo.replace(doc, if_match=etag, events=events)
 
-    return with_retry(attempt, attempts=20)
+    return retry_on_conflict(attempt, attempts=20)
 
 
 def get_profile(*, store: DocumentStore, user_id: str) -> ProfilePublic:
@@ -149,7 +149,7 @@ class TooManyAddresses(Conflict):
 
 
 def add_address(*, store: DocumentStore, user_id: str, data: AddressIn) -> Address:
-    address_id = uuid.uuid4().hex
+    address_id = new_id()
 
     def mutate(doc: Document) -> list[str]:
         # Addresses live in the profile document: a bound keeps it far from the store's size limit.

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.fraud.labels import LABELS_CONTAINER
-from shared.fraud.monitoring import SCORES_CONTAINER
+from shared.orders.fraud_labels import LABELS_CONTAINER
+from shared.orders.fraud_monitoring import SCORES_CONTAINER
 from shared.ports.documents import Query
 from tests.e2e.conftest import StartDevhost
-from tests.e2e.helpers import ApiClient, unique, wait_for
+from tests.e2e.helpers import ApiClient, durable_key, unique, wait_for
 from tests.e2e.orders_support import APPROVED, HIGHEST, order_shop
 
 pytestmark = pytest.mark.e2e
@@ -66,10 +66,18 @@ def test_rules_only_then_retrain_through_the_durable_engine(start_devhost: Start
     assert r.status == 202, r
     status_url = r.json()["statusQueryGetUri"]
     assert r.header("Location") == status_url
-    path = status_url.split(api.base_url, 1)[1]
+    # Issue 17, point 2: the status URL is an /api route checked with the caller's token; the
+    # durable system key never leaves the server.
+    assert status_url.startswith("/api/models/fraud/retrain/") and "code=" not in status_url
+    assert "code=" not in r.text and durable_key(dh.data_dir) not in r.text
+    assert api.get(status_url).status == 401
+    assert api.get(status_url, token=support).status == 403
+    other = status_url.rsplit("/", 1)[0] + "/not-an-instance"
+    assert api.get(other, token=admin).status == 404
+    path = status_url
 
     def finished() -> dict[str, Any] | None:
-        doc = dict(api.get(path).json())
+        doc = dict(api.get(path, token=admin).json())
         return doc if doc.get("runtimeStatus") in ("Completed", "Failed", "Terminated") else None
 
     done = wait_for(finished, timeout=120, interval=0.5, message=f"retraining ({RETRAIN_NOTE})")

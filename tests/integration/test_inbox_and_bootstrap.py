@@ -1,4 +1,4 @@
-"""Consumer dedupe (processed_once) and the adapter choice in shared.bootstrap."""
+"""Consumer dedupe (processed_once) and the adapter choice in shared.composition."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from shared import bootstrap
+from shared import composition as bootstrap
 from shared.adapters.folder_blobs import FolderBlobStore
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.health import run_checks
-from shared.inbox import processed_once
+from shared.http.health import run_checks
+from shared.messaging.inbox import processed_once
 from shared.ports.documents import DocumentNotFound, DocumentStore
 from shared.settings import reset_settings_cache
 
@@ -96,7 +96,7 @@ def test_cosmos_without_an_endpoint_is_a_clear_error(
 
 def test_health_lists_every_port_before_any_is_used(embedded_settings: Path) -> None:
     bootstrap.register_health_checks()
-    assert bootstrap.get_document_store.cache_info().currsize == 0  # registering built nothing
+    assert bootstrap.built() == frozenset()  # registering built nothing
     _, checks = run_checks()
     assert all(checks[name]["status"] == "ok" for name in ("documents", "blobs", "events")), checks
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from shared.notifications.channels.http_provider import AcsEmailChannel, AcsSmsChannel, WebhookPushChannel
-from shared.notifications.channels.port import OutgoingMessage, PermanentChannelError, TransientChannelError
+from shared.notifications.ports import OutgoingMessage, PermanentChannelError, TransientChannelError
 
 
 class Provider:

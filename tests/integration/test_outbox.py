@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from shared import outbox
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus
 from shared.adapters.localbus_topology import EntitySpec, Topology
-from shared.events import CloudEvent, PlatformPinged, new_event
-from shared.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
-from shared.outbox_relay import OutboxRelay
+from shared.messaging import outbox
+from shared.messaging.events import CloudEvent, PlatformPinged, new_event
+from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.messaging.relay import OutboxRelay
 from shared.ports.documents import BatchFailed, Container, DocumentStore, Query
 from shared.ports.messaging import BusMessage, MessagePublisher
 

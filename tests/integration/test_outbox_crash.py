@@ -13,9 +13,9 @@ from pathlib import Path
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.events import CloudEvent
-from shared.outbox import NOT_OUTBOX
-from shared.outbox_relay import OutboxRelay
+from shared.messaging.events import CloudEvent
+from shared.messaging.outbox import NOT_OUTBOX
+from shared.messaging.relay import OutboxRelay
 from shared.ports.documents import DocumentNotFound, Query
 from tests.integration.crash.child import CONTAINERS
 from tests.integration.crash.topology import TOPIC, TOPOLOGY

@@ -1,5 +1,5 @@
 """The Azure-side relay (functions/outbox.py) end to end on the Cosmos stand-in: a unit of work
-committed to Cosmos is published by the timer's relay to the bus, through shared.bootstrap."""
+committed to Cosmos is published by the timer's relay to the bus, through shared.composition."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from functions.outbox import run_relay
-from shared import bootstrap, outbox
+from shared import composition as bootstrap
 from shared.adapters.cosmos_documents import CosmosDocumentStore
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus_topology import EntitySpec
-from shared.events import CloudEvent, PlatformPinged, new_event
-from shared.outbox import UnitOfWork, register_outbox
+from shared.messaging import outbox
+from shared.messaging.events import CloudEvent, PlatformPinged, new_event
+from shared.messaging.outbox import UnitOfWork, register_outbox
 from shared.settings import reset_settings_cache
 
 

@@ -15,7 +15,7 @@ import pytest
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus
 from shared.adapters.localbus_topology import EntitySpec, Topology
-from shared.events import CloudEvent, EventDeadLettered, PlatformPinged, new_event
+from shared.messaging.events import CloudEvent, EventDeadLettered, PlatformPinged, new_event
 from shared.ports.messaging import BusMessage, MessagePublisher
 
 TOPIC = "events"

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from shared.notifications.channels.port import OutgoingMessage, PermanentChannelError, TransientChannelError
 from shared.notifications.channels.smtp import SmtpEmailChannel
+from shared.notifications.ports import OutgoingMessage, PermanentChannelError, TransientChannelError
 from tests.smtp_server import SmtpServer, free_port
 
 MESSAGE = OutgoingMessage(

@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared.devkeys import DevSigningKey, jwk_thumbprint, public_jwk
+from shared.kernel.devkeys import DevSigningKey, jwk_thumbprint, public_jwk
 from shared.settings import env_names, reset_settings_cache
 
 ISSUER = "https://smartcommerce.local/dev"
@@ -72,6 +72,8 @@ def request(
 ) -> func.HttpRequest:
     raw = json.dumps(body).encode() if isinstance(body, Mapping) else (body or b"")
     all_headers = dict(headers or {})
+    if body is not None and not any(k.lower() == "content-type" for k in all_headers):
+        all_headers["content-type"] = "application/json"  # what every JSON client sends
     if token is not None:
         all_headers["authorization"] = f"Bearer {token}"
     return func.HttpRequest(

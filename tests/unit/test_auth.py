@@ -12,10 +12,10 @@ from pathlib import Path
 import jwt
 import pytest
 
-from shared import devkeys
-from shared.auth import Principal, ensure_owner, mint_dev_token, require_roles, verify_token
-from shared.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from shared.http.auth import Principal, ensure_owner, mint_dev_token, require_roles, verify_token
 from shared.http.pipeline import _principal
+from shared.kernel import devkeys
+from shared.kernel.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from tests.unit.edge_support import (
     ISSUER,
     fresh_settings,  # noqa: F401 - autouse fixture
@@ -110,7 +110,7 @@ def test_hs256_tokens_are_refused(dev: devkeys.DevSigningKey) -> None:
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer not-a-jwt"])
 def test_malformed_authorization_headers_are_401(dev: devkeys.DevSigningKey, header: str) -> None:
-    from shared.auth import authenticate
+    from shared.http.auth import authenticate
 
     with pytest.raises(Unauthorized):
         authenticate(request("GET", "/api/x", headers={"authorization": header}))
@@ -157,7 +157,7 @@ def test_dev_key_survives_restarts_with_private_permissions(
 
 def test_racing_processes_agree_on_one_key(tmp_path: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from shared.devkeys import dev_signing_key; "
+        "import sys; from pathlib import Path; from shared.kernel.devkeys import dev_signing_key; "
         "print(dev_signing_key(Path(sys.argv[1])).kid)"
     )
     procs = [
@@ -209,3 +209,25 @@ def test_principal_for_routes(dev: devkeys.DevSigningKey) -> None:
     with pytest.raises(Unauthorized):
         _principal(route("authenticated"), request("GET", "/api/x"))
     assert _principal(route(None), request("GET", "/api/x")) is None
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Verified tokens are remembered (docs/performance.md), but a hit checks the expiry again."""
+    use_env(monkeypatch, tmp_path, AUTH_LEEWAY_SECONDS="0")
+    key = devkeys.dev_signing_key(tmp_path)
+    token = sign(key, exp=int(time.time()) + 1)
+    assert verify_token(token).sub == "user-1"
+    assert verify_token(token).sub == "user-1"  # remembered
+    time.sleep(2.1)
+    assert "expired" in (refused(token).detail or "")
+
+
+def test_a_remembered_token_is_checked_again_under_other_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    use_env(monkeypatch, tmp_path)
+    key = devkeys.dev_signing_key(tmp_path)
+    token = sign(key)
+    assert verify_token(token).sub == "user-1"
+    use_env(monkeypatch, tmp_path, AUTH_AUDIENCE="another-api")  # new settings: new audience
+    assert "audience" in (refused(token).detail or "")

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.inbox import INBOX_CONTAINER
+from shared.messaging.inbox import INBOX_CONTAINER
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_PACKAGES = ("shared", "functions", "orchestrations", "models")

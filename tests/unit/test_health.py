@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared import health
+from shared.http import health
 
 
 @pytest.fixture(autouse=True)

@@ -15,14 +15,14 @@ import azure.functions as func
 import pytest
 from pydantic import Field
 
-from shared.auth import Principal, mint_dev_token
-from shared.errors import Conflict, Forbidden
 from shared.http import Api, RequestContext, Response, hooks, on_authenticated
+from shared.http.auth import Principal, mint_dev_token
 from shared.http.registry import ROUTES, RouteInfo
+from shared.kernel.errors import Conflict, Forbidden
+from shared.kernel.schema import ApiModel, ListQuery, Page
+from shared.observability.telemetry import configure_tracing, current_traceparent
 from shared.ports.documents import DocumentExists, DocumentNotFound, ETagMismatch
-from shared.schema import ApiModel, ListQuery, Page
 from shared.settings import get_settings
-from shared.telemetry import configure_tracing, current_traceparent
 from tests.unit.edge_support import (
     fresh_settings,  # noqa: F401 - autouse fixture
     problem,
@@ -492,7 +492,7 @@ def test_made_correlation_ids_are_distinct_uuid4_hex(routes: dict[str, RouteInfo
 
 
 def test_without_traceparent_a_request_starts_its_own_trace(routes: dict[str, RouteInfo]) -> None:
-    from shared.telemetry import tracer
+    from shared.observability.telemetry import tracer
 
     # Even inside a caller's span (an in-process host), no traceparent header means a new trace,
     # as the propagator answered before the header check was short-circuited.

@@ -1,13 +1,13 @@
-"""Serialize-once models (shared/http/frozen.py) as `render` sends them."""
+"""Serialize-once models (shared/kernel/frozen.py) as `render` sends them."""
 
 from __future__ import annotations
 
 import gc
 
-from shared.http import frozen
-from shared.http.frozen import freeze_json, frozen_json
 from shared.http.parsing import render
-from shared.schema import ApiModel
+from shared.kernel import frozen
+from shared.kernel.frozen import freeze_json, frozen_json
+from shared.kernel.schema import ApiModel
 
 
 class Item(ApiModel):

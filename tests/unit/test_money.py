@@ -9,8 +9,8 @@ import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
-from shared.money import Money, MoneyError, SignedMoney, minor_units
-from shared.schema import ApiModel
+from shared.kernel.money import Money, MoneyError, SignedMoney, minor_units
+from shared.kernel.schema import ApiModel
 
 
 class Priced(ApiModel):

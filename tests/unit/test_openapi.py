@@ -11,10 +11,10 @@ import pytest
 from pydantic import Field
 
 from shared.http import Api, RequestContext
+from shared.http.openapi import build_openapi
 from shared.http.registry import ROUTES
-from shared.money import Money
-from shared.openapi import build_openapi
-from shared.schema import ApiModel, ListQuery, Page
+from shared.kernel.money import Money
+from shared.kernel.schema import ApiModel, ListQuery, Page
 from tests.unit.edge_support import (
     fresh_settings,  # noqa: F401 - autouse fixture
     use_env,

@@ -54,7 +54,7 @@ PROBE = """
 import json
 import function_app
 from devhost.index import FunctionIndex, HTTP
-from shared.openapi import build_openapi
+from shared.http.openapi import build_openapi
 
 index = FunctionIndex.from_app(function_app.app)
 def verbs(f):
@@ -116,8 +116,8 @@ def test_api_document_lists_a_bare_route_without_serving_it() -> None:
     import pytest
 
     from shared.http import Api
+    from shared.http.openapi import build_openapi
     from shared.http.registry import ROUTES
-    from shared.openapi import build_openapi
 
     saved = list(ROUTES)
     try:

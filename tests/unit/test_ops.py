@@ -9,8 +9,8 @@ import azure.functions as func
 import pytest
 
 from functions import ops
-from shared import health
-from shared.auth import verify_token
+from shared.http import health
+from shared.http.auth import verify_token
 from shared.http.registry import RouteInfo
 from tests.unit.edge_support import (
     fresh_settings,  # noqa: F401 - autouse fixture

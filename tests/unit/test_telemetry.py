@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import telemetry
-from shared.settings import get_settings
-from shared.telemetry import (
+from shared.observability import telemetry
+from shared.observability.telemetry import (
     JsonFormatter,
     configure_logging,
     configure_tracing,
@@ -23,6 +22,7 @@ from shared.telemetry import (
     span_from_traceparent,
     tracer,
 )
+from shared.settings import get_settings
 from tests.unit.edge_support import (
     fresh_settings,  # noqa: F401 - autouse fixture
     use_env,

@@ -22,10 +22,10 @@ from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus
 from shared.adapters.localbus_topology import parse_topology
 from shared.adapters.servicebus_publisher import to_servicebus
-from shared.events import PlatformPinged, new_event
+from shared.messaging.events import PlatformPinged, new_event
+from shared.observability.telemetry import configure_tracing, current_traceparent, tracer, with_trace_context
 from shared.ports.messaging import BusMessage
 from shared.settings import get_settings
-from shared.telemetry import configure_tracing, current_traceparent, tracer, with_trace_context
 from tests.unit.edge_support import (
     fresh_settings,  # noqa: F401 - autouse fixture
     use_env,

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
-from shared.notifications.channels.port import (
+from shared.notifications.ports import (
     NotificationChannel,
     OutgoingMessage,
     PermanentChannelError,

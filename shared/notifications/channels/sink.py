@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.notifications.channels.port import NotificationChannel, OutgoingMessage, SendResult
+from shared.notifications.ports import NotificationChannel, OutgoingMessage, SendResult
+from shared.storage.files import ensure_private_file
 
 _lock = threading.Lock()
 
@@ -27,6 +28,7 @@ class LocalSinkChannel(NotificationChannel):
         record = {**asdict(message), "recordedAt": datetime.now(UTC).isoformat()}
         with _lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_private_file(self.path)
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(record) + "\n")
         return SendResult(provider_message_id=f"sink:{message.notification_id}", delivered=True)

@@ -7,7 +7,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from shared.notifications.channels.port import (
+from shared.notifications.ports import (
     NotificationChannel,
     OutgoingMessage,
     PermanentChannelError,

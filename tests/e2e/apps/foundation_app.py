@@ -23,8 +23,8 @@ from pydantic import Field
 from functions import ops
 from shared.adapters.localbus import LocalBus, load_topology
 from shared.http import Api, RequestContext
+from shared.kernel.schema import ApiModel
 from shared.ports.messaging import BusMessage
-from shared.schema import ApiModel
 
 TOPIC = "foundation-events"
 SUBSCRIPTION = "recorder"

@@ -19,9 +19,9 @@ from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus
 from shared.adapters.sqlite_container import SqliteContainer
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.events import PlatformPinged, new_event
-from shared.outbox import UnitOfWork
-from shared.outbox_relay import OutboxRelay
+from shared.messaging.events import PlatformPinged, new_event
+from shared.messaging.outbox import UnitOfWork
+from shared.messaging.relay import OutboxRelay
 from shared.ports.messaging import BusMessage
 from tests.integration.crash.topology import TOPOLOGY
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.orders.deps import OrderDeps, set_deps
+from shared import composition
+from shared.orders.deps import OrderDeps
 from shared.settings import get_settings
 from tests.integration.orders.harness import build_deps, run_workflow
 from tests.unit.edge_support import use_env
@@ -16,9 +17,9 @@ from tests.unit.edge_support import use_env
 def deps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OrderDeps]:
     use_env(monkeypatch, tmp_path / "data")
     built = build_deps(get_settings(), tmp_path / "data", review_timeout=30)
-    set_deps(built)  # the activities run by the engine use these
+    composition.override(order_deps=built)  # the activities run by the engine use these
     yield built
-    set_deps(None)
+    composition.override(order_deps=None)
 
 
 @pytest.fixture

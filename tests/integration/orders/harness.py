@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,19 +21,20 @@ from orchestrations import order_activities, order_workflow
 from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus, load_topology
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.auth import Principal
 from shared.catalog import taxonomy
 from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
 from shared.catalog.service import create_product
-from shared.fraud.port import Thresholds
+from shared.composition import build_payment_service
+from shared.fraud.ports import Thresholds
 from shared.fraud.rules import RulesScorer
+from shared.http.auth import Principal
+from shared.inventory.repository import InventoryRepository
 from shared.inventory.service import adjust_stock, get_stock
-from shared.money import Money
+from shared.kernel.money import Money
 from shared.orders.deps import OrderDeps
 from shared.orders.schemas import PlaceOrder
 from shared.orders.service import place_order
 from shared.orders.stream import OrderStream
-from shared.payments.wiring import build_payment_service
 from shared.settings import Settings
 
 _app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -129,6 +131,18 @@ class Workflow:
                 return
             await asyncio.sleep(0.02)
         raise TimeoutError(f"order {order_id} never reached {status}")
+
+    async def until_held_for_review(self, order_id: str, timeout: float = 10.0) -> None:
+        """Until the workflow has extended the order's reservation for the review (the step after
+        `awaiting_review` is recorded): from then on it waits for the decision."""
+        repo = InventoryRepository(self.deps.store)
+        ttl = timedelta(seconds=self.deps.reservation_ttl_seconds)
+        for _ in range(int(timeout / 0.02)):
+            res = repo.get_reservation(order_id)
+            if res is not None and res.expires_at - res.created_at > ttl:
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"the reservation of order {order_id} was never extended for review")
 
     def decide(self, order_id: str, decision: str) -> None:
         self.engine.raise_event(order_id, order_workflow.REVIEW_EVENT, json.dumps({"decision": decision}))

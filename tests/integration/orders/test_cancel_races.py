@@ -12,7 +12,7 @@ import pytest
 
 from functions import orders as order_functions
 from orchestrations.order_workflow import REVIEW_EVENT
-from shared.orders import compensation, service
+from shared.orders import compensation, service, workflow
 from shared.orders.deps import OrderDeps
 from shared.orders.model import OrderState
 from tests.integration.orders.harness import (
@@ -119,7 +119,7 @@ def test_the_cancel_trigger_signals_a_live_workflow_and_undoes_an_absent_one(dep
     missing = service.place_order(deps, CUSTOMER, order_body(deps, "SKU-T"), None).order_id
     client = Client({live: "Running", failed: "Failed"})
     for order_id in (live, failed, missing):
-        asyncio.run(order_functions.request_cancellation(client, deps, order_id, CUSTOMER))
+        asyncio.run(workflow.request_cancellation(client, deps, order_id, CUSTOMER))
     assert [(i, n) for i, n, _ in client.raised] == [(live, REVIEW_EVENT)]
     assert _state(deps, live).status == "pending" and _state(deps, live).cancel_requested
     assert _state(deps, failed).status == _state(deps, missing).status == "cancelled"

@@ -59,6 +59,9 @@ def test_reservation_lost_to_the_sweep_refunds_and_ends_out_of_stock(deps: Order
     async def scenario(wf: Workflow) -> str:
         order_id = wf.place(body)
         await wf.until(order_id, "awaiting_review")
+        # The sweep must strike while the workflow waits for the decision (after it extended the
+        # hold), not between `awaiting_review` and the extension (that path is a void, not a refund).
+        await wf.until_held_for_review(order_id)
         reservations.release(store=deps.store, order_id=order_id, reason="expired")  # what the sweep does
         wf.decide(order_id, "approve")
         await wf.finish(order_id)

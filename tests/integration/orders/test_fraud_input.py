@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from shared.fraud.model import FraudAssessment, FraudInput
-from shared.fraud.port import FraudScorer
+from shared.fraud.ports import FraudScorer
 from shared.orders.deps import OrderDeps
 from shared.orders.stream import rebuild_projections
 from shared.ports.documents import Query
@@ -53,7 +53,7 @@ def old_profile(deps: OrderDeps, days: int) -> None:
 
 def test_the_scorer_sees_profile_and_card_history(deps: OrderDeps, run: Run, tmp_path: Path) -> None:
     recorder = RecordingScorer(deps.scorer)
-    deps.scorer = recorder  # the activities read this very object (set_deps in conftest)
+    deps.scorer = recorder  # the activities read this very object (composition.override in conftest)
     old_profile(deps, days=30)
     seed_product(deps, "SKU-R", on_hand=10)
     # A new token per order (as the harness does): only the fingerprint can tell the cards apart.

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared import composition
 from shared.inventory import reservations
 from shared.inventory.expiry import sweep_expired
 from shared.inventory.model import Reservation
 from shared.inventory.repository import InventoryRepository
 from shared.orders import steps
-from shared.orders.deps import OrderDeps, get_deps, set_deps
+from shared.orders.deps import OrderDeps
 from shared.orders.service import place_order
 from shared.settings import get_settings
 from tests.integration.orders.harness import (
@@ -38,12 +39,12 @@ def _reservation(deps: OrderDeps, order_id: str) -> Reservation:
 
 
 def test_the_process_deps_reserve_with_the_short_ttl(deps: OrderDeps) -> None:
-    set_deps(None)
+    composition.override(order_deps=None)
     try:
-        built = get_deps()
+        built = composition.get_order_deps()
         assert built.reservation_ttl_seconds == get_settings().inventory_reservation_ttl_seconds
     finally:
-        set_deps(deps)
+        composition.override(order_deps=deps)
 
 
 def test_a_normal_order_reserves_with_the_short_ttl(deps: OrderDeps, run: Run) -> None:

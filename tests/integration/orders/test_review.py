@@ -12,7 +12,7 @@ from typing import Any
 import azure.functions as func
 
 from functions import orders as order_functions
-from shared.auth import mint_dev_token
+from shared.http.auth import mint_dev_token
 from shared.orders.deps import OrderDeps
 from tests.integration.orders.durable_client import durable_client
 from tests.integration.orders.harness import HIGHEST, Workflow, charges, levels, order_body, seed_product

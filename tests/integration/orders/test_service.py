@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from shared.auth import Principal
-from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.money import Money
+from shared.http.auth import Principal
+from shared.kernel.errors import Conflict, NotFound, ValidationFailed
+from shared.kernel.money import Money
 from shared.orders import compensation, service
 from shared.orders.deps import OrderDeps
 from shared.orders.model import InvalidOrderState, OrderState

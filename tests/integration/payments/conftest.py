@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
+from shared.composition import build_payment_service
 from shared.payments.service import PaymentService
-from shared.payments.wiring import build_payment_service
 from shared.settings import Settings, get_settings
 from tests.unit.edge_support import use_env
 

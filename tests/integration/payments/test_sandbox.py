@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.money import Money
+from shared.kernel.money import Money
 from shared.payments.cards import CardDetails
-from shared.payments.provider import (
+from shared.payments.ports import (
     AuthorizeRequest,
     InvalidProviderRequest,
     PaymentDeclined,

@@ -7,13 +7,13 @@ import threading
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.auth import Principal
-from shared.errors import Conflict, NotFound, ServiceUnavailable
-from shared.money import Money
-from shared.outbox import PENDING
+from shared.http.auth import Principal
+from shared.kernel.errors import Conflict, NotFound, ServiceUnavailable
+from shared.kernel.money import Money
+from shared.messaging.outbox import PENDING
 from shared.payments.cards import CardDetails
 from shared.payments.ledger import PaymentLedger, payments_container
-from shared.payments.provider import Authorization, AuthorizeRequest, PaymentProvider
+from shared.payments.ports import Authorization, AuthorizeRequest, PaymentProvider
 from shared.payments.sandbox import list_charges, sandbox_container
 from shared.payments.service import PaymentService
 from tests.integration.payments.conftest import card_token

@@ -9,7 +9,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.errors import NotFound, ValidationFailed
+from shared.kernel.errors import NotFound, ValidationFailed
 from shared.payments.service import PaymentService
 from shared.payments.vault import CONTAINER, DEV_KEY_FILE, CardVault, load_vault_key
 from shared.settings import Settings, get_settings

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shared.catalog.cache import TtlCache
-from shared.events import CloudEvent
+from shared.messaging.events import CloudEvent
 
 
 class Clock:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shared.catalog.demo_data import generate_products, seed_catalog
+from devhost.demo_data import generate_products, seed_catalog
 from shared.catalog.schemas import ProductListQuery
 from shared.catalog.service import list_products
 from shared.catalog.taxonomy import list_brands, list_categories

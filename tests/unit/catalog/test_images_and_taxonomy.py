@@ -7,7 +7,7 @@ from shared.catalog.model import etag_header, etag_matches, slugify
 from shared.catalog.schemas import CategoryCreate
 from shared.catalog.service import create_product, get_product
 from shared.catalog.taxonomy import create_category, list_categories
-from shared.errors import NotFound, ValidationFailed
+from shared.kernel.errors import NotFound, ValidationFailed
 from shared.ports.blobs import BlobStore
 from shared.ports.documents import DocumentStore
 from tests.unit.catalog.conftest import product_data

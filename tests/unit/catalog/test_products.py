@@ -18,10 +18,10 @@ from shared.catalog.service import (
     update_price,
     update_product,
 )
-from shared.errors import NotFound, PreconditionFailed, ValidationFailed
 from shared.inventory.service import SkuTaken, get_stock
-from shared.money import Money
-from shared.outbox import PENDING
+from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
+from shared.kernel.money import Money
+from shared.messaging.outbox import PENDING
 from shared.ports.documents import DocumentStore
 from tests.unit.catalog.conftest import product_data
 
@@ -209,8 +209,8 @@ def validator_for(model: type[ProductCreate] | type[ProductListQuery]) -> jsonsc
 def test_cached_reads_are_serialized_once_and_writes_are_sent_fresh(
     store: DocumentStore, refs: dict[str, str]
 ) -> None:
-    from shared.http.frozen import frozen_json
     from shared.http.parsing import render
+    from shared.kernel.frozen import frozen_json
 
     created = create_product(store=store, data=product_data(refs))
     pid = created.value.id

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from shared import bootstrap
-from shared.events import CloudEvent
-from shared.fraud.service import set_fraud_scorer
-from shared.orders.deps import OrderDeps, set_deps
+from shared import composition as bootstrap
+from shared.messaging.events import CloudEvent
+from shared.orders.deps import OrderDeps
 from shared.settings import get_settings
 from tests.integration.orders.harness import (
     APPROVED,
@@ -83,10 +82,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     use_env(monkeypatch, tmp_path / "data", MODEL_REFRESH_SECONDS="0")
     bootstrap.reset()
     deps = build_deps(get_settings(), tmp_path / "data", review_timeout=60)
-    set_deps(deps)
-    set_fraud_scorer(deps.scorer)
+    bootstrap.override(order_deps=deps, fraud_scorer=deps.scorer)
     seed_product(deps, "SKU-F", price="20.00", on_hand=50)
     yield World(deps, tmp_path / "durable.db")
-    set_fraud_scorer(None)
-    set_deps(None)
+    bootstrap.override(order_deps=None, fraud_scorer=None)
     bootstrap.reset()

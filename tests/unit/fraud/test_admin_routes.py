@@ -8,8 +8,8 @@ from typing import Any
 import azure.functions as func
 
 from functions import fraud
-from shared.auth import mint_dev_token
-from shared.fraud.labels import labelled_rows
+from shared.http.auth import mint_dev_token
+from shared.orders.fraud_labels import labelled_rows
 from tests.integration.orders.harness import HIGHEST
 from tests.unit.edge_support import problem, request
 from tests.unit.fraud.orders_world import World

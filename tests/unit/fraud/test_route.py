@@ -12,10 +12,9 @@ import pytest
 
 from functions import fraud
 from models.registry import CONTAINER, ModelRegistry
-from shared import bootstrap
+from shared import composition as bootstrap
 from shared.adapters.folder_blobs import FolderBlobStore
-from shared.auth import mint_dev_token
-from shared.fraud.service import set_fraud_scorer
+from shared.http.auth import mint_dev_token
 from tests.ml_fixtures import artifact
 from tests.unit.edge_support import problem, request, use_env
 from tests.unit.fraud.builders import card_testing, txn
@@ -25,9 +24,9 @@ from tests.unit.fraud.builders import card_testing, txn
 def dev(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     use_env(monkeypatch, tmp_path, MODEL_REFRESH_SECONDS="0")
     bootstrap.reset()  # the blob store is cached per process: point it at this test's data dir
-    set_fraud_scorer(None)
+    bootstrap.override(fraud_scorer=None)
     yield
-    set_fraud_scorer(None)
+    bootstrap.override(fraud_scorer=None)
     bootstrap.reset()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.fraud.port import Thresholds
+from shared.fraud.ports import Thresholds
 from shared.fraud.rules import RulesScorer
 from tests.unit.fraud.builders import account_takeover, card_testing, txn
 

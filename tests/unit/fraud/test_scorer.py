@@ -9,7 +9,8 @@ import pytest
 
 from models.registry import CONTAINER, ModelRegistry
 from shared.adapters.folder_blobs import FolderBlobStore
-from shared.fraud.service import build_fraud_scorer, score_transaction
+from shared.composition import build_fraud_scorer
+from shared.fraud.service import score_transaction
 from shared.settings import Settings
 from tests.ml_fixtures import artifact
 from tests.unit.fraud.builders import account_takeover, card_testing, txn

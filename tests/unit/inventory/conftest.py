@@ -10,7 +10,7 @@ import pytest
 from shared.adapters.sqlite_documents import SqliteDocumentStore
 from shared.inventory.repository import InventoryRepository
 from shared.inventory.service import adjust_stock, ensure_stock
-from shared.outbox import PENDING
+from shared.messaging.outbox import PENDING
 from shared.ports.documents import DocumentStore
 from shared.settings import reset_settings_cache
 

@@ -4,12 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.errors import NotFound
 from shared.inventory.expiry import extend, sweep_expired
 from shared.inventory.model import ReservationLine
 from shared.inventory.repository import InventoryRepository
 from shared.inventory.reservations import ReservationNotActive, commit, release, reserve
 from shared.inventory.service import get_stock
+from shared.kernel.errors import NotFound
 from shared.ports.documents import DocumentStore
 from tests.unit.inventory.conftest import pending_event_types, stocked
 

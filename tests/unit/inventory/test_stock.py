@@ -3,7 +3,6 @@ from __future__ import annotations
 import jsonschema_rs
 import pytest
 
-from shared.errors import NotFound, ValidationFailed
 from shared.inventory.model import InsufficientStock, StockItem
 from shared.inventory.schemas import AdjustmentCreate
 from shared.inventory.service import (
@@ -14,6 +13,7 @@ from shared.inventory.service import (
     list_adjustments,
     set_low_stock_threshold,
 )
+from shared.kernel.errors import NotFound, ValidationFailed
 from shared.ports.documents import DocumentStore
 from tests.unit.inventory.conftest import pending_event_types, stocked
 

@@ -14,9 +14,9 @@ from models import retraining
 from models.catalog import describe_models
 from models.fraud.labelled import data_sources, merge_labelled
 from models.registry import CONTAINER, ModelRegistry
-from shared import bootstrap
+from shared import composition as bootstrap
 from shared.adapters.folder_blobs import FolderBlobStore
-from shared.fraud.labels import labels_container
+from shared.orders.fraud_labels import labels_container
 from tests.ml_fixtures import small_frame
 from tests.unit.edge_support import use_env
 from tests.unit.models.test_retraining import SMALL, run_orchestration
@@ -31,7 +31,7 @@ def dev(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
 
 
 def labelled_row(is_fraud: int, source: str) -> dict[str, Any]:
-    """A row as shared.fraud.labels.labelled_rows returns it."""
+    """A row as shared.orders.fraud_labels.labelled_rows returns it."""
     return {
         "amount": 900.0 if is_fraud else 35.0,
         "items": 1,

@@ -17,11 +17,11 @@ from functions import models as model_api
 from models import retraining
 from models.registry import CONTAINER, ModelRegistry
 from orchestrations import model_retraining
-from shared import bootstrap
+from shared import composition as bootstrap
 from shared.adapters.folder_blobs import FolderBlobStore
-from shared.auth import mint_dev_token
-from shared.errors import NotFound
 from shared.http import RequestContext
+from shared.http.auth import mint_dev_token
+from shared.kernel.errors import NotFound
 from tests.unit.edge_support import request, use_env
 
 SMALL = 1500  # customers in the synthetic extract: a few thousand orders, trains in about a second

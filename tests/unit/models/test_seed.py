@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from devhost.model_seed import seed_models
 from models.registry import CONTAINER, ModelRegistry
-from models.seed import seed_models
 from shared.adapters.folder_blobs import FolderBlobStore
 from tests.unit.edge_support import use_env
 

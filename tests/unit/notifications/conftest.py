@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.notifications.channels.port import (
+from shared.notifications.ports import (
     NotificationChannel,
     OutgoingMessage,
     PermanentChannelError,

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.notifications.channels.port import OutgoingMessage, SendResult, TransientChannelError
 from shared.notifications.delivery import Delivery, DeliveryRequest
 from shared.notifications.model import notification_id
+from shared.notifications.ports import OutgoingMessage, SendResult, TransientChannelError
 from shared.notifications.service import notifications_container
 from shared.notifications.templates import Rendered
 from tests.unit.notifications.conftest import ScriptedChannel

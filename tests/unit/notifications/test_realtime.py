@@ -4,8 +4,8 @@ import asyncio
 import threading
 from datetime import UTC, datetime
 
-from shared.events import CloudEvent
-from shared.notifications.devstream import sse_frame
+from devhost.devstream import sse_frame
+from shared.messaging.events import CloudEvent
 from shared.notifications.realtime import LocalHub, order_status_message
 
 

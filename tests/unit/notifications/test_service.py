@@ -5,8 +5,8 @@ import json
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.auth import Principal
-from shared.errors import ValidationFailed
+from shared.http.auth import Principal
+from shared.kernel.errors import ValidationFailed
 from shared.notifications import service
 from shared.notifications.triggers import parse_message
 from shared.settings import Settings
@@ -160,7 +160,7 @@ def test_a_channel_that_is_off_is_skipped_not_failed(
 ) -> None:
     """NOTIFY_SMS_CHANNEL=off / NOTIFY_PUSH_CHANNEL=off: build_channels leaves them out, and the
     user's other channels still go out (no `failed` record for a channel the shop does not run)."""
-    from shared.notifications.channels.factory import build_channels
+    from shared.composition import build_channels
 
     off = Settings.model_validate({"NOTIFY_EMAIL_CHANNEL": "sink", "NOTIFY_SMS_CHANNEL": "off"})
     assert set(build_channels(off)) == {"email"}  # push is off by default

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.kernel.errors import Conflict, NotFound, ValidationFailed
 from shared.notifications import service
 from shared.notifications.model import TemplateIn
 from shared.notifications.template_store import HEAD_ID, TemplateStore

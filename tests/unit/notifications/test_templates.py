@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
 from shared.notifications.defaults import BUILTIN
 from shared.notifications.model import TemplateIn, TemplateVariant
 from shared.notifications.templates import SAMPLE_DATA, pick_variant, render_variant, validate_template

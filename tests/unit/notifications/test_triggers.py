@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
 from shared.notifications.triggers import kind_context, order_context, parse_message
 
 ORDER = {

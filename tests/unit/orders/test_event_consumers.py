@@ -5,9 +5,9 @@ docs/events.md tells the truth about who reads what."""
 from __future__ import annotations
 
 from shared.adapters.localbus_topology import load_topology
-from shared.events import event_spec, event_specs
-from shared.fraud.labels import OUTCOME_EVENTS
-from shared.fraud.monitoring import MONITORED_EVENTS
+from shared.messaging.events import event_spec, event_specs
+from shared.orders.fraud_labels import OUTCOME_EVENTS
+from shared.orders.fraud_monitoring import MONITORED_EVENTS
 from tools.gen_events_doc import load_all_declarations
 
 CONSUMED = {"OrderCreated", "PaymentAuthorized", "OrderConfirmed", "OrderRejected"}

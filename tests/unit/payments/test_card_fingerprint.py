@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.errors import NotFound
+from shared.kernel.errors import NotFound
 from shared.payments.cards import card_fingerprint
 from shared.payments.vault import CONTAINER, CardVault, fingerprint_key
 

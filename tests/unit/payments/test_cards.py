@@ -6,7 +6,7 @@ import jsonschema_rs
 import pytest
 
 from functions.payments import TokenRequest
-from shared.errors import ValidationFailed
+from shared.kernel.errors import ValidationFailed
 from shared.payments.cards import CardDetails, brand_of, luhn_valid, normalize_number, validate_card
 
 TODAY = date(2026, 11, 25)

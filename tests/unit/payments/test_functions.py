@@ -12,10 +12,9 @@ import azure.functions as func
 import pytest
 
 from functions import payments
-from shared import bootstrap
-from shared.auth import mint_dev_token
-from shared.money import Money
-from shared.payments import wiring
+from shared import composition as bootstrap
+from shared.http.auth import mint_dev_token
+from shared.kernel.money import Money
 from tests.unit.edge_support import problem, request, use_env, use_production
 
 CARD = {
@@ -31,10 +30,8 @@ CARD = {
 def dev(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     use_env(monkeypatch, tmp_path)
     bootstrap.reset()
-    wiring.reset()
     yield
     bootstrap.reset()
-    wiring.reset()
 
 
 def call(name: str, req: func.HttpRequest) -> func.HttpResponse:
@@ -93,7 +90,7 @@ def test_get_payment_owner_staff_and_others() -> None:
             "create_token", request("POST", "/api/payments/tokens", body=CARD, token=token("c1", "customer"))
         )
     )
-    wiring.get_payment_service().authorize(
+    bootstrap.get_payment_service().authorize(
         order_id="o1", customer_id="c1", token=tok["token"], amount=Money.of("12.50", "USD")
     )
     req = request(
@@ -125,7 +122,7 @@ def test_sandbox_charges_admin_only_and_filtered() -> None:
             "create_token", request("POST", "/api/payments/tokens", body=CARD, token=token("c1", "customer"))
         )
     )
-    service = wiring.get_payment_service()
+    service = bootstrap.get_payment_service()
     for order in ("o1", "o2"):
         service.authorize(
             order_id=order, customer_id="c1", token=tok["token"], amount=Money.of("1.00", "USD")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.money import Money
+from shared.kernel.money import Money
 from shared.payments.cards import CardDetails
-from shared.payments.provider import (
+from shared.payments.ports import (
     Authorization,
     AuthorizeRequest,
     PaymentDeclined,

@@ -11,8 +11,8 @@ from shared.catalog import service as catalog
 from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
 from shared.catalog.taxonomy import create_brand, create_category
 from shared.inventory import service as inventory
-from shared.money import Money
-from shared.outbox_relay import OutboxRelay
+from shared.kernel.money import Money
+from shared.messaging.relay import OutboxRelay
 from shared.ports.blobs import BlobStore
 from shared.ports.documents import DocumentStore
 from shared.ports.messaging import BusMessage, MessagePublisher

@@ -13,7 +13,7 @@ import pytest
 from shared.adapters.folder_blobs import FolderBlobStore
 from shared.adapters.sqlite_documents import SqliteDocumentStore
 from shared.catalog.cache import cache
-from shared.errors import NotFound, ValidationFailed
+from shared.kernel.errors import NotFound, ValidationFailed
 from shared.search import service
 from shared.search.embedded import EmbeddedSearch
 from shared.search.schemas import ClickIn
@@ -103,7 +103,7 @@ def test_a_redelivered_event_is_handled_once(shop: Shop) -> None:
     tent = shop.ids("trail tent")[0]
     shop.archive(tent)
     shop._bus.messages.clear()
-    from shared.outbox_relay import OutboxRelay
+    from shared.messaging.relay import OutboxRelay
 
     OutboxRelay(shop.store, shop._bus).run_once()
     body = shop._bus.messages[0].body
@@ -266,7 +266,7 @@ def test_bad_clicks_and_ranges_are_refused(shop: Shop) -> None:
 
 
 def test_personalization_by_favourite_category(shop: Shop) -> None:
-    from shared.auth import Principal
+    from shared.http.auth import Principal
     from shared.users import service as users
     from shared.users.schemas import Preferences
 

@@ -8,7 +8,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 
-from shared.events import (
+from shared.kernel.schema import ApiModel
+from shared.messaging.events import (
     CloudEvent,
     EventDeadLettered,
     PlatformPinged,
@@ -18,7 +19,6 @@ from shared.events import (
     new_event,
     register_event,
 )
-from shared.schema import ApiModel
 
 
 def test_new_event_fills_the_cloudevents_attributes() -> None:

@@ -4,9 +4,9 @@ import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
-from shared.auth import Principal, user_id_for
-from shared.errors import NotFound
-from shared.outbox import PENDING
+from shared.http.auth import Principal, user_id_for
+from shared.kernel.errors import NotFound
+from shared.messaging.outbox import PENDING
 from shared.ports.documents import DocumentStore
 from shared.users.repository import UserRepository
 from shared.users.schemas import AddressIn, Preferences, ProfilePatch

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.adapters.servicebus_publisher import to_servicebus
-from shared.events import PlatformPinged, new_event
+from shared.messaging.events import PlatformPinged, new_event
 
 
 def test_event_type_is_subject_and_type_property_and_id_is_message_id() -> None:

@@ -1,0 +1,166 @@
+"""OpenAPI 3.1 document built from the route registry and the pydantic models routes validate with,
+so the served contract cannot drift from the code."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from shared.http.registry import RouteInfo, routes
+from shared.kernel.schema import ApiModel
+from shared.settings import get_settings
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+_INT_CONSTRAINTS = {"int", "long"}
+
+
+class FieldError(ApiModel):
+    field: str
+    message: str
+
+
+class ProblemDetails(ApiModel):
+    """RFC 9457 problem details, with the stable `code` clients branch on."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    correlation_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+_ERRORS = {
+    "400": "Malformed request (e.g. invalid JSON)",
+    "401": "Missing, invalid or expired bearer token",
+    "403": "The caller lacks the required role",
+    "404": "Not found",
+    "422": "Validation failed; `errors` lists the fields",
+}
+
+
+def _schemas(selected: list[RouteInfo]) -> tuple[dict[Any, Any], dict[str, Any]]:
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ProblemDetails, "serialization")]
+    for info in selected:
+        wanted += [(model, "validation") for model in (info.body, info.query) if model is not None]
+        if info.response is not None:
+            wanted.append((info.response, "serialization"))
+    unique = list(dict.fromkeys(wanted))
+    refs, defs = models_json_schema(unique, by_alias=True, ref_template=REF_TEMPLATE)
+    return dict(refs), defs.get("$defs", {})
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        resolved: dict[str, Any] = components[ref.rsplit("/", 1)[1]]
+        return resolved
+    return schema
+
+
+def _parameters(info: RouteInfo, refs: dict[Any, Any], components: dict[str, Any]) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"} if constraint in _INT_CONSTRAINTS else {"type": "string"},
+        }
+        for name, constraint in info.path_params()
+    ]
+    if info.query is not None:
+        schema = _resolve(refs[(info.query, "validation")], components)
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    return params
+
+
+def _operation(
+    info: RouteInfo, method: str, refs: dict[Any, Any], components: dict[str, Any]
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": info.function_name if len(info.methods) == 1 else f"{info.function_name}_{method}",
+        "tags": [info.tag],
+        "summary": info.summary or info.function_name.replace("_", " "),
+    }
+    params = _parameters(info, refs, components)
+    if params:
+        operation["parameters"] = params
+    if info.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(info.body, "validation")]}},
+        }
+    success: dict[str, Any] = {"description": "Success"}
+    if info.response is not None:
+        success["content"] = {"application/json": {"schema": refs[(info.response, "serialization")]}}
+    responses: dict[str, Any] = {str(info.status): success}
+    codes = []
+    if info.body is not None:
+        codes += ["400", "422"]
+    if info.query is not None:
+        codes.append("422")
+    if info.auth is not None:
+        codes.append("401")
+        operation["security"] = [{"bearerAuth": []}]
+    if isinstance(info.auth, tuple):
+        codes.append("403")
+    if info.path_params():
+        codes.append("404")
+    for code in sorted(set(codes)):
+        responses[code] = {"$ref": f"#/components/responses/Problem{code}"}
+    operation["responses"] = responses
+    return operation
+
+
+# The last document and the routes it was built from (held, so compared by identity safely).
+_cache: list[tuple[list[RouteInfo], dict[str, Any]]] = []
+
+
+def build_openapi(selected: list[RouteInfo] | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `selected` routes (default: every registered route; routes
+    marked dev_only only in development mode). Cached: routes are fixed once the app is imported."""
+    if selected is None:
+        development = get_settings().is_development
+        selected = [info for info in routes() if development or not info.dev_only]
+    if _cache:
+        built_from, document = _cache[0]
+        same = len(built_from) == len(selected) and all(map(operator.is_, built_from, selected))
+        if same:
+            return document
+    document = _build(selected)
+    _cache[:] = [(list(selected), document)]
+    return document
+
+
+def _build(selected: list[RouteInfo]) -> dict[str, Any]:
+    refs, components = _schemas(selected)
+    paths: dict[str, dict[str, Any]] = {}
+    for info in selected:
+        item = paths.setdefault(info.openapi_path, {})
+        for method in info.methods:
+            item[method.lower()] = _operation(info, method.lower(), refs, components)
+    problem = refs[(ProblemDetails, "serialization")]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SmartCommerce API", "version": "1.0.0"},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "responses": {
+                f"Problem{code}": {
+                    "description": text,
+                    "content": {"application/problem+json": {"schema": problem}},
+                }
+                for code, text in _ERRORS.items()
+            },
+        },
+        "tags": [{"name": tag} for tag in sorted({info.tag for info in selected})],
+    }
