@@ -12,6 +12,7 @@ import logging
 
 import azure.functions as func
 
+from shared.composition import get_search_context
 from shared.http import Api, RequestContext, Response
 from shared.search import service
 from shared.search.schemas import (
@@ -30,17 +31,8 @@ from shared.users.service import my_id
 log = logging.getLogger("smartcommerce.search")
 
 
-def _build_context() -> service.SearchContext:
-    # Called on the first search or event, not at import: the ports come from the composition root.
-    from shared.composition import get_blob_store, get_document_store, get_publisher
-    from shared.settings import get_settings
-
-    return service.default_context(
-        get_document_store(), get_blob_store(), get_publisher(), get_settings().search_sync_seconds
-    )
-
-
-service.install(_build_context)
+# The context's parts come from the composition root, built on the first search or event.
+service.install(get_search_context)
 
 bp = func.Blueprint()
 api = Api(bp, tag="search")
