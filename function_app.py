@@ -17,6 +17,7 @@ from functions import (
     pricing,
     recommendations,
     sales,
+    search,
     users,
 )
 from functions import models as model_api
@@ -59,3 +60,4 @@ app.register_functions(inventory_analytics.bp)
 app.register_functions(forecast_refresh.bp)
 app.register_functions(recommendations.bp)
 app.register_functions(experiments.bp)
+app.register_functions(search.bp)

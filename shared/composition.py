@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from shared.orders.deps import OrderDeps
     from shared.payments.service import PaymentService
     from shared.recommendations.service import RecsDeps
+    from shared.search.service import SearchContext
 
 T = TypeVar("T")
 
@@ -45,6 +46,7 @@ PARTS = (
     "channels",
     "order_deps",
     "recs_deps",
+    "search_context",
 )
 
 _lock = threading.RLock()  # re-entrant: building order_deps builds the store, payments, scorer
@@ -269,6 +271,25 @@ def get_fraud_scorer() -> FraudScorer:
 
 def get_channels() -> Mapping[str, NotificationChannel]:
     return _part("channels", lambda: build_channels(get_settings()))
+
+
+def build_search_context(
+    settings: Settings, *, store: DocumentStore, blobs: BlobStore, publisher: MessagePublisher
+) -> SearchContext:
+    """The search context over the embedded engine (an Azure AI Search adapter would go here)."""
+    from shared.search.service import default_context
+
+    return default_context(store, blobs, publisher, settings.search_sync_seconds)
+
+
+def get_search_context() -> SearchContext:
+    """Built on the first search or event: the index, model and analytics log load then."""
+    return _part(
+        "search_context",
+        lambda: build_search_context(
+            get_settings(), store=get_document_store(), blobs=get_blob_store(), publisher=get_publisher()
+        ),
+    )
 
 
 def get_order_deps() -> OrderDeps:

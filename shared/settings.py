@@ -196,6 +196,10 @@ class Settings(BaseSettings):
     )
     # Half-life of an interaction's implicit-feedback weight.
     recs_half_life_days: float = Field(30.0, gt=0, le=3650, validation_alias=_env("RECS_HALF_LIFE_DAYS"))
+    # --- search -----------------------------------------------------------------------------------
+    # How often a worker's index catches up on the change log before a search (docs/search.md):
+    # the bound on how stale a worker that did not handle the event itself can be.
+    search_sync_seconds: float = Field(1.0, ge=0.0, le=300.0, validation_alias=_env("SEARCH_SYNC_SECONDS"))
 
     # --- notifications ----------------------------------------------------------------------------
     # Which adapter sends each channel: "sink" records what would be sent in the data dir (devhost);

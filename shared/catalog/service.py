@@ -248,3 +248,27 @@ def find_sku(*, store: DocumentStore, sku: str) -> SkuInfo | None:
     product = to_public(doc)
     price = next((v.price for v in product.variants if v.sku == sku and v.price is not None), product.price)
     return SkuInfo(sku, product.id, product.name, price, product.status == "active")
+
+
+# --- read models for other contexts (search): the stored document, uncached -----------------
+
+
+def product_document(*, store: DocumentStore, product_id: str) -> Document | None:
+    """The stored product (archived ones too), read from the store, never the cache: a consumer
+    of the catalog's events must see the state the event announced."""
+    return _repo(store).get_product(product_id)
+
+
+def all_active_products(*, store: DocumentStore) -> list[Document]:
+    """Every active product document (a full search rebuild)."""
+    from shared.messaging.outbox import NOT_OUTBOX
+    from shared.ports.documents import Filter, Query
+
+    where = (Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX)
+    return _repo(store).products.query_all(Query(where=where))
+
+
+def taxon_name(*, store: DocumentStore, kind: str, taxon_id: str) -> str | None:
+    """A category's or brand's display name; None if it does not exist."""
+    doc = _repo(store).get_taxon(kind, taxon_id)
+    return str(doc.get("name", "")) if doc else None

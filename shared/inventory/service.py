@@ -135,3 +135,12 @@ def list_adjustments(
 ) -> Page:
     get_stock(store=store, sku=sku)  # 404 for an unknown sku rather than an empty list
     return _repo(store).adjustments(sku, limit=limit, continuation_token=continuation_token)
+
+
+def available_by_sku(*, store: DocumentStore) -> dict[str, int]:
+    """Every sku's available count in one pass (a full search rebuild)."""
+    from shared.messaging.outbox import NOT_OUTBOX
+    from shared.ports.documents import Filter, Query
+
+    docs = _repo(store).stock.query_all(Query(where=(Filter("docType", "=", "stock"), NOT_OUTBOX)))
+    return {str(d["id"]): int(d.get("onHand", 0)) - int(d.get("reserved", 0)) for d in docs}

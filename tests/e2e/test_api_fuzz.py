@@ -36,12 +36,14 @@ from tests.e2e.helpers import ApiClient
 # bp.route function, not the edge pipeline). The SSE stream (GET /api/realtime/stream) is a devhost
 # extension route, not part of the document.
 EXCLUDED = {("POST", "/api/dev/token")}
-# Routes whose successful calls start durable work (an order saga, a model retrain): fewer examples
+# Routes whose successful calls start durable work (an order saga, a model retrain, a search
+# rebuild): fewer examples
 # so a run does not queue hundreds of orchestrations on the shared 2-core machine.
 EXPENSIVE = {
     ("POST", "/api/orders"),
     ("POST", "/api/models/{name}/retrain"),
     ("POST", "/api/inventory/forecasts/refresh"),
+    ("POST", "/api/search/reindex"),
 }
 EXAMPLES = 40
 EXPENSIVE_EXAMPLES = 4
@@ -69,6 +71,9 @@ SEMANTIC_422 = {
     "name",  # the template name in the path: path parameters carry no pattern in the document
     "delta",  # strict integer: JSON Schema's "integer" also admits 3.0
     "productId",  # must name an existing product (recommendations, interactions)
+    "minPrice",  # search: not above maxPrice (a cross-field rule)
+    "from",
+    "to",  # search analytics: to not before from, at most 92 days, years 2000-2100
 }
 
 

@@ -74,6 +74,27 @@ class Columns:
         self.in_stock[row] = doc.in_stock
         self.popularity[row] = doc.popularity
 
+    ARRAYS = ("live", "category", "brand", "price", "in_stock", "popularity")
+
+    def export(self) -> tuple[dict[str, np.ndarray], dict[str, list[list[str]]]]:
+        """The arrays (trimmed to size) and the code tables, for snapshots."""
+        arrays = {name: getattr(self, name)[: self.size].copy() for name in self.ARRAYS}
+        tables = {
+            "categories": [self.categories.ids, self.categories.names],
+            "brands": [self.brands.ids, self.brands.names],
+        }
+        return arrays, tables
+
+    def restore(self, arrays: dict[str, np.ndarray], tables: dict[str, list[list[str]]]) -> None:
+        size = len(arrays["live"])
+        self._grow(size)
+        for name in self.ARRAYS:
+            getattr(self, name)[:size] = arrays[name]
+        self.size = size
+        for table, (ids, names) in ((self.categories, tables["categories"]), (self.brands, tables["brands"])):
+            for key, name in zip(ids, names, strict=True):
+                table.code(key, name)
+
     def clear(self, row: int) -> None:
         if row < self.size:
             self.live[row] = False

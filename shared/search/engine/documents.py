@@ -84,18 +84,26 @@ def to_json(doc: SearchDocument) -> dict[str, Any]:
     }
 
 
+_FIELDS = (
+    ("product_id", "productId"),
+    ("name", "name"),
+    ("brand_id", "brandId"),
+    ("brand", "brand"),
+    ("category_id", "categoryId"),
+    ("category", "category"),
+    ("description", "description"),
+    ("attributes", "attributes"),
+    ("status", "status"),
+    ("in_stock", "inStock"),
+)
+
+
 def from_json(data: dict[str, Any]) -> SearchDocument:
-    return SearchDocument(
-        product_id=data["productId"],
-        name=data["name"],
-        price=Decimal(data["price"]),
-        brand_id=data["brandId"],
-        brand=data["brand"],
-        category_id=data["categoryId"],
-        category=data["category"],
-        description=data["description"],
-        attributes=data["attributes"],
-        status=data["status"],
-        in_stock=data["inStock"],
-        popularity=float(data["popularity"]),
-    )
+    """The inverse of to_json. Fills the frozen dataclass's fields directly: its __init__ (one
+    object.__setattr__ per field) was a third of a 100k snapshot load."""
+    doc = object.__new__(SearchDocument)
+    fields = {attr: data[key] for attr, key in _FIELDS}
+    fields["price"] = Decimal(data["price"])
+    fields["popularity"] = float(data["popularity"])
+    doc.__dict__.update(fields)
+    return doc

@@ -63,6 +63,8 @@ class SearchIndex:
         self.query_counts: dict[str, int] = {}
         self._tie: np.ndarray | None = None
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # query text -> (vector generation, rows, scores, complete): see query._semantic
+        self.semantic_cache: OrderedDict[str, tuple[int, np.ndarray, np.ndarray, bool]] = OrderedDict()
         self.lock = threading.RLock()
 
     # -- building ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,7 @@ def personalize(
     category_ids: list[str],
     brand_ids: list[str],
     vectors: np.ndarray | None,
-    product_ids: list[str],
+    product_ids: Sequence[str],
 ) -> Ranked:
     """Re-score the best RERANK_WINDOW rows: relevance (scaled to [0, 1]) + weight x taste.
 

@@ -10,6 +10,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import tantivy
 
@@ -72,10 +73,18 @@ class _Entry:
     text: str
     kind: SuggestionKind
     weights: dict[str, float] = field(default_factory=dict)  # source (product id, "q") -> weight
+    # The sum of `weights`, kept as they change: a brand's entry has a weight per product (10k at
+    # 100k products), and summing them per read was most of suggest's p99.
+    weight: float = 0.0
 
-    @property
-    def weight(self) -> float:
-        return sum(self.weights.values())
+    def put(self, source: str, weight: float) -> None:
+        self.weight += weight - self.weights.get(source, 0.0)
+        self.weights[source] = weight
+
+    def pop(self, source: str) -> None:
+        self.weight -= self.weights.pop(source, 0.0)
+        if not self.weights:
+            self.weight = 0.0
 
 
 class Suggester:
@@ -114,7 +123,7 @@ class Suggester:
         old = self._by_source.get(source, set())
         for key in old - new.keys():
             entry = self._entries[key]
-            entry.weights.pop(source, None)
+            entry.pop(source)
             if not entry.weights:
                 del self._entries[key]
             self._write(key)
@@ -127,12 +136,36 @@ class Suggester:
             if KIND_ORDER[kind] < KIND_ORDER[entry.kind]:
                 entry.kind, entry.text = kind, text  # a brand named like a query shows as the brand
             if entry.weights.get(source) != weight or key not in old:
-                entry.weights[source] = weight
+                entry.put(source, weight)
                 self._write(key)
         if new:
             self._by_source[source] = set(new)
         else:
             self._by_source.pop(source, None)
+
+    def export(self) -> list[list[Any]]:
+        """Every entry with its sources, for snapshots (restoring beats re-deriving from 100k docs)."""
+        return [
+            [key, e.text, e.kind, list(e.weights), list(e.weights.values())]
+            for key, e in self._entries.items()
+        ]
+
+    def restore(self, entries: Iterable[list[Any]]) -> None:
+        """The inverse of export, into an empty suggester; the engine index is written at once."""
+        by_source: dict[str, list[str]] = {}
+        for key, text, kind, sources, weights in entries:
+            entry = _Entry(text, kind, dict(zip(sources, weights, strict=True)))
+            entry.weight = float(sum(weights))
+            self._entries[key] = entry
+            for source in sources:
+                found = by_source.get(source)
+                if found is None:
+                    by_source[source] = [key]
+                else:
+                    found.append(key)
+        self._by_source = {source: set(keys) for source, keys in by_source.items()}
+        self._pending.update(self._entries)
+        self._flush()
 
     def set_queries(self, counts: Mapping[str, int]) -> None:
         """Popular past queries (the service's analytics pass counts); replaces the previous set."""
@@ -157,8 +190,10 @@ class Suggester:
             return []
         searcher = self._flush()
         found: dict[str, Suggestion] = {}
+        # A typo can sit in any word long enough for one (the last as a prefix of 3+ letters).
+        can_fuzz = len(words[-1]) >= MIN_FUZZY_PREFIX or any(len(w) >= 4 for w in words[:-1])
         for fuzzy in (False, True):
-            if fuzzy and (len(found) >= limit or len(words[-1]) < MIN_FUZZY_PREFIX):
+            if fuzzy and (len(found) >= limit or not can_fuzz):
                 break
             hits = searcher.search(self._query(words, fuzzy), limit=limit * 3, order_by_field="weight").hits
             ranked = []
@@ -180,6 +215,15 @@ class Lexicon:
         builder.add_text_field("key", stored=True, tokenizer_name="raw")
         self._ix = _Lazy(builder.build())
         self.df: Counter[str] = Counter()
+
+    def export(self) -> dict[str, int]:
+        return dict(self.df)
+
+    def restore(self, df: Mapping[str, int]) -> None:
+        for word, count in df.items():
+            self.df[word] = int(count)
+            self._ix.add(tantivy.Document(key=word))
+        self._ix.fresh()
 
     def add(self, words: Iterable[str]) -> None:
         for word in set(words):

@@ -56,6 +56,7 @@ class VectorStore:
         self._scale = np.zeros(capacity, dtype=np.float32)
         self._colsum = np.zeros(capacity, dtype=np.int32)  # removes the query's zero point
         self._session: Any = None
+        self.generation = 0  # bumped by every vector write: cached semantic results go stale
 
     @property
     def capacity(self) -> int:
@@ -64,7 +65,9 @@ class VectorStore:
     def _grow(self, rows: int) -> None:
         if rows <= self.capacity:
             return
-        new = max(rows, self.capacity * 2)
+        # Every query scans the whole matrix (capacity, not just rows), so grow by 1/8 rather than
+        # doubling: the first product created after a 100k build would otherwise double each scan.
+        new = max(rows, self.capacity + max(1024, self.capacity // 8))
         matrix = np.zeros((self.dim, new), dtype=np.int8)
         matrix[:, : self.capacity] = self._matrix
         self._matrix = matrix
@@ -75,6 +78,7 @@ class VectorStore:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return
+        self.generation += 1
         self._grow(int(rows.max()) + 1)
         q, scale = quantize(vectors)
         self._matrix[:, rows] = q.T
@@ -82,6 +86,7 @@ class VectorStore:
         self._colsum[rows] = q.astype(np.int32).sum(axis=1)
 
     def clear(self, row: int) -> None:
+        self.generation += 1
         if row < self.capacity:
             self._matrix[:, row] = 0
             self._scale[row] = 0
@@ -115,5 +120,5 @@ class VectorStore:
         store = cls(dim, capacity=max(1024, rows))
         store._matrix[:, :rows] = matrix
         store._scale[:rows] = scale
-        store._colsum[:rows] = matrix.astype(np.int32).sum(axis=0)
+        store._colsum[:rows] = matrix.sum(axis=0, dtype=np.int32)  # no int32 copy of the matrix
         return store

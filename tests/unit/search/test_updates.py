@@ -80,3 +80,25 @@ def test_personalization_reorders_only_when_asked(small: SearchIndex) -> None:
         preference=Preference(item_scorer=lambda p: [1.0 if x == "k2" else -1.0 for x in p], weight=2.0),
     )
     assert scored[0] == "k2"
+
+
+def test_the_semantic_cache_answers_like_a_fresh_scan_and_follows_writes(small: SearchIndex) -> None:
+    from shared.search.engine import SearchRequest
+    from shared.search.engine.query import SEMANTIC_CACHE_K
+
+    def ids(q: str, **kw: object) -> list[str]:
+        return [h.product_id for h in small.search(SearchRequest(q, mode="semantic", **kw)).items]  # type: ignore[arg-type]
+
+    first = ids("something to boil water")
+    assert ids("something to boil water") == first  # from the cache
+    small.semantic_cache.clear()
+    assert ids("something to boil water") == first  # and from a fresh scan
+    everything = ids("tent and headlamp for camping")
+    outdoor = ids("tent and headlamp for camping", category_ids=["cat-outdoor"])  # filters after the cache
+    assert outdoor and all(small.get(p).category == "Outdoor" for p in outdoor)  # type: ignore[union-attr]
+    assert outdoor == [p for p in everything if p in outdoor]
+    small.upsert(product("k9", "Lamna Travel Kettle", brand="Lamna"))  # a new vector: cache stale
+    assert "k9" in ids("something to boil water")
+    small.delete("k9")
+    assert "k9" not in ids("something to boil water")
+    assert small.options.semantic_k <= SEMANTIC_CACHE_K
