@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema
 
@@ -81,7 +81,12 @@ class ProductCreate(ApiModel):
 
 class ProductUpdate(ProductCreate):
     """PUT body: the product as GET returns it. `id`, `status`, `images`, `createdAt` and
-    `updatedAt` may be present and are ignored (unknown fields are ignored by ApiModel)."""
+    `updatedAt` may be present and are ignored (read-only, so a client can echo a GET back); any
+    other unknown field is a 422 like on every write (shared.http.parsing.parse_body)."""
+
+    READ_ONLY_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"id", "status", "images", "createdAt", "updatedAt"}
+    )
 
 
 class ProductPublic(ApiModel):

@@ -139,8 +139,39 @@ def build_openapi(selected: list[RouteInfo] | None = None) -> dict[str, Any]:
     return document
 
 
+def _refuse_unknown_body_fields(
+    selected: list[RouteInfo], refs: dict[Any, Any], components: dict[str, Any]
+) -> None:
+    """Every object schema a request body reaches says `additionalProperties: false`.
+
+    The edge refuses unknown body fields with a 422 (shared.http.parsing.parse_body), so the document
+    says so and clients (and schemathesis) know an extra field is invalid, not ignored. A schema a
+    response shares (Money) gets it too: responses serialize exactly their declared fields."""
+    pending = [refs[(info.body, "validation")] for info in selected if info.body is not None]
+    seen: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            pending.append(components[ref.rsplit("/", 1)[1]])
+        if node.get("type") == "object" and "properties" in node:
+            node.setdefault("additionalProperties", False)
+        for key, value in node.items():
+            if key in ("properties", "$defs"):
+                pending.extend(value.values())
+            elif isinstance(value, dict | list):
+                pending.append(value)
+
+
 def _build(selected: list[RouteInfo]) -> dict[str, Any]:
     refs, components = _schemas(selected)
+    _refuse_unknown_body_fields(selected, refs, components)
     paths: dict[str, dict[str, Any]] = {}
     for info in selected:
         item = paths.setdefault(info.openapi_path, {})

@@ -101,7 +101,11 @@ def parse_body(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
             "send the body as application/json (Content-Type: application/json)"
         )
     raw = req.get_body() or b""
-    parse_json(raw)  # malformed JSON is a 400 with our own message, before any validation
+    data = parse_json(raw)  # malformed JSON is a 400 with our own message, before any validation
+    read_only: frozenset[str] = getattr(model, "READ_ONLY_FIELDS", frozenset())
+    if read_only and isinstance(data, dict) and read_only & data.keys():
+        # A resource echoed back from GET: its read-only fields are dropped, nothing else is.
+        raw = json.dumps({k: v for k, v in data.items() if k not in read_only}).encode()
     try:
         return model.model_validate_json(raw, strict=True, extra="forbid")
     except ValidationError as exc:

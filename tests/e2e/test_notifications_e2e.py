@@ -460,7 +460,18 @@ def test_the_notification_routes_answer_bad_callers_and_bad_input_with_problems(
         (api.get("/api/notifications/templates"), 401),
         (api.get("/api/notifications/templates", token=customer), 403),
         (api.put("/api/notifications/templates/stock-low", template), 401),
-        (api.request("PUT", "/api/notifications/templates/stock-low", data=b"{", token=admin), 400),
+        (
+            api.request(
+                "PUT",
+                "/api/notifications/templates/stock-low",
+                data=b"{",
+                headers={"Content-Type": "application/json"},
+                token=admin,
+            ),
+            400,
+        ),
+        # A body without a JSON media type is refused before it is read (issue 17, point 8).
+        (api.request("PUT", "/api/notifications/templates/stock-low", data=b"{}", token=admin), 415),
         (
             api.put("/api/notifications/templates/stock-low", {"kind": "nope", "variants": []}, token=admin),
             422,
