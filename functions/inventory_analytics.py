@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
+from functions.admin_jobs import JobStatus, job_status
 from orchestrations.forecast_refresh import ORCHESTRATOR
 from shared.composition import get_document_store
 from shared.http import Api, RequestContext, Response
@@ -58,11 +59,26 @@ def inventory_reorder_recommendations(ctx: RequestContext) -> ReorderRecommendat
 async def inventory_refresh_forecasts(ctx: RequestContext) -> Response:
     """Start the forecast refresh now (202 + the orchestration's status URL)."""
     instance_id = await ctx.client.start_new(ORCHESTRATOR, None, {})
-    urls = ctx.client.create_http_management_payload(instance_id)
+    # Our own status route, checked with the caller's token (functions/admin_jobs.py says why).
+    status_url = f"/api/inventory/forecasts/refresh/{instance_id}"
     return Response(
-        {"instanceId": instance_id, "statusQueryGetUri": urls["statusQueryGetUri"]},
+        {"instanceId": instance_id, "statusQueryGetUri": status_url},
         status=202,
-        headers={"Location": urls["statusQueryGetUri"]},
+        headers={"Location": status_url, "Retry-After": "5"},
+    )
+
+
+@api.route(
+    "inventory/forecasts/refresh/{instanceId}",
+    methods=["GET"],
+    auth=ADMIN,
+    response=JobStatus,
+    durable_client=True,
+    summary="Status of a forecast refresh started by POST /inventory/forecasts/refresh",
+)
+async def inventory_refresh_status(ctx: RequestContext) -> JobStatus:
+    return await job_status(
+        ctx.client, ctx.route.get("instanceId", ""), orchestrator=ORCHESTRATOR, name="forecast refresh"
     )
 
 

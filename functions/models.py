@@ -4,18 +4,17 @@ Training itself runs in the `model_retraining` orchestration's activities, never
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from functions.admin_jobs import JobStatus, job_status
 from models.catalog import ModelsPublic, describe_models
 from models.registry import CONTAINER, ModelRegistry
 from orchestrations.model_retraining import TRAINABLE_MODELS as TRAINABLE
 from shared.composition import get_blob_store
 from shared.http import Api, RequestContext, Response
 from shared.kernel.errors import NotFound
-from shared.kernel.schema import ApiModel
 from shared.kernel.workflows import MODEL_RETRAINING as ORCHESTRATOR
 
 log = logging.getLogger(__name__)
@@ -54,38 +53,22 @@ async def retrain_model(ctx: RequestContext) -> Response:
     )
 
 
-class RetrainingStatus(ApiModel):
-    instance_id: str
-    name: str
-    runtime_status: str
-    created_time: str | None = None
-    last_updated_time: str | None = None
-    output: Any = None
-
-
 @api.route(
     "models/{name}/retrain/{instanceId}",
     methods=["GET"],
     auth=("admin",),
-    response=RetrainingStatus,
+    response=JobStatus,
     durable_client=True,
     summary="Status of a retraining started by POST /models/{name}/retrain",
 )
-async def retraining_status(ctx: RequestContext) -> RetrainingStatus:
+async def retraining_status(ctx: RequestContext) -> JobStatus:
     name, instance_id = ctx.route.get("name", ""), ctx.route.get("instanceId", "")
-    status = await ctx.client.get_status(instance_id, show_input=True)
-    # Only this model's retraining instances: the route must not become a window onto other
-    # orchestrations (an order workflow's input holds the customer's address).
-    if status is None or status.name != ORCHESTRATOR or (status.input_ or {}).get("name") != name:
-        raise NotFound(f"no retraining of {name!r} with id {instance_id!r}")
-    runtime = status.runtime_status
-    return RetrainingStatus(
-        instance_id=instance_id,
+    return await job_status(
+        ctx.client,
+        instance_id,
+        orchestrator=ORCHESTRATOR,
         name=name,
-        runtime_status=str(getattr(runtime, "value", runtime)),
-        created_time=status.created_time.isoformat() if status.created_time else None,
-        last_updated_time=status.last_updated_time.isoformat() if status.last_updated_time else None,
-        output=status.output,
+        belongs=lambda data: isinstance(data, dict) and data.get("name") == name,
     )
 
 

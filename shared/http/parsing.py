@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -88,6 +89,21 @@ def is_json_media_type(content_type: str | None) -> bool:
     return media == JSON or (media.startswith("application/") and media.endswith("+json"))
 
 
+def _whole_floats_as_ints(data: Any) -> tuple[Any, bool]:
+    """`2.0` -> `2`: JSON has one number type and JSON Schema calls 2.0 an integer, but pydantic's
+    strict mode refuses it for an int field. A float field still takes the int; an infinity (1e400)
+    stays a float and is refused by the field."""
+    if isinstance(data, float) and data.is_integer():
+        return int(data), True
+    if isinstance(data, dict):
+        pairs = [(k, *_whole_floats_as_ints(v)) for k, v in data.items()]
+        return ({k: v for k, v, _ in pairs}, True) if any(c for _, _, c in pairs) else (data, False)
+    if isinstance(data, list):
+        items = [_whole_floats_as_ints(v) for v in data]
+        return ([v for v, _ in items], True) if any(c for _, c in items) else (data, False)
+    return data, False
+
+
 def parse_body(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
     """A write's body: JSON only (415 otherwise), strictly typed, no unknown fields.
 
@@ -102,10 +118,17 @@ def parse_body(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
         )
     raw = req.get_body() or b""
     data = parse_json(raw)  # malformed JSON is a 400 with our own message, before any validation
+    changed = False
     read_only: frozenset[str] = getattr(model, "READ_ONLY_FIELDS", frozenset())
     if read_only and isinstance(data, dict) and read_only & data.keys():
         # A resource echoed back from GET: its read-only fields are dropped, nothing else is.
-        raw = json.dumps({k: v for k, v in data.items() if k not in read_only}).encode()
+        data, changed = {k: v for k, v in data.items() if k not in read_only}, True
+    data, whole = _whole_floats_as_ints(data)
+    if changed or whole:
+        # An infinity (1e400) cannot be written back: validate the client's own bytes then; the
+        # field refuses it either way (allow_inf_nan=False).
+        with contextlib.suppress(ValueError):
+            raw = json.dumps(data, allow_nan=False).encode()
     try:
         return model.model_validate_json(raw, strict=True, extra="forbid")
     except ValidationError as exc:

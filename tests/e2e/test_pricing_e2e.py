@@ -85,10 +85,11 @@ class World:
     def run_orchestration(self, path: str, timeout: float = 240) -> dict[str, Any]:
         r = self.api.post(path, token=self.admin)
         assert r.status == 202, r
-        status = r.json()["statusQueryGetUri"].split(self.api.base_url, 1)[1]
+        status = r.json()["statusQueryGetUri"]  # an /api route checked with the caller's token
+        assert status.startswith("/api/") and "code=" not in status
 
         def finished() -> dict[str, Any] | None:
-            doc = dict(self.api.get(status).json())
+            doc = dict(self.api.get(status, token=self.admin).json())
             return doc if doc.get("runtimeStatus") in ("Completed", "Failed", "Terminated") else None
 
         done = wait_for(finished, timeout=timeout, interval=1.0, message=path)

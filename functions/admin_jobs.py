@@ -1,0 +1,48 @@
+"""Status routes of long-running admin work (retraining, forecast refresh), as API.md asks:
+`/api/...` routes checked with the caller's token.
+
+The durable management URLs (`create_http_management_payload`) carry the host's system key: with
+it anyone could read and purge every orchestration, customers' order workflows included. So the
+202 of an admin job points at one of these routes instead, and the key never leaves the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared.kernel.errors import NotFound
+from shared.kernel.schema import ApiModel
+
+
+class JobStatus(ApiModel):
+    instance_id: str
+    name: str
+    runtime_status: str
+    created_time: str | None = None
+    last_updated_time: str | None = None
+    output: Any = None
+
+
+async def job_status(
+    client: Any,
+    instance_id: str,
+    *,
+    orchestrator: str,
+    name: str,
+    belongs: Callable[[Any], bool] = lambda _input: True,
+) -> JobStatus:
+    """The instance's status, if it is an `orchestrator` instance whose input `belongs`; else 404, so
+    the route cannot become a window onto other orchestrations (an order's input holds an address)."""
+    status = await client.get_status(instance_id, show_input=True)
+    if status is None or status.name != orchestrator or not belongs(status.input_):
+        raise NotFound(f"no {name} job with id {instance_id!r}")
+    runtime = status.runtime_status
+    return JobStatus(
+        instance_id=instance_id,
+        name=name,
+        runtime_status=str(getattr(runtime, "value", runtime)),
+        created_time=status.created_time.isoformat() if status.created_time else None,
+        last_updated_time=status.last_updated_time.isoformat() if status.last_updated_time else None,
+        output=status.output,
+    )
