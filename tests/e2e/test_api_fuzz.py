@@ -74,6 +74,11 @@ SEMANTIC_422 = {
     "minPrice",  # search: not above maxPrice (a cross-field rule)
     "from",
     "to",  # search analytics: to not before from, at most 92 days, years 2000-2100
+    "cost",
+    "mapPrice",
+    "maxPrice",
+    "competitorPrice",  # pricing: Money, so per-currency decimal places (as "price" and "amount")
+    "paymentToken",  # must name a card the customer saved (POST /payments/tokens)
 }
 
 
