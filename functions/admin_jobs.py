@@ -11,8 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shared.http import Response
 from shared.kernel.errors import NotFound
 from shared.kernel.schema import ApiModel
+
+
+def accepted(instance_id: str, status_url: str) -> Response:
+    """The 202 of a started admin job: its id and our own status route (never the durable URLs)."""
+    return Response(
+        {"instanceId": instance_id, "statusQueryGetUri": status_url},
+        status=202,
+        headers={"Location": status_url, "Retry-After": "5"},
+    )
 
 
 class JobStatus(ApiModel):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions.admin_jobs import JobStatus, job_status
+from functions.admin_jobs import JobStatus, accepted, job_status
 from orchestrations.forecast_refresh import ORCHESTRATOR
 from shared.composition import get_document_store
 from shared.http import Api, RequestContext, Response
@@ -60,12 +60,7 @@ async def inventory_refresh_forecasts(ctx: RequestContext) -> Response:
     """Start the forecast refresh now (202 + the orchestration's status URL)."""
     instance_id = await ctx.client.start_new(ORCHESTRATOR, None, {})
     # Our own status route, checked with the caller's token (functions/admin_jobs.py says why).
-    status_url = f"/api/inventory/forecasts/refresh/{instance_id}"
-    return Response(
-        {"instanceId": instance_id, "statusQueryGetUri": status_url},
-        status=202,
-        headers={"Location": status_url, "Retry-After": "5"},
-    )
+    return accepted(instance_id, f"/api/inventory/forecasts/refresh/{instance_id}")
 
 
 @api.route(

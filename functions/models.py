@@ -8,7 +8,7 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions.admin_jobs import JobStatus, job_status
+from functions.admin_jobs import JobStatus, accepted, job_status
 from models.catalog import ModelsPublic, describe_models
 from models.registry import CONTAINER, ModelRegistry
 from orchestrations.model_retraining import TRAINABLE_MODELS as TRAINABLE
@@ -42,15 +42,8 @@ async def retrain_model(ctx: RequestContext) -> Response:
     if name not in TRAINABLE:
         raise NotFound(f"no trainable model named {name!r}")
     instance_id = await ctx.client.start_new(ORCHESTRATOR, None, {"name": name})
-    # Our own status route, checked with the caller's token. The durable management URLs
-    # (create_http_management_payload) carry the host's system key, which would let anyone holding
-    # the response read and purge every orchestration, customers' order workflows included.
-    status_url = f"/api/models/{name}/retrain/{instance_id}"
-    return Response(
-        {"instanceId": instance_id, "statusQueryGetUri": status_url},
-        status=202,
-        headers={"Location": status_url, "Retry-After": "5"},
-    )
+    # Our own status route, checked with the caller's token (functions/admin_jobs.py says why).
+    return accepted(instance_id, f"/api/models/{name}/retrain/{instance_id}")
 
 
 @api.route(

@@ -23,12 +23,15 @@ class LocalSinkChannel(NotificationChannel):
     def __init__(self, name: str, directory: Path) -> None:
         self.name = name
         self.path = directory / f"{name}.jsonl"
+        self._private = False  # made owner-only once, not on every send
 
     def send(self, message: OutgoingMessage) -> SendResult:
         record = {**asdict(message), "recordedAt": datetime.now(UTC).isoformat()}
         with _lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            ensure_private_file(self.path)
+            if not self._private:
+                ensure_private_file(self.path)
+                self._private = True
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(record) + "\n")
         return SendResult(provider_message_id=f"sink:{message.notification_id}", delivered=True)
