@@ -5,8 +5,10 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.composition import get_document_store
-from shared.http import Api, RequestContext, on_authenticated
+from shared.http import Api, RequestContext, Response, on_authenticated
 from shared.http.auth import Principal
+from shared.settings import get_settings
+from shared.users import roles as user_roles
 from shared.users import service
 from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, RolesUpdate
 
@@ -21,22 +23,33 @@ def provision_profile(principal: Principal) -> None:
     service.ensure_profile(principal, store=get_document_store())
 
 
+@on_authenticated
+def effective_roles(principal: Principal) -> Principal:
+    """Roles set by an admin replace the token's (registered after the profile hook: it reads the
+    profile). The one rule for every route: docs/security.md, shared.users.roles."""
+    return user_roles.with_effective_roles(
+        principal, store=get_document_store(), ttl=get_settings().auth_roles_cache_seconds
+    )
+
+
 def _me(ctx: RequestContext) -> str:
     return service.my_id(ctx.require_principal())
 
 
 @api.route("me", methods=["GET"], auth="authenticated", response=ProfilePublic)
-def users_get_me(ctx: RequestContext) -> ProfilePublic:
-    """The caller's profile."""
-    return service.get_profile(store=get_document_store(), user_id=_me(ctx))
+def users_get_me(ctx: RequestContext) -> Response:
+    """The caller's profile, with its ETag."""
+    profile, etag = service.get_profile_versioned(store=get_document_store(), user_id=_me(ctx))
+    return Response(profile, headers={"ETag": etag})
 
 
 @api.route("me", methods=["PATCH"], auth="authenticated", body=ProfilePatch, response=ProfilePublic)
-def users_patch_me(ctx: RequestContext) -> ProfilePublic:
-    """Change displayName and/or phone."""
-    return service.update_profile(
-        store=get_document_store(), user_id=_me(ctx), patch=ctx.body_as(ProfilePatch)
+def users_patch_me(ctx: RequestContext) -> Response:
+    """Change displayName and/or phone; with `If-Match`, only if unchanged since read (else 412)."""
+    profile, etag = service.update_profile_versioned(
+        store=get_document_store(), user_id=_me(ctx), patch=ctx.body_as(ProfilePatch), if_match=ctx.if_match
     )
+    return Response(profile, headers={"ETag": etag})
 
 
 @api.route(

@@ -194,6 +194,8 @@ var appSettings = union({
   AUTH_AUDIENCE: authAudience
   AUTH_JWKS_URI: authJwksUri
   AUTH_LEEWAY_SECONDS: string(authLeewaySeconds)
+  // Bound on how soon a role change reaches every instance (docs/security.md).
+  AUTH_ROLES_CACHE_SECONDS: '30'
   COSMOS__accountEndpoint: cosmos.outputs.endpoint
   COSMOS_DATABASE: cosmos.outputs.databaseName
   // Per-call bound and 429 budget, below the Functions timeout (shared/settings.py explains).

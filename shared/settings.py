@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     auth_audience: str = Field("api://smartcommerce", validation_alias=_env("AUTH_AUDIENCE"))
     auth_jwks_uri: str = Field("", validation_alias=_env("AUTH_JWKS_URI"))
     auth_leeway_seconds: int = Field(30, ge=0, le=300, validation_alias=_env("AUTH_LEEWAY_SECONDS"))
+    # How long an instance may keep using a user's stored roles before reading them again: the bound
+    # on how soon `PUT /users/{id}/roles` takes effect on other instances (the instance that served
+    # the PUT applies it at once). 0 reads the profile on every request (docs/security.md).
+    auth_roles_cache_seconds: float = Field(
+        30.0, ge=0, le=60, validation_alias=_env("AUTH_ROLES_CACHE_SECONDS")
+    )
     dev_token_ttl_seconds: int = Field(3600, ge=60, validation_alias=_env("SC_DEV_TOKEN_TTL_SECONDS"))
 
     # --- Cosmos DB ------------------------------------------------------------------------------

@@ -88,7 +88,9 @@ def _principal(info: RouteInfo, req: func.HttpRequest) -> Principal | None:
             return None
     else:
         principal = authenticate(req)
-    run_hooks(principal)
+    # The hooks may replace the token's roles by the stored ones (docs/security.md): roles are
+    # checked on what they return, never on the token alone.
+    principal = run_hooks(principal)
     if isinstance(info.auth, tuple):
         require_roles(principal, *info.auth)
     return principal

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.kernel.errors import Conflict, NotFound
+from shared.kernel.errors import Conflict, NotFound, PreconditionFailed
 from shared.kernel.identity import Principal, user_id_for
 from shared.kernel.ids import new_id
 from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import BatchFailed, Document, DocumentExists, DocumentStore
 from shared.storage.retry import is_write_conflict, retry_on_conflict
+from shared.users import roles as user_roles
 from shared.users.events import UserProfileUpdated, UserRegistered
 from shared.users.repository import UserRepository
 from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, Role
@@ -118,21 +119,50 @@ def get_profile(*, store: DocumentStore, user_id: str) -> ProfilePublic:
     return to_public(_load(UserRepository(store), user_id))
 
 
+def etag_header(etag: str) -> str:
+    """The profile's ETag as a strong HTTP entity tag (Cosmos' already carry quotes)."""
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def _etag_matches(if_match: str, etag: str) -> bool:
+    """RFC 9110 If-Match: `*` or any listed tag equal to the current one."""
+    current = etag.strip('"')
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return any(tag == "*" or tag.removeprefix("W/").strip('"') == current for tag in tags)
+
+
+def get_profile_versioned(*, store: DocumentStore, user_id: str) -> tuple[ProfilePublic, str]:
+    """The profile and its HTTP ETag (`GET /me`)."""
+    doc = _load(UserRepository(store), user_id)
+    return to_public(doc), etag_header(doc["_etag"])
+
+
 def my_id(principal: Principal) -> str:
     return user_id_for(principal.sub)
 
 
 def update_profile(*, store: DocumentStore, user_id: str, patch: ProfilePatch) -> ProfilePublic:
+    return update_profile_versioned(store=store, user_id=user_id, patch=patch)[0]
+
+
+def update_profile_versioned(
+    *, store: DocumentStore, user_id: str, patch: ProfilePatch, if_match: str | None = None
+) -> tuple[ProfilePublic, str]:
+    """`PATCH /me`: the new profile and its ETag. With `if_match`, only if the profile is still
+    at that ETag (412 otherwise): a client editing from a stale read does not overwrite a change."""
     incoming = patch.model_dump(by_alias=True, include=patch.model_fields_set)
     if "displayName" in incoming and incoming["displayName"] is None:
         incoming.pop("displayName")  # the name can be changed, not removed
 
     def mutate(doc: Document) -> list[str]:
+        if if_match is not None and not _etag_matches(if_match, doc["_etag"]):
+            raise PreconditionFailed("the profile changed since it was read; fetch it again")
         changed = [k for k, v in incoming.items() if doc.get(k) != v]
         doc.update(incoming)
         return changed
 
-    return to_public(_change(store, user_id, mutate))
+    doc = _change(store, user_id, mutate)
+    return to_public(doc), etag_header(doc["_etag"])
 
 
 def _with_default(addresses: list[dict[str, Any]], default_id: str | None) -> list[dict[str, Any]]:
@@ -205,12 +235,16 @@ def set_preferences(*, store: DocumentStore, user_id: str, preferences: Preferen
 
 
 def set_roles(*, store: DocumentStore, user_id: str, roles: list[Role]) -> ProfilePublic:
-    """The profile's roles (the identity provider's app-role assignments are managed from them)."""
+    """The user's roles. From now on they, not the token's roles claim, are what authorization
+    checks (`rolesManaged`; shared.users.roles, docs/security.md)."""
     ordered = [r for r in ("customer", "support", "admin") if r in roles]
 
     def mutate(doc: Document) -> list[str]:
-        changed = ["roles"] if doc.get("roles") != ordered else []
+        changed = ["roles"] if doc.get("roles") != ordered or not doc.get("rolesManaged") else []
         doc["roles"] = ordered
+        doc["rolesManaged"] = True
         return changed
 
-    return to_public(_change(store, user_id, mutate))
+    profile = to_public(_change(store, user_id, mutate))
+    user_roles.forget(user_id)  # this instance applies the change at once; others within the bound
+    return profile
