@@ -10,7 +10,16 @@ from shared.http.auth import Principal
 from shared.settings import get_settings
 from shared.users import roles as user_roles
 from shared.users import service
-from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, RolesUpdate
+from shared.users.schemas import (
+    Address,
+    AddressIn,
+    Preferences,
+    PreferencesPatch,
+    PreferencesReplace,
+    ProfilePatch,
+    ProfilePublic,
+    RolesUpdate,
+)
 
 bp = func.Blueprint()
 api = Api(bp, tag="users")
@@ -79,11 +88,23 @@ def users_delete_address(ctx: RequestContext) -> None:
     service.delete_address(store=get_document_store(), user_id=_me(ctx), address_id=ctx.route["addressId"])
 
 
-@api.route("me/preferences", methods=["PUT"], auth="authenticated", body=Preferences, response=Preferences)
+@api.route(
+    "me/preferences", methods=["PUT"], auth="authenticated", body=PreferencesReplace, response=Preferences
+)
 def users_set_preferences(ctx: RequestContext) -> Preferences:
-    """Notification channels, favorite categories, marketing opt-in."""
+    """Replace all preferences: every field is required (422 if one is missing); PATCH merges."""
     return service.set_preferences(
-        store=get_document_store(), user_id=_me(ctx), preferences=ctx.body_as(Preferences)
+        store=get_document_store(), user_id=_me(ctx), preferences=ctx.body_as(PreferencesReplace)
+    )
+
+
+@api.route(
+    "me/preferences", methods=["PATCH"], auth="authenticated", body=PreferencesPatch, response=Preferences
+)
+def users_patch_preferences(ctx: RequestContext) -> Preferences:
+    """Change only the preferences sent (channels one by one); favoriteCategories must exist."""
+    return service.patch_preferences(
+        store=get_document_store(), user_id=_me(ctx), patch=ctx.body_as(PreferencesPatch)
     )
 
 

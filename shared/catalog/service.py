@@ -7,10 +7,15 @@ inventory the moment the product is visible (`GET /inventory/{sku}` answers 200 
 `POST /products`), and a sku owned by another product is refused before anything is written. If
 the product write then fails, the records are orphans that `ensure_stock` hands to the next
 product claiming the sku.
+
+A request that is refused leaves no records behind (issue 17, point 10): every sku is checked
+before the first record is written, and records this request created are removed again when a
+later step fails (another sku lost to a concurrent create, the product write itself).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -36,7 +41,7 @@ from shared.catalog.schemas import (
     ProductPublic,
     ProductsPublic,
 )
-from shared.inventory.service import ensure_stock, find_stock
+from shared.inventory.service import check_skus_free, discard_unused_stock, ensure_stock, find_stock
 from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
 from shared.kernel.frozen import freeze_json
 from shared.kernel.ids import new_id
@@ -45,6 +50,7 @@ from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import Document, DocumentStore
 
 T = TypeVar("T")
+log = logging.getLogger("smartcommerce.catalog")
 
 
 @dataclass(frozen=True)
@@ -84,14 +90,37 @@ def _check_references(repo: CatalogRepository, data: ProductCreate) -> None:
         raise ValidationFailed.field("brandId", f"unknown brand {data.brand_id}")
 
 
-def _ensure_skus(store: DocumentStore, repo: CatalogRepository, product_id: str, skus: list[str]) -> None:
+def _ensure_skus(
+    store: DocumentStore, repo: CatalogRepository, product_id: str, skus: list[str]
+) -> list[str]:
+    """Give each sku its inventory record; the skus whose record this call created (or took over
+    as an orphan). All skus are checked before any record is written, and if one is refused
+    after all (a race), the records made so far are removed: a refused product leaves nothing."""
+
+    def product_exists(pid: str) -> bool:
+        return repo.get_product(pid) is not None
+
+    check_skus_free(store=store, skus=skus, product_exists=product_exists)
+    claimed: list[str] = []
+    try:
+        for sku in skus:
+            before = find_stock(store=store, sku=sku)
+            ensure_stock(store=store, sku=sku, product_id=product_id, product_exists=product_exists)
+            if before is None or before.product_id != product_id:
+                claimed.append(sku)
+    except BaseException:
+        _discard_skus(store, product_id, claimed)
+        raise
+    return claimed
+
+
+def _discard_skus(store: DocumentStore, product_id: str, skus: list[str]) -> None:
+    """Compensation for a product that was not written: its untouched new inventory records go."""
     for sku in skus:
-        ensure_stock(
-            store=store,
-            sku=sku,
-            product_id=product_id,
-            product_exists=lambda pid: repo.get_product(pid) is not None,
-        )
+        try:
+            discard_unused_stock(store=store, sku=sku, product_id=product_id)
+        except Exception:  # best effort: a leftover is an orphan ensure_stock hands on anyway
+            log.warning("inventory record of sku %s could not be removed after a failed write", sku)
 
 
 def _committed(doc: Document, events: list[CloudEvent]) -> Versioned[ProductPublic]:
@@ -141,7 +170,17 @@ def create_product(*, store: DocumentStore, data: ProductCreate) -> Versioned[Pr
     _check_references(repo, data)
     product_id = new_id()
     skus = product_skus(data)
-    _ensure_skus(store, repo, product_id, skus)
+    claimed = _ensure_skus(store, repo, product_id, skus)
+    try:
+        return _create(repo, product_id, data, skus)
+    except BaseException:
+        _discard_skus(store, product_id, claimed)
+        raise
+
+
+def _create(
+    repo: CatalogRepository, product_id: str, data: ProductCreate, skus: list[str]
+) -> Versioned[ProductPublic]:
     doc = new_document(product_id, data, datetime.now(UTC))
     created = ProductCreated(
         product_id=product_id,
@@ -169,14 +208,24 @@ def update_product(
     doc = _load(repo, product_id)
     _require_current(doc, if_match)
     _check_references(repo, data)
-    etag = doc["_etag"]
     old_price = Money.model_validate(doc["price"])
     if data.price.currency != old_price.currency:
         # As for PUT .../price: a product keeps its currency (its price history and the listing's
         # minPrice/maxPrice compare amounts of one currency).
         raise ValidationFailed.field("price.currency", f"must stay {old_price.currency}")
     new_skus = [sku for sku in product_skus(data) if sku not in doc.get("skus", [])]
-    _ensure_skus(store, repo, product_id, new_skus)
+    claimed = _ensure_skus(store, repo, product_id, new_skus)
+    try:
+        return _update(repo, doc, data, old_price)
+    except BaseException:
+        _discard_skus(store, product_id, claimed)
+        raise
+
+
+def _update(
+    repo: CatalogRepository, doc: Document, data: ProductCreate, old_price: Money
+) -> Versioned[ProductPublic]:
+    product_id, etag = doc["id"], doc["_etag"]
     changed = apply_update(doc, data, datetime.now(UTC))
     events: list[CloudEvent] = []
     if changed:

@@ -4,6 +4,7 @@ so the served contract cannot drift from the code."""
 from __future__ import annotations
 
 import operator
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -11,6 +12,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.http.registry import RouteInfo, routes
 from shared.kernel.schema import ApiModel
+from shared.kernel.text import NO_CONTROL_PATTERN
 from shared.settings import get_settings
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -169,9 +171,53 @@ def _refuse_unknown_body_fields(
                 pending.append(value)
 
 
+def _walk_input_schemas(
+    selected: list[RouteInfo], refs: dict[Any, Any], components: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """Every schema node a request body or query string reaches, once each."""
+    pending: list[Any] = [
+        refs[(model, "validation")]
+        for info in selected
+        for model in (info.body, info.query)
+        if model is not None
+    ]
+    seen: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            pending.append(components[ref.rsplit("/", 1)[1]])
+        yield node
+        for key, value in node.items():
+            if key in ("properties", "$defs"):
+                pending.extend(value.values())
+            elif isinstance(value, dict | list):
+                pending.append(value)
+
+
+def _state_no_control_characters(
+    selected: list[RouteInfo], refs: dict[Any, Any], components: dict[str, Any]
+) -> None:
+    """The edge refuses control characters in every string a client sends (shared.kernel.text):
+    each plain string (no pattern, enum or format of its own) and each free-form object's keys
+    say so, so that schema-valid input is never refused for it."""
+    for node in _walk_input_schemas(selected, refs, components):
+        if node.get("type") == "string" and not {"pattern", "enum", "const", "format"} & node.keys():
+            node["pattern"] = NO_CONTROL_PATTERN
+        elif node.get("type") == "object" and isinstance(node.get("additionalProperties"), dict):
+            node.setdefault("propertyNames", {"pattern": NO_CONTROL_PATTERN})
+
+
 def _build(selected: list[RouteInfo]) -> dict[str, Any]:
     refs, components = _schemas(selected)
     _refuse_unknown_body_fields(selected, refs, components)
+    _state_no_control_characters(selected, refs, components)
     paths: dict[str, dict[str, Any]] = {}
     for info in selected:
         item = paths.setdefault(info.openapi_path, {})

@@ -54,6 +54,10 @@ class InventoryRepository:
         """`DocumentExists` if the sku already has a record."""
         return StockItem.from_document(self.stock.create(item.to_document()))
 
+    def delete_stock(self, item: StockItem) -> None:
+        """Conditional on the item's ETag (`ETagMismatch` if it changed since read)."""
+        self.stock.delete(item.sku, item.sku, if_match=item.etag)
+
     def save_stock(
         self, item: StockItem, *, events: Sequence[CloudEvent] = (), records: Sequence[Document] = ()
     ) -> StockItem:

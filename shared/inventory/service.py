@@ -13,7 +13,7 @@ from shared.inventory.model import StockItem
 from shared.inventory.repository import InventoryRepository
 from shared.kernel.errors import Conflict, NotFound, ValidationFailed
 from shared.messaging.events import CloudEvent, new_event
-from shared.ports.documents import DocumentExists, DocumentStore, Page
+from shared.ports.documents import DocumentExists, DocumentNotFound, DocumentStore, ETagMismatch, Page
 from shared.settings import get_settings
 from shared.storage.retry import TryAgain, retry_on_conflict
 
@@ -79,6 +79,31 @@ def ensure_stock(
         raise SkuTaken(f"sku {sku} is being created concurrently")
 
     return retry_on_conflict(attempt, attempts=10, backoff=False, exhausted=exhausted)
+
+
+def check_skus_free(*, store: DocumentStore, skus: list[str], product_exists: Callable[[str], bool]) -> None:
+    """409 `sku_taken` if any of `skus` belongs to another live product; writes nothing. Lets a
+    product create refuse before it creates any record (ensure_stock checks again, for races)."""
+    repo = _repo(store)
+    for sku in skus:
+        existing = repo.get_stock(sku)
+        if existing is not None and existing.product_id and product_exists(existing.product_id):
+            raise SkuTaken(f"sku {sku} belongs to product {existing.product_id}")
+
+
+def discard_unused_stock(*, store: DocumentStore, sku: str, product_id: str) -> bool:
+    """Undo `ensure_stock` for a product that was not written after all: delete the sku's record
+    if it is still this product's and untouched (nothing on hand, reserved or held). A record
+    someone else owns, or that was stocked meanwhile, is left alone. True if deleted."""
+    repo = _repo(store)
+    item = repo.get_stock(sku)
+    if item is None or item.product_id != product_id or item.on_hand or item.reserved or item.holds:
+        return False
+    try:
+        repo.delete_stock(item)
+    except (ETagMismatch, DocumentNotFound):
+        return False  # it changed or went meanwhile: not ours to remove any more
+    return True
 
 
 def adjust_stock(

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.kernel.errors import Conflict, NotFound, PreconditionFailed
+from shared.catalog.taxonomy import unknown_categories
+from shared.kernel.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.kernel.identity import Principal, user_id_for
 from shared.kernel.ids import new_id
 from shared.messaging.events import CloudEvent, new_event
@@ -20,7 +21,16 @@ from shared.storage.retry import is_write_conflict, retry_on_conflict
 from shared.users import roles as user_roles
 from shared.users.events import UserProfileUpdated, UserRegistered
 from shared.users.repository import UserRepository
-from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, Role
+from shared.users.schemas import (
+    Address,
+    AddressIn,
+    Preferences,
+    PreferencesPatch,
+    PreferencesReplace,
+    ProfilePatch,
+    ProfilePublic,
+    Role,
+)
 
 _known: set[str] = set()
 _known_lock = threading.Lock()
@@ -223,15 +233,56 @@ def delete_address(*, store: DocumentStore, user_id: str, address_id: str) -> No
     _change(store, user_id, mutate)
 
 
-def set_preferences(*, store: DocumentStore, user_id: str, preferences: Preferences) -> Preferences:
-    new = preferences.model_dump(mode="json", by_alias=True)
+def _known_categories(store: DocumentStore, category_ids: list[str]) -> None:
+    """422 naming each favorite category id the catalog does not know."""
+    unknown = unknown_categories(store=store, category_ids=category_ids)
+    if unknown:
+        errors = [
+            {"field": f"favoriteCategories[{i}]", "message": f"unknown category {category_ids[i]}"}
+            for i in unknown
+        ]
+        raise ValidationFailed("unknown favorite categories", errors=errors)
 
+
+def _store_preferences(
+    store: DocumentStore, user_id: str, merge: Callable[[Document], Document]
+) -> Preferences:
     def mutate(doc: Document) -> list[str]:
+        current = Preferences.model_validate(doc.get("preferences") or {}).model_dump(
+            mode="json", by_alias=True
+        )
+        new = merge(current)
         changed = ["preferences"] if doc.get("preferences") != new else []
         doc["preferences"] = new
         return changed
 
     return Preferences.model_validate(_change(store, user_id, mutate)["preferences"])
+
+
+def set_preferences(
+    *, store: DocumentStore, user_id: str, preferences: Preferences | PreferencesReplace
+) -> Preferences:
+    """`PUT /me/preferences`: the whole document replaces the stored one."""
+    _known_categories(store, preferences.favorite_categories)
+    new = Preferences.model_validate(preferences.model_dump()).model_dump(mode="json", by_alias=True)
+    return _store_preferences(store, user_id, lambda _current: new)
+
+
+def patch_preferences(*, store: DocumentStore, user_id: str, patch: PreferencesPatch) -> Preferences:
+    """`PATCH /me/preferences`: only the fields sent change (channels one by one)."""
+    if patch.favorite_categories is not None:
+        _known_categories(store, patch.favorite_categories)
+    channels = (
+        patch.channels.model_dump(by_alias=True, include=patch.channels.model_fields_set)
+        if patch.channels is not None
+        else {}
+    )
+    top = patch.model_dump(by_alias=True, include=patch.model_fields_set - {"channels"})
+
+    def merge(current: Document) -> Document:
+        return {**current, **top, "channels": {**current["channels"], **channels}}
+
+    return _store_preferences(store, user_id, merge)
 
 
 def set_roles(*, store: DocumentStore, user_id: str, roles: list[Role]) -> ProfilePublic:

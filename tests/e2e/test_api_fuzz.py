@@ -79,6 +79,7 @@ SEMANTIC_422 = {
     "maxPrice",
     "competitorPrice",  # pricing: Money, so per-currency decimal places (as "price" and "amount")
     "paymentToken",  # must name a card the customer saved (POST /payments/tokens)
+    "favoriteCategories[]",  # must name existing categories (PUT/PATCH /me/preferences)
 }
 
 
