@@ -3,7 +3,8 @@
 Start order: bind the socket (so extensions know the base URL, even for port 0), start the
 extensions, mount their routes and the HTTP dispatcher, listen, start triggers, print the ready
 line, seed in the background. Stop order: stop accepting HTTP and receiving messages, let running
-invocations finish (bounded), release what is still in flight, stop the extensions.
+invocations finish (bounded), release what is still in flight, stop the extensions, close the
+HTTP client sessions functions opened (devhost/clients.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from devhost import seed
+from devhost.clients import close_client_sessions, report_unclosed
 from devhost.config import HostConfig
 from devhost.extensions import HostExtension, load_optional, resolve
 from devhost.http_server import DevhostRunner, HttpDispatcher, make_app
@@ -211,5 +213,7 @@ class Host:
                 log.exception("extension %s did not stop cleanly", ext.name)
         if not await self.invoker.wait_idle(grace):
             log.warning("%d invocations still running at exit", self.invoker.in_flight)
+        await close_client_sessions()  # the durable SDK's; no function runs any more to use it
         self.pool.shutdown(wait=False, cancel_futures=True)
+        report_unclosed()
         log.info("devhost stopped")

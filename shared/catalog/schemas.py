@@ -77,6 +77,10 @@ class ProductCreate(ApiModel):
     price: Price
     attributes: Attributes = Field(default_factory=dict, max_length=50)
     variants: list[Variant] = Field(default_factory=list, max_length=100)
+    # Zero prices are refused (a typo must not put goods up for free) unless the product says so.
+    allow_zero_price: bool = Field(
+        False, description="true for a product that may be priced 0 (a free sample); false refuses 0 prices"
+    )
 
 
 class ProductUpdate(ProductCreate):
@@ -101,6 +105,7 @@ class ProductPublic(ApiModel):
     variants: list[Variant]
     images: list[str]
     status: ProductStatus
+    allow_zero_price: bool = False
     created_at: datetime
     updated_at: datetime
 

@@ -24,6 +24,7 @@ from shared.catalog.cache import cache
 from shared.catalog.events import PriceUpdated, ProductArchived, ProductCreated, ProductModified
 from shared.catalog.model import (
     apply_update,
+    check_price,
     check_product,
     etag_matches,
     new_document,
@@ -257,6 +258,7 @@ def update_price(
     old_price = Money.model_validate(doc["price"])
     if old_price.currency != price.currency:
         raise ValidationFailed.field("price.currency", f"must stay {old_price.currency}")
+    check_price(price, bool(doc.get("allowZeroPrice")))
     if old_price == price:
         return Versioned(to_public(doc), doc["_etag"])
     etag = doc["_etag"]

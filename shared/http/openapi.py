@@ -4,6 +4,7 @@ so the served contract cannot drift from the code."""
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -201,17 +202,36 @@ def _walk_input_schemas(
                 pending.append(value)
 
 
+# An anchored pattern of printable-ASCII literals and positive classes only (skus, ids) admits no
+# control character already: it needs no second pattern.
+_PRINTABLE_ONLY = re.compile(
+    r"\^(?:\[[A-Za-z0-9._:@+ -]+\]|[A-Za-z0-9_:@+ -])(?:\{\d+(?:,\d*)?\}|[*+?])?"
+    r"(?:(?:\[[A-Za-z0-9._:@+ -]+\]|[A-Za-z0-9_:@+ -])(?:\{\d+(?:,\d*)?\}|[*+?])?)*\$"
+)
+
+
+def _no_control_characters(node: dict[str, Any]) -> None:
+    """Add the rule to one string schema: as its pattern, or beside a pattern of its own."""
+    if "pattern" not in node:
+        node["pattern"] = NO_CONTROL_PATTERN
+    elif node["pattern"] != NO_CONTROL_PATTERN and not _PRINTABLE_ONLY.fullmatch(node["pattern"]):
+        # One `pattern` per schema: a second one goes in allOf (e.g. search's `q`, which is `\S`).
+        node.setdefault("allOf", []).append({"pattern": NO_CONTROL_PATTERN})
+
+
 def _state_no_control_characters(
     selected: list[RouteInfo], refs: dict[Any, Any], components: dict[str, Any]
 ) -> None:
     """The edge refuses control characters in every string a client sends (shared.kernel.text):
-    each plain string (no pattern, enum or format of its own) and each free-form object's keys
-    say so, so that schema-valid input is never refused for it."""
-    for node in _walk_input_schemas(selected, refs, components):
-        if node.get("type") == "string" and not {"pattern", "enum", "const", "format"} & node.keys():
-            node["pattern"] = NO_CONTROL_PATTERN
+    each string (unless an enum, a const or a format already rules them out) and each free-form
+    object's keys say so, so that schema-valid input is never refused for it."""
+    for node in list(_walk_input_schemas(selected, refs, components)):
+        if node.get("type") == "string" and not {"enum", "const", "format"} & node.keys():
+            _no_control_characters(node)
         elif node.get("type") == "object" and isinstance(node.get("additionalProperties"), dict):
-            node.setdefault("propertyNames", {"pattern": NO_CONTROL_PATTERN})
+            names = node.setdefault("propertyNames", {})
+            if isinstance(names, dict):
+                _no_control_characters(names)
 
 
 def _build(selected: list[RouteInfo]) -> dict[str, Any]:

@@ -56,5 +56,8 @@ def price_lines(store: DocumentStore, lines: Sequence[Line]) -> Priced:
     if currency is None:
         raise ValidationFailed.field("items", "at least one item is required")
     subtotal = Money.total((item.line_total for item in items), currency)
+    if subtotal.is_zero():
+        # Nothing to authorize or capture (free products exist only with allowZeroPrice, docs/security.md).
+        raise ValidationFailed.field("items", "the order total must be above zero", code="zero_total")
     # No tax or shipping rules exist yet: the total is the subtotal.
     return Priced(items=items, subtotal=subtotal, total=subtotal, currency=currency)

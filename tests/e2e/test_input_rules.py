@@ -167,3 +167,83 @@ def test_tab_and_newlines_stay_allowed_in_multi_line_text(s: Shop) -> None:
     )
     assert r.status == 201, r
     assert r.json()["description"] == "line 1\nline 2\r\n\tindented"
+
+
+# --- point 7: ISO 4217 currencies, no zero prices unless allowed, no zero-priced order -------------
+
+
+@pytest.mark.parametrize("currency", ["ABC", "XXX", "XTS", "CHE", "XAU", "HRK"])
+def test_a_price_in_a_code_that_is_no_active_currency_is_refused(s: Shop, currency: str) -> None:
+    refs = s.create_refs()
+    sku = unique("SKU")
+    body = s.product_body(refs, sku=sku)
+    body["price"] = {"amount": "10.00", "currency": currency}
+    r = s.api.post("/api/products", body, token=s.admin)
+    assert error_fields(r) == ["price"], r
+    assert currency in r.json()["errors"][0]["message"]
+    assert s.api.get(f"/api/inventory/{sku}", token=s.admin).status == 404
+    # Wherever Money comes in: a fraud score's amount as well.
+    score = {"orderId": unique("ord"), "customerId": "c1", "amount": {"amount": "5.00", "currency": currency}}
+    assert "amount" in error_fields(s.api.post("/api/fraud/score", score, token=s.admin))
+
+
+def test_currencies_with_other_minor_units_are_accepted(s: Shop) -> None:
+    refs = s.create_refs()
+    for price in ({"amount": "1500", "currency": "JPY"}, {"amount": "1.250", "currency": "KWD"}):
+        r = s.api.post("/api/products", {**s.product_body(refs), "price": price}, token=s.admin)
+        assert r.status == 201 and r.json()["price"] == price, r
+    too_fine = {**s.product_body(refs), "price": {"amount": "1500.5", "currency": "JPY"}}
+    assert error_fields(s.api.post("/api/products", too_fine, token=s.admin)) == ["price"]
+
+
+def test_zero_prices_need_allow_zero_price(s: Shop) -> None:
+    refs = s.create_refs()
+    r = s.api.post("/api/products", s.product_body(refs, amount="0.00"), token=s.admin)
+    assert error_fields(r) == ["price"] and problem_code(r) == "zero_price"
+    variant = s.product_body(
+        refs, variants=[{"sku": unique("V"), "price": {"amount": "0", "currency": "USD"}}]
+    )
+    assert error_fields(s.api.post("/api/products", variant, token=s.admin)) == ["variants[0].price"]
+
+    paid = s.create_product(refs)
+    path = f"/api/products/{paid.json()['id']}/price"
+    zero = {"price": {"amount": "0.00", "currency": "USD"}}
+    r = s.api.put(path, zero, token=s.admin, headers={"If-Match": paid.header("ETag") or ""})
+    assert error_fields(r) == ["price"] and problem_code(r) == "zero_price"
+    assert s.api.get(f"/api/products/{paid.json()['id']}").json()["price"]["amount"] == "19.99"
+
+    free = s.api.post(
+        "/api/products", s.product_body(refs, amount="0.00", allowZeroPrice=True), token=s.admin
+    )
+    assert free.status == 201, free
+    assert free.json()["allowZeroPrice"] is True and free.json()["price"]["amount"] == "0.00"
+
+
+def test_an_order_with_a_zero_total_is_refused_and_reserves_nothing(s: Shop) -> None:
+    refs = s.create_refs()
+    sku = s.create_product(refs, amount="0.00", allowZeroPrice=True).json()["sku"]
+    r = s.api.post(f"/api/inventory/{sku}/adjustments", {"delta": 5, "reason": "e2e"}, token=s.admin)
+    assert r.status == 200, r
+    customer = s.api.dev_token(unique("cust"), roles=["customer"])
+    card = {
+        "cardNumber": "4242424242424242",
+        "expMonth": 12,
+        "expYear": 2031,
+        "cvc": "123",
+        "holderName": "E2E",
+    }
+    token = s.api.post("/api/payments/tokens", card, token=customer).json()["token"]
+    order = {
+        "items": [{"sku": sku, "quantity": 2}],
+        "shippingAddress": {
+            "line1": "1 Main St",
+            "city": "Springfield",
+            "postalCode": "12345",
+            "country": "US",
+        },
+        "paymentToken": token,
+    }
+    r = s.api.post("/api/orders", order, token=customer)
+    assert r.status == 422 and problem_code(r) == "zero_total", r
+    assert s.api.get("/api/orders", token=customer).json()["items"] == []
+    assert s.api.get(f"/api/inventory/{sku}", token=s.admin).json()["reserved"] == 0
