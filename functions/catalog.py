@@ -17,9 +17,9 @@ from shared.catalog.schemas import (
     PriceHistoryPublic,
     PriceUpdate,
     ProductCreate,
+    ProductListPage,
     ProductListQuery,
     ProductPublic,
-    ProductsPublic,
     ProductUpdate,
 )
 from shared.catalog.service import Versioned
@@ -39,9 +39,10 @@ def _product(result: Versioned[ProductPublic], status: int = 200) -> Response:
     return Response(result.value, status=status, headers=headers)
 
 
-@api.route("products", methods=["GET"], query=ProductListQuery, response=ProductsPublic)
-def catalog_list_products(ctx: RequestContext) -> ProductsPublic:
-    """List active products; filters category, brand, minPrice, maxPrice."""
+@api.route("products", methods=["GET"], query=ProductListQuery, response=ProductListPage)
+def catalog_list_products(ctx: RequestContext) -> ProductListPage:
+    """List active products with their stock; filters category and brand (id, slug or name),
+    minPrice, maxPrice."""
     return service.list_products(store=get_document_store(), query=ctx.query_as(ProductListQuery))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from shared.catalog import listing
 from shared.catalog.cache import cache
 from shared.catalog.events import PriceUpdated, ProductArchived, ProductCreated, ProductModified
 from shared.catalog.model import (
@@ -32,6 +33,7 @@ from shared.catalog.schemas import (
     PriceHistoryPublic,
     PricePoint,
     ProductCreate,
+    ProductListPage,
     ProductListQuery,
     ProductPublic,
     ProductsPublic,
@@ -120,18 +122,38 @@ def read_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductP
     return Versioned(to_public(doc), doc["_etag"])
 
 
-def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductsPublic:
-    key = tuple(sorted(query.model_dump().items()))
+def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductListPage:
+    """Active products by name; `category` / `brand` by id, slug or name; each with its stock."""
+    repo = _repo(store)
+    # Resolved before the cache: a category created since must be found, and the key then
+    # names ids, not spellings.
+    categories = listing.resolve_taxa(repo, "category", query.category)
+    brands = listing.resolve_taxa(repo, "brand", query.brand)
+    products = _product_page(repo, query, categories, brands)
+    page = ProductListPage(
+        items=listing.with_availability(store, products.items),
+        continuation_token=products.continuation_token,
+    )
+    freeze_json(page)
+    return page
+
+
+def _product_page(
+    repo: CatalogRepository,
+    query: ProductListQuery,
+    categories: tuple[str, ...] | None,
+    brands: tuple[str, ...] | None,
+) -> ProductsPublic:
+    key = tuple(sorted({**query.model_dump(), "category": categories, "brand": brands}.items()))
     cached = cache.get_list(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     generation = cache.generation()
-    page = _repo(store).list_products(query)
+    page = repo.list_products(query, categories=categories, brands=brands)
     result = ProductsPublic(
         items=[stored_to_public(doc) for doc in page.items], continuation_token=page.continuation_token
     )
-    if cache.put_list(key, result, since=generation):
-        freeze_json(result)
+    cache.put_list(key, result, since=generation)
     return result
 
 

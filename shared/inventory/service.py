@@ -5,7 +5,7 @@ Reservations (the order workflow's reserve / release / commit) are in `reservati
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from shared.inventory.events import InventoryAdjusted, StockLow
@@ -135,6 +135,29 @@ def list_adjustments(
 ) -> Page:
     get_stock(store=store, sku=sku)  # 404 for an unknown sku rather than an empty list
     return _repo(store).adjustments(sku, limit=limit, continuation_token=continuation_token)
+
+
+# Skus per query of `available_for_skus`: one page of a listing (100 products) is usually one
+# query; a page of products with many variants a few, never one per sku.
+SKUS_PER_QUERY = 200
+
+
+def available_for_skus(*, store: DocumentStore, skus: Sequence[str]) -> dict[str, int]:
+    """`available` of each given sku that has a record, in one query per SKUS_PER_QUERY skus (a
+    product listing shows availability without a read per sku)."""
+    from shared.messaging.outbox import NOT_OUTBOX
+    from shared.ports.documents import Filter, Query
+
+    wanted = list(dict.fromkeys(skus))
+    found: dict[str, int] = {}
+    container = _repo(store).stock
+    for start in range(0, len(wanted), SKUS_PER_QUERY):
+        chunk = wanted[start : start + SKUS_PER_QUERY]
+        where = (Filter("id", "in", chunk), Filter("docType", "=", "stock"), NOT_OUTBOX)
+        for doc in container.query_all(Query(where=where)):
+            item = StockItem.from_document(doc)
+            found[item.sku] = max(0, item.available)
+    return found
 
 
 def available_by_sku(*, store: DocumentStore) -> dict[str, int]:
