@@ -58,12 +58,14 @@ class Api:
         headers: Sequence[str] = (),
         response_headers: Sequence[str] = (),
         body_required: bool = True,
+        also: Sequence[int] = (),
     ) -> Callable[[F], F]:
         """Register the decorated handler `(ctx: RequestContext) -> result` as an HTTP function
         named after it. `dev_only` routes answer 404 outside development mode and are left out of
         the OpenAPI document there. `errors`: the statuses the handler answers beyond the ones the
         edge adds (auth, body, query, path); `headers` / `response_headers`: documented request
-        and response headers; `body_required=False`: an empty body is `ctx.body = None`.
+        and response headers; `body_required=False`: an empty body is `ctx.body = None`; `also`:
+        other success statuses the handler answers with the same body.
         Returns the handler unchanged (so it stays unit-testable)."""
         checked_auth = _check_auth(auth)
         verbs = tuple(method.upper() for method in methods)
@@ -96,6 +98,7 @@ class Api:
                 headers=tuple(headers),
                 response_headers=tuple(response_headers),
                 body_required=body_required,
+                also=tuple(also),
             )
             info_ref.append(info)
             target: Any = wrapper

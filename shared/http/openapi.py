@@ -145,7 +145,7 @@ def _operation(
         success["headers"] = {
             name: {"$ref": f"#/components/headers/{_ref_name(name)}"} for name in info.response_headers
         }
-    responses: dict[str, Any] = {str(info.status): success}
+    responses: dict[str, Any] = {str(code): success for code in (info.status, *info.also)}
     codes = [str(code) for code in info.errors]
     if info.body is not None:
         codes += ["400", "415", "422"]

@@ -41,6 +41,8 @@ class RouteInfo:
     response_headers: tuple[str, ...] = ()
     # False: the body may be left out (e.g. `POST /orders/{id}/ship` without tracking details).
     body_required: bool = True
+    # Other success statuses with the same body (a repeated create answered 200 with the first).
+    also: tuple[int, ...] = ()
 
     @property
     def openapi_path(self) -> str:
