@@ -37,8 +37,9 @@ def resolve_taxa(repo: CatalogRepository, kind: str, value: str | None) -> tuple
 
 
 def sellable_skus(product: ProductPublic) -> list[str]:
-    """The skus a shopper can order: each variant's, or the product's own when it has none."""
-    return [v.sku for v in product.variants] or [product.sku]
+    """The skus a shopper can order (`POST /orders` prices any of them): the product's own, then
+    each variant's."""
+    return list(dict.fromkeys([product.sku, *(v.sku for v in product.variants)]))
 
 
 def with_availability(store: DocumentStore, products: Sequence[ProductPublic]) -> list[ProductListItem]:

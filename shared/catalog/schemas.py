@@ -117,7 +117,7 @@ class ProductListItem(ProductPublic):
 
     in_stock: bool = Field(description="true when at least one of its skus can be ordered")
     availability: list[SkuAvailability] = Field(
-        description="one entry per sellable sku: the product's own, or each variant's"
+        description="one entry per sku that can be ordered: the product's own, then each variant's"
     )
 
 

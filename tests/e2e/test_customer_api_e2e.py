@@ -288,7 +288,8 @@ def test_listings_carry_availability_per_sku(o: OrderShop) -> None:
     r = api.post("/api/products", o.s.product_body(refs, variants=variants), token=admin)
     assert r.status == 201, r
     plain = o.product(stock=0)
-    stocked = {variants[0]["sku"]: 4, variants[1]["sku"]: 0}
+    # Every sku an order may name: the product's own, then each variant's.
+    stocked = {r.json()["sku"]: 0, variants[0]["sku"]: 4, variants[1]["sku"]: 0}
     assert (
         api.post(
             f"/api/inventory/{variants[0]['sku']}/adjustments", {"delta": 4, "reason": "e2e"}, token=admin
@@ -298,6 +299,7 @@ def test_listings_carry_availability_per_sku(o: OrderShop) -> None:
     listed = api.get(f"/api/products?category={refs[0]}").json()["items"]
     assert len(listed) == 1
     item = listed[0]
+    assert [a["sku"] for a in item["availability"]] == list(stocked)
     assert {a["sku"]: a["available"] for a in item["availability"]} == stocked
     assert {a["sku"]: a["inStock"] for a in item["availability"]} == {k: v > 0 for k, v in stocked.items()}
     assert item["inStock"] is True
