@@ -225,7 +225,7 @@ def ship_order(ctx: RequestContext) -> Response:
     body=RefundRequestIn,
     response=RefundRequestPublic,
     status=201,
-    errors=(409,),
+    errors=(403, 409),  # 403: staff refund directly rather than ask
     response_headers=("Location",),
     summary="Ask for a refund of your own delivered (shipped) order; support or an admin decides",
 )

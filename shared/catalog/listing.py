@@ -11,7 +11,7 @@ availability: rendering sends those bytes rather than serializing again.
 
 Availability: the page (cached with the products, invalidated by catalog events) is served with
 each sku's `available` read fresh from inventory in one batched query per page
-(`inventory.service.available_for_skus`), never one read per sku, and never cached: stock moves
+(`inventory.service.available_by_product`), never one read per sku, and never cached: stock moves
 without catalog events.
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from shared.catalog.model import slugify
 from shared.catalog.repository import CatalogRepository
 from shared.catalog.schemas import ProductListItem, ProductPublic, SkuAvailability
-from shared.inventory.service import available_for_skus
+from shared.inventory.service import available_by_product
 from shared.ports.documents import DocumentStore
 
 
@@ -43,10 +43,11 @@ def sellable_skus(product: ProductPublic) -> list[str]:
 
 
 def with_availability(store: DocumentStore, products: Sequence[ProductPublic]) -> list[ProductListItem]:
-    skus = [sku for product in products for sku in sellable_skus(product)]
-    available = available_for_skus(store=store, skus=skus) if skus else {}
+    ids = [product.id for product in products]
+    stock = available_by_product(store=store, product_ids=ids) if ids else {}
     items: list[ProductListItem] = []
     for product in products:
+        available = stock.get(product.id, {})
         entries = [
             SkuAvailability(sku=sku, available=available.get(sku, 0), in_stock=available.get(sku, 0) > 0)
             for sku in sellable_skus(product)

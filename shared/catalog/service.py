@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from shared.catalog import listing
-from shared.catalog.cache import cache
+from shared.catalog.cache import cache, stock_pages
 from shared.catalog.events import PriceUpdated, ProductArchived, ProductCreated, ProductModified
 from shared.catalog.model import (
     apply_update,
@@ -124,9 +124,15 @@ def read_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductP
 
 def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductListPage:
     """Active products by name; `category` / `brand` by id, slug or name; each with its stock."""
+    # The page with its stock is reused for a second (CATALOG_LISTING_STOCK_TTL_SECONDS): reading
+    # the stock of 20 products costs a query and a serialization, the cached page neither.
+    stock_key = (cache.generation(), *sorted(query.model_dump().items()))
+    cached = stock_pages.get_list(stock_key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     repo = _repo(store)
-    # Resolved before the cache: a category created since must be found, and the key then
-    # names ids, not spellings.
+    # Resolved before the product cache: a category created since must be found, and its key
+    # then names ids, not spellings.
     categories = listing.resolve_taxa(repo, "category", query.category)
     brands = listing.resolve_taxa(repo, "brand", query.brand)
     products = _product_page(repo, query, categories, brands)
@@ -134,7 +140,8 @@ def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductLi
         items=listing.with_availability(store, products.items),
         continuation_token=products.continuation_token,
     )
-    freeze_json(page)
+    freeze_json(page)  # rendered from these bytes, cached or not
+    stock_pages.put_list(stock_key, page)
     return page
 
 

@@ -137,26 +137,30 @@ def list_adjustments(
     return _repo(store).adjustments(sku, limit=limit, continuation_token=continuation_token)
 
 
-# Skus per query of `available_for_skus`: one page of a listing (100 products) is usually one
-# query; a page of products with many variants a few, never one per sku.
-SKUS_PER_QUERY = 200
+# Products per query of `available_by_product`: a listing page (at most 100 products) is one query.
+PRODUCTS_PER_QUERY = 100
 
 
-def available_for_skus(*, store: DocumentStore, skus: Sequence[str]) -> dict[str, int]:
-    """`available` of each given sku that has a record, in one query per SKUS_PER_QUERY skus (a
-    product listing shows availability without a read per sku)."""
-    from shared.messaging.outbox import NOT_OUTBOX
+def available_by_product(*, store: DocumentStore, product_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """`{productId: {sku: available}}` of the given products' skus, in one query per
+    PRODUCTS_PER_QUERY products: a product listing shows availability without a read per sku.
+    Found by the stock records' `productId` (indexed; adjustment records have none), not by sku:
+    the sku is the partition key, which a query across partitions cannot use."""
     from shared.ports.documents import Filter, Query
 
-    wanted = list(dict.fromkeys(skus))
-    found: dict[str, int] = {}
-    container = _repo(store).stock
-    for start in range(0, len(wanted), SKUS_PER_QUERY):
-        chunk = wanted[start : start + SKUS_PER_QUERY]
-        where = (Filter("id", "in", chunk), Filter("docType", "=", "stock"), NOT_OUTBOX)
-        for doc in container.query_all(Query(where=where)):
+    wanted = list(dict.fromkeys(product_ids))
+    found: dict[str, dict[str, int]] = {}
+    for start in range(0, len(wanted), PRODUCTS_PER_QUERY):
+        # productId alone: with a docType filter beside it SQLite walks the docType index (every
+        # stock record) instead of one productId index probe per product. Only stock records
+        # carry a productId; the check below keeps it so.
+        query = Query(where=(Filter("productId", "in", wanted[start : start + PRODUCTS_PER_QUERY]),))
+        for doc in _repo(store).stock.query_all(query):
+            if doc.get("docType") != "stock":
+                continue
             item = StockItem.from_document(doc)
-            found[item.sku] = max(0, item.available)
+            if item.product_id is not None:
+                found.setdefault(item.product_id, {})[item.sku] = max(0, item.available)
     return found
 
 

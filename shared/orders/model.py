@@ -7,6 +7,8 @@ the HTTP service and the workflow's activities alike, before anything is written
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import Field
@@ -186,8 +188,13 @@ _ORDER_FIELDS = tuple(Order.model_fields)
 
 
 def order_etag(state: OrderState) -> str:
-    """The order's HTTP entity tag: its stream version, which every recorded event moves on."""
-    return f'"{state.id}.{state.version}"'
+    """The order's HTTP entity tag: a digest of what a client sees of it. Not the stream version:
+    bookkeeping events (a notification requested, the reservation committed) move that on right
+    after the order looks final, and a support agent's `If-Match` would then fail for a change
+    they cannot see. Weak, because such an event still moves `updatedAt`."""
+    view = state.public().model_dump(mode="json", by_alias=True, exclude={"updated_at"})
+    canonical = json.dumps(view, sort_keys=True, separators=(",", ":"))
+    return f'W/"{hashlib.sha256(canonical.encode()).hexdigest()[:24]}"'
 
 
 def failure_reason_for(state: OrderState, event_type: str, data: dict[str, Any]) -> str | None:

@@ -9,7 +9,7 @@ recorded after the refund; a crash between the two is repaired by approving agai
 
 from __future__ import annotations
 
-from shared.kernel.errors import Conflict, NotFound, ValidationFailed
+from shared.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.kernel.identity import Principal
 from shared.kernel.ids import prefixed_id
 from shared.orders import service
@@ -42,8 +42,9 @@ def request_refund(
     """The order's owner asks; 409 unless the order is shipped and no other request is open."""
     state = service.get_order(deps, order_id, principal)
     if principal.user_id != state.customer_id:
-        # Staff refund directly (POST /orders/{id}/refunds); a request is the customer's own.
-        raise InvalidOrderState("only the order's customer requests a refund", code="not_order_owner")
+        # Staff see the order but refund directly (POST /orders/{id}/refunds): a request is the
+        # customer's own.
+        raise Forbidden("only the order's customer requests a refund; staff refund directly")
     if body.amount is not None and body.amount.currency != state.currency:
         raise ValidationFailed.field("amount.currency", f"must be {state.currency}", code="currency_mismatch")
     request_id = prefixed_id("rr_")

@@ -59,17 +59,18 @@ def test_a_page_of_products_reads_its_stock_in_one_query(
     assert third.in_stock and not next(p for p in page.items if p.sku == "P4").in_stock
 
 
-def test_availability_is_batched_per_chunk_not_per_sku(
+def test_availability_is_batched_per_chunk_of_products_not_per_sku(
     store: DocumentStore, refs: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inventory, "SKUS_PER_QUERY", 5)
+    monkeypatch.setattr(inventory, "PRODUCTS_PER_QUERY", 2)
+    ids = []
     for n in range(4):
-        create_product(store=store, data=product_data(refs, sku=f"Q{n}", name=f"Q {n}"))
+        ids.append(create_product(store=store, data=product_data(refs, sku=f"Q{n}", name=f"Q {n}")).value.id)
         adjust_stock(store=store, sku=f"Q{n}", delta=n + 1, reason="test")
     calls = _count_calls(store, monkeypatch)
-    found = inventory.available_for_skus(store=store, skus=[*(f"Q{n}" for n in range(4)), *"ABCDEFG"])
-    assert found == {"Q0": 1, "Q1": 2, "Q2": 3, "Q3": 4}  # unknown skus are simply absent
-    assert calls == {"read": 0, "query": 3}  # 11 skus in chunks of 5
+    found = inventory.available_by_product(store=store, product_ids=[*ids, "no-such-product"])
+    assert found == {ids[n]: {f"Q{n}": n + 1} for n in range(4)}  # unknown products are simply absent
+    assert calls == {"read": 0, "query": 3}  # 5 products in chunks of 2
 
 
 def test_category_and_brand_filters_take_an_id_a_slug_or_a_name(
