@@ -62,7 +62,13 @@ def users_patch_me(ctx: RequestContext) -> Response:
 
 
 @api.route(
-    "me/addresses", methods=["POST"], auth="authenticated", body=AddressIn, response=Address, status=201
+    "me/addresses",
+    methods=["POST"],
+    auth="authenticated",
+    body=AddressIn,
+    response=Address,
+    status=201,
+    errors=(409,),  # the profile holds the most addresses it may
 )
 def users_add_address(ctx: RequestContext) -> Address:
     """Add an address (country: ISO 3166-1 alpha-2)."""
