@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.composition import get_document_store
+from shared.composition import get_account_erasers, get_document_store
 from shared.http import Api, RequestContext, on_authenticated
 from shared.http.auth import Principal
-from shared.users import service
+from shared.users import erasure, service
 from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, RolesUpdate
 
 bp = func.Blueprint()
@@ -37,6 +37,13 @@ def users_patch_me(ctx: RequestContext) -> ProfilePublic:
     return service.update_profile(
         store=get_document_store(), user_id=_me(ctx), patch=ctx.body_as(ProfilePatch)
     )
+
+
+@api.route("me", methods=["DELETE"], auth="authenticated", status=204)
+def users_delete_me(ctx: RequestContext) -> None:
+    """Erase the caller's account data: profile, addresses, preferences, interaction history and
+    experiment membership. Idempotent. Orders and payments are kept (financial records)."""
+    erasure.delete_account(store=get_document_store(), user_id=_me(ctx), erasers=get_account_erasers())
 
 
 @api.route(

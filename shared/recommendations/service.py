@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from shared.recommendations.feedback import CONVERSION_TYPES, history_weights, p
 from shared.recommendations.interactions import InteractionStore
 from shared.recommendations.popularity import PopularityFallback
 from shared.recommendations.ports import (
+    AccountDataEraser,
     CatalogItem,
     CatalogView,
     ItemScorer,
@@ -296,6 +297,17 @@ def record_interaction(deps: RecsDeps, *, user_id: str, product_id: str, kind: s
 def erase_user(deps: RecsDeps, user_id: str) -> int:
     """The user's interactions and experiment units (what `AccountDataEraser` promises)."""
     return deps.interactions.erase_user(user_id) + deps.experiments.erase_unit(user_id)
+
+
+@dataclass(frozen=True)
+class HistoryEraser(AccountDataEraser):
+    """What account deletion (`DELETE /api/me`, registered by the composition root) calls here.
+    `deps` is a getter, so the context's parts are built on the first deletion, not before."""
+
+    deps: Callable[[], RecsDeps]
+
+    def erase_user(self, user_id: str) -> int:
+        return erase_user(self.deps(), user_id)
 
 
 def history_page(
