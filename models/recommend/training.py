@@ -45,6 +45,10 @@ class RecsParams:
     # the history, so the graph is unchanged). Negative = lean away from blockbusters.
     col_exponent: float = -0.1
     row_exponent: float = -0.15
+    # GF-CF's low-pass filter blended into the hybrid (algorithms.lowpass): rank and weight chosen on
+    # the validation folds of the train parts (docs/recommendations-ml.md); 0 turns it off.
+    lowpass_weight: float = 0.3
+    lowpass_rank: int = 48
     als_factors: int = 64
     popularity_half_life_days: float | None = 60.0
     content_neighbours: int = 50
@@ -137,6 +141,15 @@ def fit_matrix(
         # Content cosine sums are O(1) per history item while EASE weights are much smaller:
         # scale the content part to EASE's mean row mass so alpha_content is a relative weight.
         S *= float(np.abs(W).sum() / max(np.abs(S).sum(), 1e-12))
+    if params.strategy == "hybrid" and params.lowpass_weight > 0 and m.X.nnz:
+        # (1 - w) * (the blend so far) + w * low-pass, each on the same scale (mean |weight|). The
+        # low-pass part is collaborative (it goes to w_cf: "customers also bought").
+        w = params.lowpass_weight
+        scale = max(float(np.abs(W + alpha_content * S).mean()), 1e-12)
+        rank = params.lowpass_rank
+        L = _cached(cache, ("lowpass", rank), lambda: algorithms.lowpass(m.X, rank))
+        W = ((1 - w) / scale) * W + (w / max(float(np.abs(L).mean()), 1e-12)) * L
+        S = ((1 - w) / scale) * S
     info = {
         "strategy": params.strategy,
         "params": params.to_json(),
