@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.composition import get_document_store
+from shared.composition import get_account_erasers, get_document_store
 from shared.http import Api, RequestContext, Response, on_authenticated
 from shared.http.auth import Principal
 from shared.settings import get_settings
+from shared.users import erasure, service
 from shared.users import roles as user_roles
-from shared.users import service
 from shared.users.schemas import (
     Address,
     AddressIn,
@@ -59,6 +59,13 @@ def users_patch_me(ctx: RequestContext) -> Response:
         store=get_document_store(), user_id=_me(ctx), patch=ctx.body_as(ProfilePatch), if_match=ctx.if_match
     )
     return Response(profile, headers={"ETag": etag})
+
+
+@api.route("me", methods=["DELETE"], auth="authenticated", status=204)
+def users_delete_me(ctx: RequestContext) -> None:
+    """Erase the caller's account data: profile, addresses, preferences, interaction history and
+    experiment membership. Idempotent. Orders and payments are kept (financial records)."""
+    erasure.delete_account(store=get_document_store(), user_id=_me(ctx), erasers=get_account_erasers())
 
 
 @api.route(
