@@ -102,3 +102,28 @@ def test_the_semantic_cache_answers_like_a_fresh_scan_and_follows_writes(small: 
     small.delete("k9")
     assert "k9" not in ids("something to boil water")
     assert small.options.semantic_k <= SEMANTIC_CACHE_K
+
+
+def test_the_keyword_cache_answers_like_tantivy_and_follows_writes(small: SearchIndex) -> None:
+    calls: list[str] = []
+    search = small.keyword.search
+
+    def counted(text: str, *args: object, **kw: object) -> object:
+        calls.append(text)
+        return search(text, *args, **kw)  # type: ignore[arg-type]
+
+    small.keyword.search = counted  # type: ignore[method-assign,assignment]
+    first = ids(small, "kettle", "keyword")
+    assert ids(small, "Kettle ", "keyword") == first and calls == ["kettle"]  # the same query: cached
+    assert ids(small, "kettle", "keyword", brand_ids=["brand-contoso"]) == ["k2"]  # filters: in the key
+    assert len(calls) == 2
+    kettle = small.get("k1")
+    assert kettle is not None
+    small.upsert(replace(kettle, in_stock=False, popularity=1))  # columns only: the cache stays valid
+    assert ids(small, "kettle", "keyword", in_stock_only=True) == ["k2"] and len(calls) == 2
+    small.upsert(replace(kettle, name="Northwind Classic Teapot", description="A teapot."))  # text: stale
+    assert ids(small, "kettle", "keyword") == ["k2"] and len(calls) == 3
+    assert "k1" in ids(small, "teapot", "keyword")
+    small.keyword_cache.clear()
+    assert ids(small, "kettle", "keyword") == ["k2"]  # a fresh search agrees
+    assert small.did_you_mean("teapto") == small.did_you_mean("teapto") == "teapot"
