@@ -82,6 +82,8 @@ class SearchIndex:
         index = cls(encoder, options)
         index.upsert_many(docs)
         index.keyword.refresh()
+        with index.lock:
+            index.vectors.train(index.columns.size)  # IVF cells for a big catalog (engine/ivf.py)
         return index
 
     def _embed(self, texts: list[str]) -> np.ndarray:

@@ -165,13 +165,15 @@ def _semantic(index: SearchIndex, text: str, qvec: np.ndarray, mask: np.ndarray)
     generation = index.vectors.generation
     cached = index.semantic_cache.get(key)
     if cached is None or cached[0] != generation:
-        scores = index.vectors.scores(qvec, index.columns.size)
-        above = np.flatnonzero(scores >= opts.semantic_threshold)
-        complete = len(above) <= SEMANTIC_CACHE_K
-        if not complete:
-            above = above[np.argpartition(-scores[above], SEMANTIC_CACHE_K - 1)[:SEMANTIC_CACHE_K]]
-        above = above[np.argsort(-scores[above], kind="stable")]
-        cached = (generation, above.astype(np.int64), scores[above].astype(np.float64), complete)
+        found, found_scores, complete = index.vectors.matches(
+            qvec, index.columns.size, opts.semantic_threshold
+        )
+        if len(found) > SEMANTIC_CACHE_K:
+            complete = False
+            best = np.argpartition(-found_scores, SEMANTIC_CACHE_K - 1)[:SEMANTIC_CACHE_K]
+            found, found_scores = found[best], found_scores[best]
+        order = np.lexsort((found, -found_scores))  # best first, ties by row: one fixed order
+        cached = (generation, found[order].astype(np.int64), found_scores[order].astype(np.float64), complete)
         index.semantic_cache[key] = cached
         if len(index.semantic_cache) > SEMANTIC_CACHE_SIZE:
             index.semantic_cache.popitem(last=False)
