@@ -70,6 +70,8 @@ class SearchIndex:
         # generation, did-you-mean): see query._keyword / query._did_you_mean
         self.keyword_cache: OrderedDict[tuple[Any, ...], tuple[int, Any]] = OrderedDict()
         self.correction_cache: OrderedDict[str, tuple[int, str | None]] = OrderedDict()
+        # (query text, filters) -> ((vector, column generation), semantic matches): query._filtered_semantic
+        self.filtered_cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, int], Any]] = OrderedDict()
         self.lock = threading.RLock()
 
     # -- building ---------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from shared.search.engine import Preference, SearchIndex, SearchRequest
 from tests.unit.search.conftest import CountingEncoder, product
 
@@ -127,3 +129,31 @@ def test_the_keyword_cache_answers_like_tantivy_and_follows_writes(small: Search
     small.keyword_cache.clear()
     assert ids(small, "kettle", "keyword") == ["k2"]  # a fresh search agrees
     assert small.did_you_mean("teapto") == small.did_you_mean("teapto") == "teapot"
+
+
+def test_filtered_semantic_matches_follow_stock_and_price_writes(
+    small: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.search.engine import query
+
+    monkeypatch.setattr(query, "SEMANTIC_CACHE_K", 2)  # the cached best are too few for a filter
+    scans: list[int] = []
+    scores = small.vectors.scores
+
+    def counted(*args: object) -> object:
+        scans.append(1)
+        return scores(*args)  # type: ignore[arg-type]
+
+    small.vectors.scores = counted  # type: ignore[method-assign,assignment]
+    first = ids(small, "kitchen things", "semantic", in_stock_only=True, max_price="40")
+    assert {"k1", "p1"} <= set(first) and scans  # the filtered full scan
+    before = len(scans)
+    assert ids(small, "kitchen things", "semantic", in_stock_only=True, max_price="40") == first
+    assert len(scans) == before  # cached with its filters
+    kettle = small.get("k1")
+    assert kettle is not None
+    small.upsert(replace(kettle, in_stock=False))  # a column write: the cached answer is stale
+    assert "k1" not in ids(small, "kitchen things", "semantic", in_stock_only=True, max_price="40")
+    small.upsert(replace(kettle, in_stock=True, price="99.00"))
+    assert "k1" not in ids(small, "kitchen things", "semantic", in_stock_only=True, max_price="40")
+    assert "k1" in ids(small, "kitchen things", "semantic", in_stock_only=True, min_price="90")
