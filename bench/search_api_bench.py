@@ -104,7 +104,7 @@ def build(data_dir: Path) -> tuple[float, int, str]:
 
 def start_devhost(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     log_path = data_dir / "devhost.log"
-    log = log_path.open("ab")
+    log = log_path.open("wb")  # a fresh log: the ready line of an earlier run must not match
     cmd = [sys.executable, "-m", "devhost", "start", "--port", "0", "--no-seed", "--data-dir", str(data_dir)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
