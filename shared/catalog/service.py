@@ -340,12 +340,20 @@ def product_document(*, store: DocumentStore, product_id: str) -> Document | Non
 
 
 def all_active_products(*, store: DocumentStore) -> list[Document]:
-    """Every active product document (a full search rebuild)."""
-    from shared.messaging.outbox import NOT_OUTBOX
-    from shared.ports.documents import Filter, Query
+    """Every active product document (a full search rebuild).
 
-    where = (Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX)
-    return _repo(store).products.query_all(Query(where=where))
+    One unfiltered pass in key order, filtered here: with the filters in the query, SQLite walks
+    the docType index and sorts every match again for each 100-document page (quadratic: 23 s at
+    10k products, most of an hour at 100k), while the plain key-order pages are linear (2 s)."""
+    from shared.messaging.outbox import OUTBOX_FIELD
+    from shared.ports.documents import Query
+
+    docs = _repo(store).products.query_all(Query())
+    return [
+        d
+        for d in docs
+        if d.get("docType") == "product" and d.get("status") == "active" and OUTBOX_FIELD not in d
+    ]
 
 
 def taxon_name(*, store: DocumentStore, kind: str, taxon_id: str) -> str | None:

@@ -190,9 +190,16 @@ def available_by_product(*, store: DocumentStore, product_ids: Sequence[str]) ->
 
 
 def available_by_sku(*, store: DocumentStore) -> dict[str, int]:
-    """Every sku's available count in one pass (a full search rebuild)."""
-    from shared.messaging.outbox import NOT_OUTBOX
-    from shared.ports.documents import Filter, Query
+    """Every sku's available count in one pass (a full search rebuild).
 
-    docs = _repo(store).stock.query_all(Query(where=(Filter("docType", "=", "stock"), NOT_OUTBOX)))
-    return {str(d["id"]): int(d.get("onHand", 0)) - int(d.get("reserved", 0)) for d in docs}
+    Unfiltered key-order pages, filtered here: with a docType filter SQLite sorts every match
+    again for each page (quadratic: 28 s at 16k skus); see catalog.all_active_products."""
+    from shared.messaging.outbox import OUTBOX_FIELD
+    from shared.ports.documents import Query
+
+    docs = _repo(store).stock.query_all(Query())
+    return {
+        str(d["id"]): int(d.get("onHand", 0)) - int(d.get("reserved", 0))
+        for d in docs
+        if d.get("docType") == "stock" and OUTBOX_FIELD not in d
+    }
