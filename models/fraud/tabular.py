@@ -51,6 +51,7 @@ from models.fraud.schema import Column, as_frame, encode, encode_labels, fit_col
 from models.metrics import average_precision, recall_at_fpr
 
 K = TypeVar("K", str, float)
+FoldScores = Sequence[float] | np.ndarray  # one PR-AUC per fold of every repeat
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "logistic": ("lr",),
@@ -300,7 +301,7 @@ class Preference:
 
 
 def paired_gain(
-    default: Sequence[float], other: Sequence[float], n_splits: int, margin: float, min_gain: float = 0.0
+    default: FoldScores, other: FoldScores, n_splits: int, margin: float, min_gain: float = 0.0
 ) -> Preference:
     """The one-SE rule on paired per-fold differences d_j (j over every fold of every repeat).
 
@@ -317,7 +318,7 @@ def paired_gain(
 
 
 def _prefer(
-    default: K, scores: Mapping[K, Sequence[float]], n_splits: int, margin: float, min_gain: float = 0.0
+    default: K, scores: Mapping[K, FoldScores], n_splits: int, margin: float, min_gain: float = 0.0
 ) -> tuple[K, dict[K, Preference]]:
     """The default, unless alternatives clear the rule: then the one with the largest mean gain."""
     prefs = {
