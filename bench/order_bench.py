@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -207,7 +208,23 @@ async def chain_figures(n: int) -> list[Any]:
             await engine.stop()
 
 
-def main(orders: int) -> int:
+def start_profile(pid: int, out: str | None) -> subprocess.Popen[bytes] | None:
+    """py-spy on devhost for the 20-client phase only (`--profile out.raw`: collapsed stacks of the
+    samples that held the GIL, i.e. devhost's CPU; the shares in docs/performance.md come from it)."""
+    if not out:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    args = [str(spy), "record", "-p", str(pid), "--gil", "-r", "50", "--format", "raw", "-o", out]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profile(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        spy.wait(60)
+
+
+def main(orders: int, profile: str | None = None) -> int:
     stock = orders * 4
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_devhost(Path(tmp))
@@ -217,9 +234,11 @@ def main(orders: int) -> int:
             clients = [customer(api, n) for n in range(20)]
             one_order(api, *clients[0])  # warm-up
             single = run_clients(api, clients[:1], max(10, orders // 10))
+            spy = start_profile(proc.pid, profile)
             cpu_before = cpu_seconds(proc.pid)
             twenty = run_clients(api, clients, orders)
             cpu_per_order = (cpu_seconds(proc.pid) - cpu_before) / len(twenty[1])
+            stop_profile(spy)
             hot_before = stock_of(api, HOT_SKU)
             hot = run_clients(api, [on_sku(c, HOT_SKU) for c in clients], orders)
             hot_after = stock_of(api, HOT_SKU)
@@ -274,4 +293,6 @@ def main(orders: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200, help="orders placed by the 20 clients")
-    sys.exit(main(parser.parse_args().orders))
+    parser.add_argument("--profile", metavar="OUT", help="py-spy the 20-client phase into OUT (raw stacks)")
+    args = parser.parse_args()
+    sys.exit(main(args.orders, args.profile))

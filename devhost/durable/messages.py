@@ -11,12 +11,12 @@ machine held, instead of waiting for the leases to expire.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sqlite3
 from typing import Any
 
+from devhost.durable import fastjson
 from devhost.durable.store import Message, Store
 
 _COLUMNS = "id, kind, instance_id, execution_id, task_id, payload"
@@ -26,7 +26,7 @@ _LIVE_OWNERS: set[str] = set()
 
 
 def _message(row: tuple[Any, ...]) -> Message:
-    return Message(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
+    return Message(row[0], row[1], row[2], row[3], row[4], fastjson.loads(row[5]))
 
 
 def enqueue(
@@ -41,7 +41,7 @@ def enqueue(
     db.execute(
         "INSERT INTO messages (kind, instance_id, execution_id, task_id, payload, visible_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (kind, instance_id, execution_id, task_id, json.dumps(payload), visible_at),
+        (kind, instance_id, execution_id, task_id, fastjson.dumps(payload), visible_at),
     )
 
 
