@@ -20,7 +20,7 @@ from devhost.durable import messages
 from devhost.durable import operations as ops
 from devhost.durable.activities import ActivityFn, ActivityRunner, accepts, idle
 from devhost.durable.episode import Handle, Outcome, run_episode, select_batch
-from devhost.durable.sessions import DEFAULT_MAX_SESSIONS, Sessions
+from devhost.durable.sessions import DEFAULT_IDLE_SECONDS, DEFAULT_MAX_SESSIONS, Sessions
 from devhost.durable.status import status_document
 from devhost.durable.store import Store
 
@@ -56,6 +56,7 @@ class Engine:
         lock_seconds: float = 60.0,
         poll_seconds: float = 0.5,
         extended_sessions: bool = False,
+        session_idle_seconds: float = DEFAULT_IDLE_SECONDS,
     ) -> None:
         self.store = Store(db_path)
         self.orchestrators = dict(orchestrators)
@@ -66,7 +67,9 @@ class Engine:
         # host.json's extendedSessionsEnabled: SDK state kept between an instance's episodes
         # (devhost/durable/sessions.py). Off by default, as on Azure: without it every episode
         # replays, which catches orchestrator code that is not deterministic.
-        self.sessions = Sessions(max_sessions=DEFAULT_MAX_SESSIONS if extended_sessions else 0)
+        self.sessions = Sessions(
+            max_sessions=DEFAULT_MAX_SESSIONS if extended_sessions else 0, idle_seconds=session_idle_seconds
+        )
         self._wake_orch = asyncio.Event()
         self.runner = ActivityRunner(
             self.store,

@@ -42,6 +42,7 @@ class DurableExtension:
             activities,
             max_activities=max_activities,
             extended_sessions=bool(durable.get("extendedSessionsEnabled", False)),
+            session_idle_seconds=float(durable.get("extendedSessionIdleTimeoutInSeconds") or 30),
         )
         hub = hub_name(host.config.raw)
         key = load_system_key(host.data_dir)

@@ -19,7 +19,9 @@ leaves a half-advanced generator behind.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,7 @@ from azure.durable_functions.models.history.HistoryEvent import HistoryEvent
 from azure.durable_functions.models.TaskOrchestrationExecutor import TaskOrchestrationExecutor
 
 DEFAULT_MAX_SESSIONS = 1024  # instances in flight kept warm; beyond that the oldest replay again
+DEFAULT_IDLE_SECONDS = 30.0  # host.json extendedSessionIdleTimeoutInSeconds (Azure's default)
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Session:
     context: DurableOrchestrationContext
     execution_id: str = ""
     version: int = -1  # the instance row's version this state belongs to
+    kept_at: float = 0.0  # monotonic time it was last kept
 
     def advance(self, new_events: list[dict[str, Any]]) -> str:
         """Feed one episode's new events (OrchestratorStarted first); the SDK's state JSON, or the
@@ -67,10 +71,17 @@ def start(handle: Any, context_json: str) -> tuple[Session, str]:
 
 
 class Sessions:
-    """Bounded map instance id -> session, least recently used out first."""
+    """Bounded map instance id -> session, least recently used out first; a session idle longer
+    than `idle_seconds` is dropped (an orchestration waiting hours for a review or a timer
+    holds no memory meanwhile, and replays when it resumes)."""
 
-    def __init__(self, max_sessions: int = DEFAULT_MAX_SESSIONS) -> None:
-        self.max_sessions = max_sessions
+    def __init__(
+        self,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_sessions, self.idle_seconds, self._clock = max_sessions, idle_seconds, clock
         self._live: OrderedDict[str, Session] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -82,7 +93,13 @@ class Sessions:
         """The session for exactly this state of the instance, removed from the cache (it is put
         back after the episode commits), or None: replay in full."""
         session = self._live.pop(instance_id, None)
-        if session is not None and session.execution_id == execution_id and session.version == version:
+        fresh = session is not None and self._clock() - session.kept_at <= self.idle_seconds
+        if (
+            session is not None
+            and fresh
+            and session.execution_id == execution_id
+            and session.version == version
+        ):
             self.hits += 1
             return session
         self.misses += 1
@@ -91,10 +108,14 @@ class Sessions:
     def keep(self, instance_id: str, session: Session, execution_id: str, version: int) -> None:
         if self.max_sessions <= 0:  # extended sessions off
             return
-        session.execution_id, session.version = execution_id, version
+        now = self._clock()
+        session.execution_id, session.version, session.kept_at = execution_id, version, now
         self._live[instance_id] = session
         self._live.move_to_end(instance_id)
-        while len(self._live) > self.max_sessions:
+        while self._live:  # oldest first: drop past the bound or idle too long
+            oldest = next(iter(self._live.values()))
+            if len(self._live) <= self.max_sessions and now - oldest.kept_at <= self.idle_seconds:
+                break
             self._live.popitem(last=False)
 
     def drop(self, instance_id: str) -> None:

@@ -110,3 +110,47 @@ def test_a_session_from_before_a_terminate_is_not_used(run: Any) -> None:
     started = [e for e in doc["historyEvents"] if e["EventType"] == "ExecutionStarted"]
     assert len(started) == 1
     assert misses >= 2  # each execution's first episode replayed
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _session() -> Any:
+    from devhost.durable.sessions import Session
+
+    return Session(executor=None, context=None)  # type: ignore[arg-type]  # the cache never looks inside
+
+
+def test_the_cache_is_keyed_by_execution_and_version_bounded_and_forgets_idle_sessions() -> None:
+    from devhost.durable.sessions import Sessions
+
+    clock = _Clock()
+    cache = Sessions(max_sessions=2, idle_seconds=30, clock=clock)
+    a = _session()
+    cache.keep("a", a, "ex1", 3)
+    assert cache.take("a", "ex1", 2) is None  # another version: replay, and the stale one is gone
+    assert cache.take("a", "ex1", 3) is None
+    cache.keep("a", a, "ex1", 3)
+    assert cache.take("a", "ex2", 3) is None  # another execution (continue-as-new, restart)
+    cache.keep("a", a, "ex1", 3)
+    assert cache.take("a", "ex1", 3) is a
+    for name in ("a", "b", "c"):
+        cache.keep(name, _session(), "ex", 1)
+    assert len(cache) == 2 and cache.take("a", "ex", 1) is None  # the oldest went past the bound
+    clock.now = 31.0
+    assert cache.take("b", "ex", 1) is None  # idle longer than the timeout
+    cache.keep("d", _session(), "ex", 1)
+    assert len(cache) == 1  # keeping sweeps the idle ones out
+
+
+def test_off_keeps_nothing() -> None:
+    from devhost.durable.sessions import Sessions
+
+    cache = Sessions(max_sessions=0)
+    cache.keep("a", _session(), "ex", 1)
+    assert len(cache) == 0 and cache.take("a", "ex", 1) is None
