@@ -91,12 +91,17 @@ def drop_execution(db: sqlite3.Connection, instance_id: str, keep_events: bool) 
     db.execute(sql, (instance_id,))
 
 
+_CLAIMABLE = "WHERE kind = 'work' AND visible_at <= ? AND (lease_owner IS NULL OR lease_until < ?) "
+
+
 def claim_work(store: Store, owner: str, now: float, lease: float, limit: int) -> list[Message]:
+    # Every result and every episode wakes the runner, and most wake-ups find nothing: look with
+    # a plain read first instead of taking the file's write lock for an empty claim.
+    if store.db.execute(f"SELECT 1 FROM messages {_CLAIMABLE}LIMIT 1", (now, now)).fetchone() is None:
+        return []
     with store.transaction() as db:
         rows = db.execute(
-            f"SELECT {_COLUMNS} FROM messages "
-            "WHERE kind = 'work' AND visible_at <= ? AND (lease_owner IS NULL OR lease_until < ?) "
-            "ORDER BY id LIMIT ?",
+            f"SELECT {_COLUMNS} FROM messages {_CLAIMABLE}ORDER BY id LIMIT ?",
             (now, now, limit),
         ).fetchall()
         db.executemany(
