@@ -1,0 +1,190 @@
+// Orders: the list (every customer's, for staff) and one order with its events and the staff
+// actions cancel, refund and ship. Fields and routes added later (failureReason, shipment, the
+// ship body, customer refund requests) are shown when the API has them and skipped when not.
+
+import { h, field, table, money, when, badge, fill } from "../dom.js";
+import { api, capabilities } from "../http.js";
+import { busy, notice, pager } from "../ui.js";
+import { hasRole } from "../session.js";
+import { followOrder } from "./reviews.js";
+
+export const title = "Orders";
+export const roles = ["support", "admin"];
+
+const STATUSES = [
+  "pending", "awaiting_review", "confirmed", "shipped", "out_of_stock",
+  "payment_failed", "rejected", "cancelled", "refunded",
+];
+const ENDS = ["out_of_stock", "payment_failed", "rejected", "cancelled", "refunded"];
+const reason = (r) => (r ? String(r).replace(/_/g, " ") : "—");
+
+export async function render(main, { rest, params }) {
+  if (rest[0]) return detail(main, decodeURIComponent(rest[0]));
+  return list(main, params);
+}
+
+async function list(main, params) {
+  const status = h("select", { name: "status" }, h("option", { value: "" }, "any status"),
+    STATUSES.map((s) => h("option", { value: s, selected: params.get("status") === s }, s.replace(/_/g, " "))));
+  const find = h("input", { name: "orderId", autocomplete: "off", class: "mono" });
+  const open = h("button", { type: "submit" }, "Open");
+  const filter = h("form", { class: "inline", "aria-label": "Filter orders" }, field("Status", status));
+  status.addEventListener("change", () => {
+    location.hash = status.value ? `#/orders?status=${status.value}` : "#/orders";
+  });
+  const jump = h("form", { class: "inline", "aria-label": "Open an order by id" }, field("Order id", find), open);
+  jump.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (find.value.trim()) location.hash = `#/orders/${encodeURIComponent(find.value.trim())}`;
+  });
+  const holder = h("div");
+  main.append(filter, jump, holder);
+  let rows = [];
+  const query = params.get("status") ? `&status=${encodeURIComponent(params.get("status"))}` : "";
+  await pager(
+    (t) => api(`/orders?limit=25${query}${t ? `&continuationToken=${encodeURIComponent(t)}` : ""}`).then((r) => r.data),
+    (items, more) => {
+      const fresh = items.map((o) => [
+        h("a", { href: `#/orders/${encodeURIComponent(o.id)}`, class: "mono" }, o.id),
+        when(o.createdAt),
+        badge(o.status),
+        money(o.total),
+        money(o.refundedAmount),
+        reason(o.failureReason),
+      ]);
+      rows = more ? rows.concat(fresh) : fresh;
+      fill(holder, table("Orders, newest first", ["order", "placed", "status", "total", "refunded", "failure reason"], rows,
+        { empty: "No orders match." }));
+    },
+    main,
+  );
+}
+
+async function detail(main, orderId) {
+  main.querySelector("h1").textContent = `Order ${orderId}`;
+  const body = h("div");
+  main.append(h("p", {}, h("a", { href: "#/orders" }, "← All orders")), body);
+  const caps = await capabilities();
+  const reload = async () => {
+    const { data: order } = await api(`/orders/${encodeURIComponent(orderId)}`);
+    const { data: events } = await api(`/orders/${encodeURIComponent(orderId)}/events`);
+    fill(body, summary(order), actions(order, caps, reload), await refundRequests(order, caps, reload),
+      h("h2", {}, "Items"),
+      table("Items", ["sku", "name", "quantity", "unit price", "line total"],
+        order.items.map((i) => [h("span", { class: "mono" }, i.sku), i.name, String(i.quantity), money(i.unitPrice), money(i.lineTotal)])),
+      h("h2", {}, "Events"),
+      table("The order's events, oldest first", ["#", "event", "at"],
+        events.items.map((e) => [String(e.sequence), e.type, when(e.at)])));
+  };
+  await reload();
+}
+
+function summary(order) {
+  const facts = [
+    ["Status", badge(order.status)],
+    ["Failure reason", order.failureReason !== undefined ? reason(order.failureReason) : null],
+    ["Customer", h("span", { class: "mono" }, order.customerId)],
+    ["Placed", when(order.createdAt)],
+    ["Total", money(order.total)],
+    ["Refunded", money(order.refundedAmount)],
+    ["Payment", order.payment ? `${order.payment.status}, card •••• ${order.payment.last4}` : "none"],
+    ["Fraud", order.fraud ? `${order.fraud.decision} (score ${order.fraud.score.toFixed(3)}, ${order.fraud.modelVersion || "rules only"})` : "not scored"],
+    ["Ship to", [order.shippingAddress?.line1, order.shippingAddress?.city, order.shippingAddress?.country].filter(Boolean).join(", ")],
+    ["Shipment", order.shipment ? `${order.shipment.carrier} ${order.shipment.trackingNumber}, ${when(order.shipment.shippedAt)}` : order.shipment === null ? "not shipped" : null],
+  ].filter(([, v]) => v !== null && v !== undefined);
+  return h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", { "data-fact": k }, v)]));
+}
+
+function actions(order, caps, reload) {
+  const section = h("section", { "aria-labelledby": "act-h", class: "panel" }, h("h2", { id: "act-h" }, "Actions"));
+  const out = h("div", { "aria-live": "polite" });
+  const terminal = ENDS.includes(order.status);
+  const after = async (verb, done) => {
+    const moved = await followOrder(order.id, { done, timeoutMs: 20_000 });
+    await reload();
+    document.getElementById("act-h")?.focus?.();
+    return notice(`${verb}: order ${order.id} is now ${moved.status.replace(/_/g, " ")}.`);
+  };
+
+  if (!terminal && order.status !== "shipped") {
+    const cancel = h("button", { type: "button", class: "danger" }, "Cancel order");
+    cancel.addEventListener("click", () =>
+      busy(cancel, out, "Cancelling", async () => {
+        await api(`/orders/${encodeURIComponent(order.id)}/cancel`, { method: "POST" });
+        return after("Cancel", (o) => ENDS.includes(o.status));
+      }));
+    section.append(h("div", { class: "actions" }, cancel));
+  }
+
+  if (order.payment && ["captured", "partially_refunded"].includes(order.payment.status)) {
+    const amount = h("input", { name: "amount", inputmode: "decimal", pattern: "[0-9]+(\\.[0-9]{1,2})?", autocomplete: "off" });
+    const why = h("input", { name: "reason", required: true, maxlength: "500", autocomplete: "off" });
+    const go = h("button", { type: "submit" }, "Refund");
+    const form = h("form", { class: "inline", "aria-label": "Refund" },
+      field(`Amount (${order.currency})`, amount, "Empty: the rest of the captured amount"), field("Reason", why), go);
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(go, out, "Refunding", async () => {
+        const body = { reason: why.value };
+        if (amount.value.trim()) body.amount = { amount: amount.value.trim(), currency: order.currency };
+        const { data } = await api(`/orders/${encodeURIComponent(order.id)}/refunds`, {
+          method: "POST", body, headers: { "Idempotency-Key": crypto.randomUUID() },
+        });
+        await reload();
+        return notice(`Refunded ${money(data.amount)} (${data.status}).`);
+      });
+    });
+    section.append(h("h3", {}, "Refund"), form);
+  }
+
+  if (order.status === "confirmed" && hasRole("admin")) {
+    const withBody = caps.bodyOf("/orders/{orderId}/ship", "post");
+    const carrier = h("input", { name: "carrier", required: true, autocomplete: "off", value: "DHL" });
+    const tracking = h("input", { name: "trackingNumber", required: true, autocomplete: "off", class: "mono" });
+    const go = h("button", { type: "submit" }, "Mark shipped");
+    const form = h("form", { class: "inline", "aria-label": "Ship" },
+      withBody ? [field("Carrier", carrier), field("Tracking number", tracking)] : null, go);
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(go, out, "Shipping", async () => {
+        const opts = { method: "POST" };
+        if (withBody) opts.body = { carrier: carrier.value, trackingNumber: tracking.value };
+        await api(`/orders/${encodeURIComponent(order.id)}/ship`, opts);
+        return after("Ship", (o) => o.status !== "confirmed");
+      });
+    });
+    section.append(h("h3", {}, "Ship"), form);
+  }
+  if (section.children.length === 1) section.append(h("p", { class: "empty" }, `No staff action applies to a ${order.status.replace(/_/g, " ")} order.`));
+  section.append(out);
+  return section;
+}
+
+/** Customer refund requests, where the API has them: on the order, or from a staff list route. */
+async function refundRequests(order, caps, reload) {
+  let items = Array.isArray(order.refundRequests) ? order.refundRequests : null;
+  if (!items && caps.has("/orders/{orderId}/refund-requests", "get")) {
+    items = (await api(`/orders/${encodeURIComponent(order.id)}/refund-requests`)).data.items;
+  }
+  if (!items || !items.length) return null;
+  const out = h("div", { "aria-live": "polite" });
+  const rows = items.map((r) => {
+    const cell = h("span");
+    if (r.status === "requested") {
+      const go = h("button", { type: "button" }, "Approve: refund");
+      go.addEventListener("click", () =>
+        busy(go, out, "Refunding", async () => {
+          const body = { reason: r.reason || `refund request ${r.id}` };
+          if (r.amount) body.amount = r.amount;
+          await api(`/orders/${encodeURIComponent(order.id)}/refunds`, {
+            method: "POST", body, headers: { "Idempotency-Key": `refund-request-${r.id}` },
+          });
+          await reload();
+        }));
+      cell.append(go);
+    }
+    return [h("span", { class: "mono" }, r.id), badge(r.status), r.amount ? money(r.amount) : "the rest", r.reason || "—", when(r.createdAt), cell];
+  });
+  return h("section", { "aria-labelledby": "rr-h" }, h("h2", { id: "rr-h" }, "Refund requests"),
+    table("The customer's refund requests", ["request", "status", "amount", "reason", "asked", "action"], rows), out);
+}
