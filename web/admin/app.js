@@ -66,7 +66,8 @@ async function route() {
   const main = document.getElementById("main");
   const s = session();
   const target = !s && name !== "sign-in" ? "sign-in" : PAGES[name] ? name : "reviews";
-  if (target === "sign-in" && name !== "sign-in") params.set("next", name);
+  // Back to the page asked for (the whole path: an order's page, not just "orders") after sign-in.
+  if (target === "sign-in" && name !== "sign-in") params.set("next", location.hash.replace(/^#\/?/, ""));
   renderChrome(target);
   let mod;
   try {

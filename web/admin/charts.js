@@ -137,7 +137,8 @@ export function intervalChart(rows, { title, unit = "%", scale = 100 }) {
   const pad = { l: 110, r: 16, t: 14, b: 40 };
   const H = pad.t + pad.b + rowH * Math.max(1, rows.length);
   const edges = rows.flatMap((r) => [r.lo, r.hi, r.value]).filter(Number.isFinite);
-  const span = Math.max(0.01, ...edges.map(Math.abs)) * 1.1;
+  const widest = Math.max(0.01, ...edges.map(Math.abs)) * 1.05;
+  const span = [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10].find((c) => widest <= c) ?? widest;
   const x = (v) => pad.l + ((v + span) / (2 * span)) * (W - pad.l - pad.r);
   const said = rows.map((r) =>
     !Number.isFinite(r.value)
@@ -159,8 +160,8 @@ export function intervalChart(rows, { title, unit = "%", scale = 100 }) {
     }
     svg.append(s("circle", { cx: x(r.value), cy, r: 6, class: "point" }, s("title", {}, said[i])));
   });
-  for (const v of [-span, 0, span]) {
-    svg.append(s("text", { x: x(v), y: H - pad.b + 16, class: "tick", "text-anchor": "middle" }, `${fmt(v * scale, 0)}${unit}`));
+  for (const [v, anchor] of [[-span, "start"], [0, "middle"], [span, "end"]]) {
+    svg.append(s("text", { x: x(v), y: H - pad.b + 16, class: "tick", "text-anchor": anchor }, `${v > 0 ? "+" : ""}${fmt(v * scale, 0)}${unit}`));
   }
   svg.append(s("text", { x: (W + pad.l) / 2, y: H - 4, class: "axis-label", "text-anchor": "middle" }, "lift against control"));
   const data = rows.map((r) => [r.label, fmt(r.value * scale, 2), fmt(r.lo * scale, 2), fmt(r.hi * scale, 2)]);

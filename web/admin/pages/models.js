@@ -18,7 +18,7 @@ function metrics(m) {
 
 function thresholds(t) {
   if (!t) return "—";
-  return Object.entries(t).filter(([, v]) => typeof v !== "object").map(([k, v]) => `${k} ${typeof v === "number" ? v.toFixed(3) : v}`).join(", ");
+  return Object.entries(t).filter(([, v]) => typeof v !== "object").map(([k, v]) => `${k} ${typeof v !== "number" ? v : Number.isInteger(v) ? v : v.toFixed(3)}`).join(", ");
 }
 
 /** Poll a job's status route until it ends; `onStatus` sees each status. */

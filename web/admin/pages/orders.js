@@ -63,12 +63,14 @@ async function list(main, params) {
 async function detail(main, orderId) {
   main.querySelector("h1").textContent = `Order ${orderId}`;
   const body = h("div");
-  main.append(h("p", {}, h("a", { href: "#/orders" }, "← All orders")), body);
+  // Outside the part a reload redraws, so an action's result (or the API's problem) stays in view.
+  const out = h("div", { class: "results", "aria-live": "polite" });
+  main.append(h("p", {}, h("a", { href: "#/orders" }, "← All orders")), out, body);
   const caps = await capabilities();
   const reload = async () => {
     const { data: order } = await api(`/orders/${encodeURIComponent(orderId)}`);
     const { data: events } = await api(`/orders/${encodeURIComponent(orderId)}/events`);
-    fill(body, summary(order), actions(order, caps, reload), await refundRequests(order, caps, reload),
+    fill(body, summary(order), actions(order, caps, reload, out), await refundRequests(order, caps, reload, out),
       h("h2", {}, "Items"),
       table("Items", ["sku", "name", "quantity", "unit price", "line total"],
         order.items.map((i) => [h("span", { class: "mono" }, i.sku), i.name, String(i.quantity), money(i.unitPrice), money(i.lineTotal)])),
@@ -95,14 +97,12 @@ function summary(order) {
   return h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", { "data-fact": k }, v)]));
 }
 
-function actions(order, caps, reload) {
+function actions(order, caps, reload, out) {
   const section = h("section", { "aria-labelledby": "act-h", class: "panel" }, h("h2", { id: "act-h" }, "Actions"));
-  const out = h("div", { "aria-live": "polite" });
   const terminal = ENDS.includes(order.status);
   const after = async (verb, done) => {
     const moved = await followOrder(order.id, { done, timeoutMs: 20_000 });
     await reload();
-    document.getElementById("act-h")?.focus?.();
     return notice(`${verb}: order ${order.id} is now ${moved.status.replace(/_/g, " ")}.`);
   };
 
@@ -156,18 +156,16 @@ function actions(order, caps, reload) {
     section.append(h("h3", {}, "Ship"), form);
   }
   if (section.children.length === 1) section.append(h("p", { class: "empty" }, `No staff action applies to a ${order.status.replace(/_/g, " ")} order.`));
-  section.append(out);
   return section;
 }
 
 /** Customer refund requests, where the API has them: on the order, or from a staff list route. */
-async function refundRequests(order, caps, reload) {
+async function refundRequests(order, caps, reload, out) {
   let items = Array.isArray(order.refundRequests) ? order.refundRequests : null;
   if (!items && caps.has("/orders/{orderId}/refund-requests", "get")) {
     items = (await api(`/orders/${encodeURIComponent(order.id)}/refund-requests`)).data.items;
   }
   if (!items || !items.length) return null;
-  const out = h("div", { "aria-live": "polite" });
   const rows = items.map((r) => {
     const cell = h("span");
     if (r.status === "requested") {
@@ -180,11 +178,12 @@ async function refundRequests(order, caps, reload) {
             method: "POST", body, headers: { "Idempotency-Key": `refund-request-${r.id}` },
           });
           await reload();
+          return notice(`Refund request ${r.id} approved: refunded.`);
         }));
       cell.append(go);
     }
     return [h("span", { class: "mono" }, r.id), badge(r.status), r.amount ? money(r.amount) : "the rest", r.reason || "—", when(r.createdAt), cell];
   });
   return h("section", { "aria-labelledby": "rr-h" }, h("h2", { id: "rr-h" }, "Refund requests"),
-    table("The customer's refund requests", ["request", "status", "amount", "reason", "asked", "action"], rows), out);
+    table("The customer's refund requests", ["request", "status", "amount", "reason", "asked", "action"], rows));
 }

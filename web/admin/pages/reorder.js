@@ -4,7 +4,7 @@
 import { h, field, table, when, num, fill } from "../dom.js";
 import { api } from "../http.js";
 import { bandChart } from "../charts.js";
-import { busy, notice, pager } from "../ui.js";
+import { busy, notice, pager, problemBox } from "../ui.js";
 import { pollJob } from "./models.js";
 
 export const title = "Reorder recommendations";
@@ -33,7 +33,10 @@ export async function render(main, { rest }) {
   const recs = h("section", { "aria-labelledby": "rec-h" }, h("h2", { id: "rec-h" }, "Below their reorder point"),
     h("div", { class: "actions" }, refresh), jobOut);
   main.append(forecast, recs);
-  if (rest[0]) await drawForecast(forecast, decodeURIComponent(rest[0]));
+  if (rest[0]) {
+    await drawForecast(forecast, decodeURIComponent(rest[0])).catch((err) =>
+      forecast.append(problemBox(err, `Loading the forecast of ${decodeURIComponent(rest[0])}`)));
+  }
 
   const holder = h("div");
   recs.append(holder);
