@@ -21,7 +21,8 @@ function svgFrame(title, description, height) {
   const svg = s("svg", {
     viewBox: `0 0 ${W} ${height}`,
     role: "img",
-    "aria-labelledby": `${titleId} ${descId}`,
+    "aria-labelledby": titleId,
+    "aria-describedby": descId,
     class: "chart",
     preserveAspectRatio: "xMidYMid meet",
   });

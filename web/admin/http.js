@@ -1,7 +1,10 @@
-// The back office's API client: JSON in and out, the signed-in staff token, and problem+json errors
-// turned into an ApiProblem whose message is the API's own words (title, detail, field errors).
+// The back office's API client: a thin layer over the shared web/lib/api.js (one fetch wrapper for
+// both front ends: JSON, the signed-in token, problem+json into ApiError). Here its errors become an
+// ApiProblem whose message is the API's own words with the stable code and every field error, and
+// a 401 signs the staff member out (their token expired).
 
-import { token, signOut } from "./session.js";
+import { request, ApiError } from "../lib/api.js";
+import { signOut } from "./session.js";
 
 export class ApiProblem extends Error {
   constructor(status, problem) {
@@ -22,39 +25,18 @@ export function describeProblem(status, problem) {
 }
 
 /**
- * Call `/api${path}`. Returns {status, data, headers}; a non-2xx answer throws ApiProblem.
- * `ifMatch` sends If-Match (catalog updates need the ETag of the last GET).
+ * Call the API at `path` (relative to /api; a status URL the API handed out, "/api/...", works too).
+ * Returns {status, data, headers, etag}; a non-2xx answer throws ApiProblem.
  */
-export async function api(path, { method = "GET", body, ifMatch, headers = {}, auth = true } = {}) {
-  const h = { Accept: "application/json, application/problem+json", ...headers };
-  if (body !== undefined) h["Content-Type"] = "application/json";
-  if (ifMatch) h["If-Match"] = ifMatch;
-  const t = token();
-  if (auth && t) h.Authorization = `Bearer ${t}`;
-  let response;
+export async function api(path, { method = "GET", body, ifMatch, headers = {} } = {}) {
   try {
-    response = await fetch(path.startsWith("/api/") ? path : `/api${path}`, {
-      method,
-      headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return await request(path.replace(/^\/api(?=\/)/, ""), { method, body, ifMatch, headers });
   } catch (err) {
-    throw new ApiProblem(0, { title: "The API cannot be reached", detail: String(err.message || err) });
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 401) signOut({ expired: true });
+    const problem = Object.keys(err.problem || {}).length ? err.problem : { title: err.title, detail: err.detail, code: err.code };
+    throw new ApiProblem(err.status, problem);
   }
-  const text = await response.text();
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = { detail: text.slice(0, 300) };
-    }
-  }
-  if (!response.ok) {
-    if (response.status === 401) signOut({ expired: true });
-    throw new ApiProblem(response.status, data && typeof data === "object" ? data : {});
-  }
-  return { status: response.status, data, headers: response.headers };
 }
 
 /** Every page of a list route (bounded: `max` items), following continuationToken. */
@@ -75,7 +57,7 @@ let openapi = null;
 /** The served OpenAPI document, fetched once: pages ask it whether a route or a field exists yet. */
 export async function capabilities() {
   if (!openapi) {
-    openapi = api("/openapi.json", { auth: false })
+    openapi = api("/openapi.json")
       .then(({ data }) => data)
       .catch(() => ({ paths: {} }));
   }

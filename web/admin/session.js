@@ -1,62 +1,36 @@
-// Staff sign-in. On devhost a demo admin or support user gets a development token from
-// POST /api/dev/token (development mode only); in Azure the same token would come from Entra ID.
-// Kept in sessionStorage: closing the tab signs out, and the storefront's customer session is separate.
+// Staff sign-in: the shared web/lib/auth.js (development tokens from devhost's POST /api/dev/token;
+// the session in sessionStorage, kept apart from the storefront's because the path is /admin).
+// The back office offers the staff personas only and remembers why a session ended.
 
-const KEY = "sc-admin-session";
-const listeners = new Set();
+import { PERSONAS, session as current, hasRole as libHasRole, onChange, signIn as libSignIn, signOut as libSignOut } from "../lib/auth.js";
+
+// Admin first: the default choice opens every page.
+export const STAFF = PERSONAS.filter((p) => p.roles.includes("admin") || p.roles.includes("support"))
+  .sort((a, b) => Number(b.roles.includes("admin")) - Number(a.roles.includes("admin")));
+
+let reason = {};
 
 export function session() {
-  try {
-    const s = JSON.parse(sessionStorage.getItem(KEY) || "null");
-    if (s && s.expiresAt > Date.now()) return s;
-  } catch {
-    /* a damaged entry is the same as none */
-  }
-  return null;
-}
-
-export function token() {
-  return session()?.token || null;
+  return current();
 }
 
 export function hasRole(role) {
-  return Boolean(session()?.roles.includes(role));
+  return libHasRole(role);
 }
 
+/** fn(session | null, {expired?}) after every sign-in and sign-out. */
 export function onSessionChange(fn) {
-  listeners.add(fn);
+  onChange((s) => fn(s, reason));
 }
 
-function changed(detail) {
-  for (const fn of listeners) fn(session(), detail);
-}
-
-export async function signIn(name, role) {
-  const sub = `${role}-${name.trim().toLowerCase().replace(/[^a-z0-9]+/g, "-") || "demo"}`;
-  const response = await fetch("/api/dev/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ sub, roles: [role], email: `${sub}@example.com`, name: name.trim() || sub }),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    // Imported lazily: http.js imports this module.
-    const { ApiProblem } = await import("./http.js");
-    throw new ApiProblem(response.status, data);
-  }
-  const s = {
-    token: data.accessToken,
-    sub,
-    name: name.trim() || sub,
-    roles: [role],
-    expiresAt: Date.now() + (Number(data.expiresIn) || 3600) * 1000 - 30_000,
-  };
-  sessionStorage.setItem(KEY, JSON.stringify(s));
-  changed({});
-  return s;
+/** Sign in as a staff persona key ("admin", "support"). Throws ApiError (404 outside development). */
+export async function signIn(key) {
+  if (!STAFF.some((p) => p.key === key)) throw new Error(`not a staff persona: ${key}`);
+  reason = {};
+  return libSignIn(key);
 }
 
 export function signOut(detail = {}) {
-  sessionStorage.removeItem(KEY);
-  changed(detail);
+  reason = detail;
+  libSignOut();
 }

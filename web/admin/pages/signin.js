@@ -1,33 +1,25 @@
 // Staff sign-in with a demo identity (development tokens; devhost only).
 
 import { h, add, field } from "../dom.js";
-import { signIn } from "../session.js";
+import { signIn, STAFF } from "../session.js";
 import { busy, notice } from "../ui.js";
 
 export const title = "Staff sign-in";
 export const roles = null;
 
 export async function render(main, { params }) {
-  const name = h("input", { name: "name", autocomplete: "username", required: true, value: "Dana" });
-  const role = h(
+  const who = h(
     "select",
-    { name: "role" },
-    h("option", { value: "admin" }, "Admin: everything"),
-    h("option", { value: "support" }, "Support: reviews, orders, refunds"),
+    { name: "persona" },
+    STAFF.map((p) => h("option", { value: p.key }, `${p.label}: ${p.roles.includes("admin") ? "everything" : "reviews, orders, refunds"}`)),
   );
   const submit = h("button", { type: "submit" }, "Sign in");
   const out = h("div", { "aria-live": "polite" });
-  const form = h(
-    "form",
-    { class: "inline", "aria-label": "Staff sign-in" },
-    field("Your name", name),
-    field("Role", role),
-    submit,
-  );
+  const form = h("form", { class: "inline", "aria-label": "Staff sign-in" }, field("Sign in as", who), submit);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     busy(submit, out, "Sign-in", async () => {
-      await signIn(name.value, role.value);
+      await signIn(who.value);
       const back = params.get("next");
       location.hash = back && back !== "sign-in" ? `#/${back}` : "#/reviews";
     });
@@ -44,5 +36,5 @@ export async function render(main, { params }) {
     form,
     out,
   );
-  name.focus();
+  who.focus();
 }
