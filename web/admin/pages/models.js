@@ -3,7 +3,7 @@
 
 import { h, table, when, badge, fill, sleep } from "../dom.js";
 import { api } from "../http.js";
-import { busy, notice, toast } from "../ui.js";
+import { busy, notice } from "../ui.js";
 
 export const title = "Model registry";
 export const roles = ["admin"];
@@ -32,8 +32,7 @@ export async function pollJob(url, onStatus, { intervalMs = 2000, timeoutMs = 15
   }
 }
 
-function modelSection(model, reload) {
-  const out = h("div", { "aria-live": "polite" });
+function modelSection(model, reload, out) {
   const retrain = h("button", { type: "button" }, `Retrain ${model.name}`);
   retrain.addEventListener("click", () =>
     busy(retrain, out, `Retraining ${model.name}`, async () => {
@@ -43,9 +42,11 @@ function modelSection(model, reload) {
       const final = await pollJob(data.statusQueryGetUri, (s) =>
         fill(line, `Retraining ${model.name} (${s.instanceId}): `, badge(s.runtimeStatus)));
       if (final.runtimeStatus === "Completed") {
-        toast(`Retraining of ${model.name} completed.`);
         await reload();
-        return notice(`Retraining of ${model.name} completed${final.output?.version ? `: version ${final.output.version}` : ""}.`);
+        const promoted = final.output?.evaluation?.promoted;
+        const version = final.output?.version ? `: version ${final.output.version}` : "";
+        const verdict = promoted === true ? ", now the champion" : promoted === false ? ", not better than the champion (kept)" : "";
+        return notice(`Retraining of ${model.name} completed${version}${verdict}.`);
       }
       throw new Error(`Retraining of ${model.name} ended ${final.runtimeStatus}${final.output ? `: ${JSON.stringify(final.output)}` : ""}`);
     }));
@@ -66,7 +67,6 @@ function modelSection(model, reload) {
       h("dt", {}, "Champion"), h("dd", { class: "mono", "data-fact": "champion" }, model.liveVersion || "none yet"),
       h("dt", {}, "Earlier champions"), h("dd", { class: "mono" }, model.previousVersions.join(", ") || "none")),
     h("div", { class: "actions" }, retrain),
-    out,
     table(`Versions of ${model.name}, newest first`, ["version", "role", "created", "source", "metrics", "cut-offs", "labelled rows"], rows,
       { empty: "No versions registered." }),
   );
@@ -74,11 +74,13 @@ function modelSection(model, reload) {
 
 export async function render(main) {
   main.append(h("p", { class: "lead" }, "Retraining runs as a background job; a new version becomes champion only if it beats the current one."));
+  // Job progress and results live outside the sections a reload redraws.
+  const out = h("div", { class: "results", "aria-live": "polite" });
   const holder = h("div");
-  main.append(holder);
+  main.append(out, holder);
   const reload = async () => {
     const { data } = await api("/models");
-    fill(holder, data.items.length ? data.items.map((m) => modelSection(m, reload)) : h("p", { class: "empty" }, "No models registered yet."));
+    fill(holder, data.items.length ? data.items.map((m) => modelSection(m, reload, out)) : h("p", { class: "empty" }, "No models registered yet."));
   };
   await reload();
 }

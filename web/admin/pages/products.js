@@ -108,7 +108,7 @@ async function stockPanel(sku, product) {
   const go = h("button", { type: "submit" }, "Adjust stock");
   const out = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "inline", "aria-label": `Adjust stock of ${sku}` },
-    field("Change (units, + or −)", delta), field("Reason", why), go);
+    field("Change in units (negative removes)", delta), field("Reason", why), go);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     busy(go, out, "Adjusting the stock", async () => {
