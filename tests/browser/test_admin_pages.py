@@ -176,9 +176,8 @@ def test_forecast_chart_and_search_analytics(page: Any, site: Site) -> None:
     )
     expect(daily.locator("tbody tr")).to_have_count(forecast["horizonDays"])
 
-    query = unique("zzqx").replace(
-        "-", ""
-    )  # as counted: folded, no punctuation; finds nothing; asked 3 times to rank in the top 20
+    # Counted folded (a "-" becomes a space), so none here; it finds nothing; asked 3 times to rank high.
+    query = unique("zzqx").replace("-", "")
     for _ in range(3):
         assert site.api.get(f"/api/search?q={query}").json()["total"] == 0
     wait_for(
