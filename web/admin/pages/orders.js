@@ -51,9 +51,10 @@ async function list(main, params) {
         money(o.total),
         money(o.refundedAmount),
         reason(o.failureReason),
+        Array.isArray(o.refundRequests) ? String(o.refundRequests.filter((r) => r.status === "requested").length || "—") : "—",
       ]);
       rows = more ? rows.concat(fresh) : fresh;
-      fill(holder, table("Orders, newest first", ["order", "placed", "status", "total", "refunded", "failure reason"], rows,
+      fill(holder, table("Orders, newest first", ["order", "placed", "status", "total", "refunded", "failure reason", "refund requests"], rows,
         { empty: "No orders match." }));
     },
     main,
@@ -92,7 +93,9 @@ function summary(order) {
     ["Payment", order.payment ? `${order.payment.status}, card •••• ${order.payment.last4}` : "none"],
     ["Fraud", order.fraud ? `${order.fraud.decision} (score ${order.fraud.score.toFixed(3)}, ${order.fraud.modelVersion || "rules only"})` : "not scored"],
     ["Ship to", [order.shippingAddress?.line1, order.shippingAddress?.city, order.shippingAddress?.country].filter(Boolean).join(", ")],
-    ["Shipment", order.shipment ? `${order.shipment.carrier} ${order.shipment.trackingNumber}, ${when(order.shipment.shippedAt)}` : order.shipment === null ? "not shipped" : null],
+    ["Shipment", order.shipment
+      ? `${[order.shipment.carrier, order.shipment.trackingNumber].filter(Boolean).join(" ") || "untracked"}, shipped ${when(order.shipment.shippedAt)}`
+      : order.shipment === null ? "not shipped" : null],
   ].filter(([, v]) => v !== null && v !== undefined);
   return h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", { "data-fact": k }, v)]));
 }
@@ -139,16 +142,19 @@ function actions(order, caps, reload, out) {
 
   if (order.status === "confirmed" && hasRole("admin")) {
     const withBody = caps.bodyOf("/orders/{orderId}/ship", "post");
-    const carrier = h("input", { name: "carrier", required: true, autocomplete: "off", value: "DHL" });
-    const tracking = h("input", { name: "trackingNumber", required: true, autocomplete: "off", class: "mono" });
+    const carrier = h("input", { name: "carrier", autocomplete: "off", maxlength: "100" });
+    const tracking = h("input", { name: "trackingNumber", autocomplete: "off", class: "mono", maxlength: "100" });
     const go = h("button", { type: "submit" }, "Mark shipped");
     const form = h("form", { class: "inline", "aria-label": "Ship" },
-      withBody ? [field("Carrier", carrier), field("Tracking number", tracking)] : null, go);
+      withBody ? [field("Carrier", carrier, "optional"), field("Tracking number", tracking, "optional")] : null, go);
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       busy(go, out, "Shipping", async () => {
         const opts = { method: "POST" };
-        if (withBody) opts.body = { carrier: carrier.value, trackingNumber: tracking.value };
+        // Both or neither: an order may ship untracked (the API's body is optional).
+        if (withBody && (carrier.value.trim() || tracking.value.trim())) {
+          opts.body = { carrier: carrier.value.trim(), trackingNumber: tracking.value.trim() };
+        }
         await api(`/orders/${encodeURIComponent(order.id)}/ship`, opts);
         return after("Ship", (o) => o.status !== "confirmed");
       });
@@ -159,31 +165,45 @@ function actions(order, caps, reload, out) {
   return section;
 }
 
-/** Customer refund requests, where the API has them: on the order, or from a staff list route. */
+/** Customer refund requests (on the order, where the API has them): approved or rejected by staff. */
 async function refundRequests(order, caps, reload, out) {
-  let items = Array.isArray(order.refundRequests) ? order.refundRequests : null;
-  if (!items && caps.has("/orders/{orderId}/refund-requests", "get")) {
-    items = (await api(`/orders/${encodeURIComponent(order.id)}/refund-requests`)).data.items;
-  }
-  if (!items || !items.length) return null;
+  const items = Array.isArray(order.refundRequests) ? order.refundRequests : [];
+  if (!items.length) return null;
+  const base = `/orders/${encodeURIComponent(order.id)}/refund-requests`;
+  const decideRoute = caps.has("/orders/{orderId}/refund-requests/{requestId}/approve", "post");
   const rows = items.map((r) => {
-    const cell = h("span");
+    const cell = h("div", { class: "actions" });
     if (r.status === "requested") {
-      const go = h("button", { type: "button" }, "Approve: refund");
-      go.addEventListener("click", () =>
-        busy(go, out, "Refunding", async () => {
-          const body = { reason: r.reason || `refund request ${r.id}` };
-          if (r.amount) body.amount = r.amount;
-          await api(`/orders/${encodeURIComponent(order.id)}/refunds`, {
-            method: "POST", body, headers: { "Idempotency-Key": `refund-request-${r.id}` },
-          });
+      const approve = h("button", { type: "button", "aria-label": `Approve refund request ${r.id}` }, "Approve");
+      const reject = h("button", { type: "button", class: "secondary", "aria-label": `Reject refund request ${r.id}` }, "Reject");
+      approve.addEventListener("click", () =>
+        busy(approve, out, "Approving the refund request", async () => {
+          if (decideRoute) {
+            await api(`${base}/${encodeURIComponent(r.id)}/approve`, { method: "POST" });
+          } else {
+            // Before the decision routes: staff approve by refunding what was asked (API.md v1.1).
+            const body = { reason: r.reason || `refund request ${r.id}` };
+            if (r.amount) body.amount = r.amount;
+            await api(`/orders/${encodeURIComponent(order.id)}/refunds`, {
+              method: "POST", body, headers: { "Idempotency-Key": `refund-request-${r.id}` },
+            });
+          }
           await reload();
-          return notice(`Refund request ${r.id} approved: refunded.`);
+          return notice(`Refund request ${r.id} approved.`);
         }));
-      cell.append(go);
+      reject.addEventListener("click", () =>
+        busy(reject, out, "Rejecting the refund request", async () => {
+          await api(`${base}/${encodeURIComponent(r.id)}/reject`, { method: "POST" });
+          await reload();
+          return notice(`Refund request ${r.id} rejected; nothing was refunded.`);
+        }));
+      cell.append(approve);
+      if (decideRoute) cell.append(reject);
+    } else {
+      cell.append(r.decidedBy ? `${r.status} by ${r.decidedBy}` : r.status);
     }
     return [h("span", { class: "mono" }, r.id), badge(r.status), r.amount ? money(r.amount) : "the rest", r.reason || "—", when(r.createdAt), cell];
   });
   return h("section", { "aria-labelledby": "rr-h" }, h("h2", { id: "rr-h" }, "Refund requests"),
-    table("The customer's refund requests", ["request", "status", "amount", "reason", "asked", "action"], rows));
+    table("The customer's refund requests", ["request", "status", "amount", "reason", "asked", "decision"], rows));
 }
