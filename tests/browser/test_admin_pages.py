@@ -40,7 +40,8 @@ def test_orders_refund_ship_and_cancel(page: Any, site: Site) -> None:
     expect(results.get_by_role("alert")).to_contain_text(f"{refused['title']}: {refused['detail']}")
 
     carrier = page.get_by_label("Carrier")
-    if carrier.count():  # the ship route takes {carrier, trackingNumber} once the API has it
+    tracked = bool(carrier.count())  # the ship route takes {carrier, trackingNumber} once the API has it
+    if tracked:
         carrier.fill("DHL")
         page.get_by_label("Tracking number").fill("JD0146000000")
     page.get_by_role("button", name="Mark shipped").click()
@@ -48,6 +49,9 @@ def test_orders_refund_ship_and_cancel(page: Any, site: Site) -> None:
     order = bo.orders.order(shipped, bo.admin)
     assert order["status"] == "shipped" and order["refundedAmount"]["amount"] == "1.50", order
     expect(page.locator('[data-fact="Status"]')).to_have_text("shipped")
+    if tracked:
+        assert order["shipment"]["trackingNumber"] == "JD0146000000", order
+        expect(page.locator('[data-fact="Shipment"]')).to_contain_text("DHL JD0146000000")
 
     page.goto(f"/admin/#/orders/{cancelled}")
     page.get_by_role("button", name="Cancel order").click()
