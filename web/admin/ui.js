@@ -28,17 +28,25 @@ export async function busy(button, out, action, fn) {
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   out?.replaceChildren();
+  let result;
   try {
-    const result = await fn();
+    result = await fn();
     if (result instanceof Node) out?.append(result);
-    return result;
   } catch (err) {
     out?.append(problemBox(err, action));
-    return undefined;
+    result = undefined;
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
   }
+  // The action redrew or removed its own button: keep keyboard focus on what it reported
+  // instead of letting it fall back to the top of the page.
+  const said = out?.lastElementChild;
+  if (said && !button.isConnected) {
+    said.tabIndex = -1;
+    said.focus();
+  }
+  return result;
 }
 
 /** A "Load more" button for a paged list: `load(token)` returns {items, continuationToken}. */

@@ -6,7 +6,7 @@ import { h, field, table, money, when, badge, fill } from "../dom.js";
 import { api, capabilities } from "../http.js";
 import { busy, notice, pager } from "../ui.js";
 import { hasRole } from "../session.js";
-import { followOrder } from "./reviews.js";
+import { followOrder, reasonWords } from "./reviews.js";
 
 export const title = "Orders";
 export const roles = ["support", "admin"];
@@ -76,10 +76,24 @@ async function detail(main, orderId) {
       table("Items", ["sku", "name", "quantity", "unit price", "line total"],
         order.items.map((i) => [h("span", { class: "mono" }, i.sku), i.name, String(i.quantity), money(i.unitPrice), money(i.lineTotal)])),
       h("h2", {}, "Events"),
-      table("The order's events, oldest first", ["#", "event", "at"],
-        events.items.map((e) => [String(e.sequence), e.type, when(e.at)])));
+      table("The order's events, oldest first", ["#", "event", "at", "details"],
+        events.items.map((e) => [String(e.sequence), e.type, when(e.at), eventDetails(e.data)])));
   };
   await reload();
+}
+
+// What a person wants from an event's data: decisions, reasons, notes, who; never ids or payloads.
+const DETAIL_KEYS = ["decision", "reasons", "reason", "failureReason", "note", "by", "carrier", "trackingNumber", "amount", "score"];
+
+function eventDetails(data) {
+  const parts = [];
+  for (const key of DETAIL_KEYS) {
+    const v = data?.[key];
+    if (v === null || v === undefined || v === "" || (Array.isArray(v) && !v.length)) continue;
+    const shown = Array.isArray(v) ? v.map(reasonWords).join(", ") : typeof v === "object" && v.amount ? money(v) : String(v);
+    parts.push(`${key}: ${shown}`);
+  }
+  return parts.join("; ") || "—";
 }
 
 function summary(order) {

@@ -59,6 +59,25 @@ function decisionForm(order, onDone) {
   );
 }
 
+/** "rule:provider_highest" → "provider highest (rule)": the fraud check's reasons, for a person. */
+export function reasonWords(reason) {
+  const [kind, what] = String(reason).includes(":") ? String(reason).split(/:(.*)/s) : ["", String(reason)];
+  return `${what.replace(/_/g, " ").replace(/:/g, " ")}${kind ? ` (${kind})` : ""}`;
+}
+
+/** Why the order waits: the reasons on its OrderAwaitingReview event (filled in when they arrive). */
+function reasonsCell(order) {
+  const cell = h("span", {}, "…");
+  api(`/orders/${encodeURIComponent(order.id)}/events`)
+    .then(({ data }) => {
+      const waiting = data.items.filter((e) => e.type === "OrderAwaitingReview" || e.type === "FraudChecked").pop();
+      const reasons = waiting?.data?.reasons || [];
+      cell.replaceChildren(reasons.length ? h("ul", { class: "metrics" }, reasons.map((r) => h("li", {}, reasonWords(r)))) : "—");
+    })
+    .catch(() => cell.replaceChildren("—"));
+  return cell;
+}
+
 function row(order, statusCell) {
   return [
     h("a", { href: `#/orders/${encodeURIComponent(order.id)}`, class: "mono" }, order.id),
@@ -66,6 +85,7 @@ function row(order, statusCell) {
     h("span", { class: "mono" }, order.customerId),
     money(order.total),
     order.fraud ? num(order.fraud.score, 3) : "—",
+    reasonsCell(order),
     order.fraud?.modelVersion || "rules only",
     statusCell,
     decisionForm(order, (after) => statusCell.replaceChildren(badge(after.status))),
@@ -120,7 +140,7 @@ export async function render(main) {
     holder.replaceChildren(
       table(
         "Orders awaiting review, newest first",
-        ["order", "placed", "customer", "total", "score", "model", "status", "decision"],
+        ["order", "placed", "customer", "total", "score", "why", "model", "status", "decision"],
         rows,
         { empty: "No orders are waiting for review." },
       ),
