@@ -50,6 +50,14 @@ ACTION_TIMEOUT_MS = 15_000
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
+# web/lib/auth.js PERSONAS (name and email claims), so API calls and the pages see the same profile.
+DEMO_CLAIMS = {
+    "demo-shopper-0001": {"name": "Dana Shopper", "email": "dana.shopper@example.com"},
+    "demo-newcomer-0001": {"name": "Sam Newcomer", "email": "sam.newcomer@example.com"},
+    "demo-support-0001": {"name": "Riley Support", "email": "riley.support@example.com"},
+    "demo-admin-0001": {"name": "Alex Admin", "email": "alex.admin@example.com"},
+}
+
 Axe = Callable[..., list[dict[str, Any]]]
 
 
@@ -66,19 +74,27 @@ class Site:
     api: ApiClient
     data_dir: Path
 
-    def token(self, sub: str, roles: list[str]) -> str:
-        return self.api.dev_token(sub, roles=roles)
+    def token(self, sub: str, roles: list[str], **claims: str) -> str:
+        return self.api.dev_token(sub, roles=roles, **claims)
 
     def customer_token(self, sub: str = "demo-shopper-0001") -> str:
-        return self.token(sub, ["customer"])
+        # The claims of web/lib/auth.js's persona: a profile is provisioned from the first token seen.
+        return self.token(sub, ["customer"], **DEMO_CLAIMS.get(sub, {}))
 
     def admin_token(self, sub: str = "demo-admin-0001") -> str:
-        return self.token(sub, ["admin"])
+        return self.token(sub, ["admin"], **DEMO_CLAIMS.get(sub, {}))
 
 
 @pytest.fixture(scope="session")
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A seeded devhost serving web/ at / and the API at /api, for the whole session."""
+    """A seeded devhost serving web/ at / and the API at /api, for the whole session.
+
+    SC_BROWSER_DEVHOST=http://127.0.0.1:7071 uses a devhost that is already running (`make run`)
+    instead, to iterate on the pages without seeding again; its data dir is then unknown."""
+    reuse = os.environ.get("SC_BROWSER_DEVHOST")
+    if reuse:
+        yield Site(reuse.rstrip("/"), ApiClient(reuse.rstrip("/"), timeout=30), Path())
+        return
     launcher = Launcher(tmp_path_factory.mktemp("browser-devhost"))
     failed_before = request.session.testsfailed
     try:

@@ -128,13 +128,15 @@ export function announce(message) {
   }, 30);
 }
 
-/** Debounce for as-you-type features (autocomplete). */
+/** Debounce for as-you-type features (autocomplete); `.cancel()` drops a pending call. */
 export function debounce(fn, ms = 200) {
   let t = null;
-  return (...args) => {
+  const debounced = (...args) => {
     clearTimeout(t);
     t = setTimeout(() => fn(...args), ms);
   };
+  debounced.cancel = () => clearTimeout(t);
+  return debounced;
 }
 
 /** Form fields → plain object (trimmed strings; empty ones left out). */
@@ -170,6 +172,16 @@ const ORDER_STATUS_TONES = {
   rejected: "bad",
   cancelled: "muted",
   refunded: "muted",
+  // notifications, refund requests, proposals, models
+  queued: "info",
+  sent: "info",
+  delivered: "ok",
+  failed: "bad",
+  requested: "warn",
+  approved: "ok",
+  applied: "ok",
+  expired: "muted",
+  champion: "ok",
 };
 
 /** A status badge: the words plus a tone class (colour is never the only signal). */

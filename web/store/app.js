@@ -20,6 +20,7 @@ const VIEWS = [
 
 let cleanup = null;
 let generation = 0;
+let firstRoute = true; // the first page keeps the browser's focus (Tab reaches the skip link first)
 
 /** "#/search?q=x" → {path: "/search", query: URLSearchParams} */
 export function currentRoute() {
@@ -60,11 +61,13 @@ async function route() {
     if (mine === generation) {
       main.removeAttribute("aria-busy");
       const h1 = main.querySelector("h1");
-      if (h1 && document.activeElement?.closest?.("#search-form") == null) {
+      const typing = document.activeElement?.closest?.("#search-form, #session") != null;
+      if (h1 && !firstRoute && !typing) {
         h1.setAttribute("tabindex", "-1");
         h1.focus({ preventScroll: true });
       }
-      if (h1) announce(h1.textContent || "");
+      if (h1 && !firstRoute) announce(h1.textContent || "");
+      firstRoute = false;
     }
   }
 }
@@ -112,6 +115,11 @@ export function refreshCartCount() {
 }
 
 function start() {
+  // "#main" would be a route here: the skip link moves focus itself.
+  document.querySelector(".skip-link")?.addEventListener("click", (e) => {
+    e.preventDefault();
+    $("#main").focus();
+  });
   renderSession();
   refreshCartCount();
   initSearchBox($("#search-form"), go);

@@ -1,7 +1,7 @@
 // Home: departments, "for you" recommendations (personal when signed in) and a first shelf.
 import { get } from "../lib/api.js";
 import { session } from "../lib/auth.js";
-import { html, problemHtml, render } from "../lib/ui.js";
+import { html, problemHtml, render, words } from "../lib/ui.js";
 import { loadTaxonomy, productCard, productsById } from "./common.js";
 
 export default async function home(main) {
@@ -19,11 +19,12 @@ export default async function home(main) {
   );
   try {
     const recs = await get("/recommendations", { limit: 8 });
+    const reasons = new Map((recs.items || []).map((r) => [r.productId, r.reason]));
     const products = await productsById((recs.items || []).map((r) => r.productId));
     render(
       "#for-you",
       products.length
-        ? html`<ul class="grid" data-testid="recommendations" data-strategy="${recs.strategy || ""}">${products.map((p) => productCard(p, tax))}</ul>`
+        ? html`<ul class="grid" data-testid="recommendations" data-strategy="${recs.strategy || ""}">${products.map((p) => productCard(p, tax, reasons.get(p.id) && reasons.get(p.id) !== "popular" ? html`<p class="muted">${words(reasons.get(p.id))}</p>` : ""))}</ul>`
         : html`<p>No recommendations yet. <a href="#/browse">Browse the shop</a>.</p>`,
     );
   } catch (err) {

@@ -8,7 +8,7 @@ export function initSearchBox(form, go) {
   const list = form.querySelector("[role=listbox]");
   let options = [];
   let active = -1;
-  let lastQuery = "";
+  let seq = 0; // a suggestion answer that arrives after a newer keystroke or a search is dropped
 
   const close = () => {
     list.hidden = true;
@@ -25,21 +25,23 @@ export function initSearchBox(form, go) {
   };
 
   const search = (q) => {
+    seq += 1;
+    suggest.cancel();
     close();
     if (q.trim()) go(`#/search?q=${encodeURIComponent(q.trim())}`);
   };
 
   const suggest = debounce(async () => {
     const q = input.value.trim();
+    const mine = ++seq;
     if (q.length < 2) return close();
-    lastQuery = q;
     let result;
     try {
       result = await get("/search/suggest", { q });
     } catch {
       return close(); // suggestions are a convenience: a failure must not get in the way of typing
     }
-    if (q !== lastQuery || input.value.trim() !== q) return;
+    if (mine !== seq || input.value.trim() !== q || document.activeElement !== input) return;
     options = (result.suggestions || []).map((s) => (typeof s === "string" ? s : s.text)).filter(Boolean);
     if (!options.length) return close();
     list.innerHTML = options
@@ -74,6 +76,11 @@ export function initSearchBox(form, go) {
     if (!li) return;
     input.value = options[Number(li.dataset.index)];
     search(input.value);
+  });
+  window.addEventListener("hashchange", () => {
+    seq += 1;
+    suggest.cancel();
+    close();
   });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
