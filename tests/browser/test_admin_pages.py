@@ -241,3 +241,20 @@ def test_staff_approve_a_customers_refund_request(page: Any, site: Site) -> None
     assert order["status"] == "refunded", order
     assert [q["status"] for q in order["refundRequests"]] == ["approved"], order
     expect(requests.get_by_role("row").filter(has_text=request_id)).to_contain_text("approved")
+
+
+def test_every_main_admin_page_fits_a_phone(phone_page: Any, site: Site) -> None:
+    bo = backoffice(site)
+    order_id, _ = bo.order(APPROVED)
+    product = bo.product(stock=3)
+    sign_in(phone_page, "admin", "orders")
+    width = phone_page.viewport_size["width"]
+    too_wide = {}
+    for name in [*ADMIN_PAGES[:-1], f"orders/{order_id}", f"products/{product['id']}", "reviews"]:
+        phone_page.goto(f"/admin/#/{name}")
+        expect(phone_page.get_by_role("heading", level=1)).not_to_have_text("")
+        settle(phone_page, 0.3)
+        scroll = phone_page.evaluate("() => document.documentElement.scrollWidth")
+        if scroll > width:
+            too_wide[name] = scroll
+    assert not too_wide, f"pages wider than {width}px (sideways scrolling on a phone): {too_wide}"
