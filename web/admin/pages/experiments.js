@@ -50,9 +50,10 @@ async function showResults(into, name) {
   const { data: x } = await api(`/experiments/${encodeURIComponent(name)}`);
   remember(name);
   const control = x.variants.find((v) => v.name === "control");
+  const total = x.variants.reduce((sum, v) => sum + v.weight, 0) || 1;  // weights are relative
   const rows = x.variants.map((v) => [
     v.name,
-    `${num(v.weight * 100, 0)} %`,
+    `${num((v.weight / total) * 100, 0)} %`,
     String(v.exposures),
     String(v.conversions),
     pct(v.rate, 2),

@@ -72,7 +72,7 @@ function reasonsCell(order) {
     .then(({ data }) => {
       const waiting = data.items.filter((e) => e.type === "OrderAwaitingReview" || e.type === "FraudChecked").pop();
       const reasons = waiting?.data?.reasons || [];
-      cell.replaceChildren(reasons.length ? h("ul", { class: "metrics" }, reasons.map((r) => h("li", {}, reasonWords(r)))) : "—");
+      cell.replaceChildren(reasons.length ? reasons.map(reasonWords).join("; ") : "—");
     })
     .catch(() => cell.replaceChildren("—"));
   return cell;
