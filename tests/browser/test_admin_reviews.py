@@ -27,7 +27,7 @@ def test_admin_approves_an_order_in_review_and_sees_it_confirmed(page: Any, site
     sign_in(page, "admin", "reviews")
     row = page.get_by_role("row").filter(has_text=order_id)
     expect(row.get_by_role("cell").filter(has_text="awaiting review").first).to_be_visible()
-    row.get_by_label(f"Note on order {order_id} (optional)").fill("known customer, called back")
+    row.get_by_label(f"Note for order {order_id} (optional)").fill("known customer, called back")
     row.get_by_role("button", name="Approve").click()
 
     expect(row.get_by_role("status")).to_contain_text(

@@ -53,7 +53,8 @@ function decisionForm(order, onDone) {
   return h(
     "div",
     { class: "decision", dataset: { orderId: order.id } },
-    field(`Note on order ${order.id} (optional)`, note),
+    // Visible "Note (optional)"; its accessible name also says which order (one form per row).
+    field(["Note", h("span", { class: "visually-hidden" }, ` for order ${order.id}`), " (optional)"], note),
     h("div", { class: "actions" }, approve, reject),
     out,
   );
