@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Axe, Site
+from tests.browser.conftest import Axe, Site, sign_in_as
 from tests.e2e.helpers import wait_for
 
 APPROVED = "4242 4242 4242 4242"
@@ -37,11 +37,8 @@ def sign_in_as_new_customer(page: Any) -> str:
     """Sign in through web/lib/auth.js as a customer nobody has seen yet (a dev token for a fresh
     subject), so order history from other tests cannot change how the fraud check sees them."""
     sub = f"browser-{uuid.uuid4().hex[:10]}"
-    page.goto("/")
-    page.evaluate(
-        """sub => import('/lib/auth.js').then(m => m.signIn({key: 'new', sub, roles: ['customer'],
-            name: 'New Shopper', email: sub + '@example.com'}))""",
-        sub,
+    sign_in_as(
+        page, {"sub": sub, "roles": ["customer"], "name": "New Shopper", "email": f"{sub}@example.com"}
     )
     expect(page.get_by_test_id("signed-in-as")).to_have_text("New Shopper")
     return sub

@@ -23,6 +23,7 @@ export default async function order(main, { params }) {
       <section id="order-status" aria-live="polite" aria-atomic="true"></section>
       <section id="order-details"></section>
       <section id="order-actions" aria-labelledby="actions-h"></section>
+      <div id="action-result" aria-live="assertive"></div>
       <section aria-labelledby="history-h"><h2 id="history-h">History</h2><ol class="timeline" id="order-events"></ol></section>`,
   );
 
@@ -56,8 +57,14 @@ export default async function order(main, { params }) {
     );
   };
 
+  // Redrawn only when what can be done changes: an update arriving while the customer types a
+  // refund reason must not wipe it.
+  let actionsKey = null;
   const drawActions = () => {
     const o = current;
+    const key = `${o.status}:${o.refundedAmount?.amount}`;
+    if (key === actionsKey) return;
+    actionsKey = key;
     const canCancel = CANCELLABLE.has(o.status);
     const canRefund = REFUNDABLE.has(o.status) && Number(o.refundedAmount?.amount || 0) < Number(o.total?.amount || 0);
     render(
@@ -72,7 +79,7 @@ export default async function order(main, { params }) {
                 <p><button type="submit" id="request-refund">Request a refund</button></p>
               </form>`
             : ""}
-          <div id="action-result" aria-live="assertive"></div>`
+`
         : html`<h2 id="actions-h" class="visually-hidden">Actions</h2>`,
     );
     const result = main.querySelector("#action-result");
