@@ -106,6 +106,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             interval=0.5,
             message="devhost's first-start seeding (demo catalog, models, sales, recommendations)",
         )
+        _warm_up(ApiClient(dh.url, timeout=120))
         yield Site(dh.url, api, dh.data_dir)
     finally:
         if request.session.testsfailed > failed_before:
@@ -113,7 +114,19 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         launcher.stop_all()
 
 
-@pytest.fixture(scope="session")
+def _warm_up(api: ApiClient) -> None:
+    """The first search loads the embedding model and the first recommendation the model: done
+    once here, with a long timeout, so the pages' first requests are not the slow ones."""
+    for path in ("/api/search?q=kettle", "/api/search/suggest?q=ke", "/api/recommendations?limit=4"):
+        r = api.get(path)
+        assert r.status == 200, r
+
+
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+# while it is started, and a non-browser test that xdist runs on the same worker afterwards
+# (`asyncio.run` in tests/unit, ...) would fail with "cannot be called from a running event loop".
+# pytest tears a module fixture down before the next module's tests; a restart costs ~1 s.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -123,7 +136,7 @@ def playwright_instance() -> Iterator[Any]:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Any) -> Iterator[Any]:
     b = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
     yield b
@@ -198,3 +211,14 @@ def settle(page: Any, seconds: float = 0.2) -> None:
     """Let a page finish what its last action started (fetches, re-render) before checking it."""
     page.wait_for_load_state("networkidle")
     time.sleep(seconds)
+
+
+def sign_in_as(page: Any, persona: str | dict[str, Any], at: str = "/") -> None:
+    """Sign in through web/lib/auth.js on the page at `at` ("/" storefront, "/admin/" back office:
+    each keeps its own session): a PERSONAS key, or {sub, roles, name, email} for anyone else.
+    The same dev-token flow the pages' own sign-in uses, without depending on their markup."""
+    page.goto(at)
+    page.evaluate(
+        "p => import('/lib/auth.js').then(m => m.signIn(typeof p === 'string' ? p : {key: 'custom', ...p}))",
+        persona,
+    )

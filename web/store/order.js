@@ -1,14 +1,15 @@
 // One order: its status changing live (the real-time stream, polling as the fallback), why it
 // failed, what happened when (its event stream), and what the customer can do next: cancel
 // before shipping, or ask for a refund (POST /api/orders/{id}/refund-requests).
-import { api, get, post } from "../lib/api.js";
+import { api, get, post, request } from "../lib/api.js";
 import { watchOrders } from "../lib/stream.js";
 import { announce, busy, dateTime, html, money, problemHtml, render, statusBadge, words } from "../lib/ui.js";
 import { productHref, requireCustomer } from "./common.js";
 import { STATUS_HELP, failureReason, reasonWords } from "./order-words.js";
 
 const CANCELLABLE = new Set(["pending", "awaiting_review", "confirmed"]);
-const REFUNDABLE = new Set(["confirmed", "shipped"]);
+// The API takes refund requests for delivered (shipped) orders; before that, cancelling is the way.
+const REFUNDABLE = new Set(["shipped"]);
 const LIVE_WORDS = { connecting: "Connecting to live updates…", live: "Live updates on", polling: "Checking for updates every few seconds", closed: "" };
 
 export default async function order(main, { params }) {
@@ -16,6 +17,7 @@ export default async function order(main, { params }) {
   const [id] = params;
   let current = await get(`/orders/${encodeURIComponent(id)}`);
   let events = [];
+  let etag = null;
   render(
     main,
     html`<h1>Order <code>${id}</code></h1>
@@ -23,6 +25,7 @@ export default async function order(main, { params }) {
       <section id="order-status" aria-live="polite" aria-atomic="true"></section>
       <section id="order-details"></section>
       <section id="order-actions" aria-labelledby="actions-h"></section>
+      <div id="action-result" aria-live="assertive"></div>
       <section aria-labelledby="history-h"><h2 id="history-h">History</h2><ol class="timeline" id="order-events"></ol></section>`,
   );
 
@@ -51,15 +54,25 @@ export default async function order(main, { params }) {
         <p>Placed ${dateTime(o.createdAt)}. Ships to ${o.shippingAddress ? `${o.shippingAddress.line1}, ${o.shippingAddress.postalCode} ${o.shippingAddress.city}, ${o.shippingAddress.country}` : "—"}.
         ${o.payment ? html`Paid with the card ending ${o.payment.last4} (payment ${words(o.payment.status).toLowerCase()}).` : ""}</p>
         ${Array.isArray(o.refundRequests) && o.refundRequests.length
-          ? html`<h3>Refund requests</h3><ul>${o.refundRequests.map((r) => html`<li>${statusBadge(r.status)} ${r.reason || ""} <span class="muted">${dateTime(r.createdAt || r.requestedAt)}</span></li>`)}</ul>`
+          ? html`<h3>Refund requests</h3><ul data-testid="refund-requests">${o.refundRequests.map(
+              (r) => html`<li>${statusBadge(r.status)} “${r.reason || ""}”${r.amount ? html` for ${money(r.amount)}` : ""} <span class="muted">asked ${dateTime(r.createdAt)}${r.decidedAt ? html`, decided ${dateTime(r.decidedAt)}` : ""}</span>${r.note ? html`<br>${r.note}` : ""}</li>`,
+            )}</ul>`
           : ""}`,
     );
   };
 
+  // Redrawn only when what can be done changes: an update arriving while the customer types a
+  // refund reason must not wipe it.
+  let actionsKey = null;
   const drawActions = () => {
     const o = current;
+    const requests = Array.isArray(o.refundRequests) ? o.refundRequests : [];
+    const open = requests.some((r) => r.status === "requested");
+    const key = `${o.status}:${o.refundedAmount?.amount}:${requests.length}:${open}`;
+    if (key === actionsKey) return;
+    actionsKey = key;
     const canCancel = CANCELLABLE.has(o.status);
-    const canRefund = REFUNDABLE.has(o.status) && Number(o.refundedAmount?.amount || 0) < Number(o.total?.amount || 0);
+    const canRefund = !open && REFUNDABLE.has(o.status) && Number(o.refundedAmount?.amount || 0) < Number(o.total?.amount || 0);
     render(
       main.querySelector("#order-actions"),
       canCancel || canRefund
@@ -72,7 +85,7 @@ export default async function order(main, { params }) {
                 <p><button type="submit" id="request-refund">Request a refund</button></p>
               </form>`
             : ""}
-          <div id="action-result" aria-live="assertive"></div>`
+`
         : html`<h2 id="actions-h" class="visually-hidden">Actions</h2>`,
     );
     const result = main.querySelector("#action-result");
@@ -80,7 +93,8 @@ export default async function order(main, { params }) {
       e.preventDefault();
       busy(e.target, async () => {
         try {
-          await post(`/orders/${encodeURIComponent(id)}/cancel`);
+          // If-Match when the API versions orders: a cancel based on a stale view is refused (412).
+          await post(`/orders/${encodeURIComponent(id)}/cancel`, undefined, etag ? { ifMatch: etag } : {});
           render(result, html`<p class="notice">Cancellation requested.</p>`);
           await refresh();
         } catch (err) {
@@ -96,6 +110,7 @@ export default async function order(main, { params }) {
           const r = await post(`/orders/${encodeURIComponent(id)}/refund-requests`, { reason: reason || "no reason given" });
           render(result, html`<p class="notice" data-testid="refund-requested">Refund requested (${words(r?.status || "requested")}). Our team will look at it.</p>`);
           announce("Refund requested");
+          await refresh();
         } catch (err) {
           render(result, html`<p>The refund request was not sent.</p>${problemHtml(err)}`);
         }
@@ -111,9 +126,11 @@ export default async function order(main, { params }) {
   };
 
   const refresh = async () => {
-    const [o, ev] = await Promise.all([api(`/orders/${encodeURIComponent(id)}`), api(`/orders/${encodeURIComponent(id)}/events`).catch(() => ({ items: [] }))]);
+    const [res, ev] = await Promise.all([request(`/orders/${encodeURIComponent(id)}`), api(`/orders/${encodeURIComponent(id)}/events`).catch(() => ({ items: [] }))]);
+    const o = res.data;
     const changed = o.status !== current.status;
     current = o;
+    etag = res.etag;
     events = ev.items || [];
     drawStatus();
     drawDetails();
