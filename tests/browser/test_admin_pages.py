@@ -67,6 +67,12 @@ def test_products_price_and_stock(page: Any, site: Site) -> None:
     sign_in(page, "admin", f"products/{product['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(product["name"])
 
+    # A new product has no sales: the pricing model's 409 is shown in its own words.
+    none = problem_of(site.api.get(f"/api/pricing/{product['id']}/recommendation", token=bo.admin))
+    expect(page.get_by_role("region", name="Price recommendation")).to_contain_text(
+        f"{none['title']}: {none['detail']} ({none['code']})"
+    )
+
     page.get_by_label("New price").fill("42.50")
     page.get_by_role("button", name="Change price").click()
     expect(page.get_by_role("status").filter(has_text="Price changed")).to_contain_text("$42.50")

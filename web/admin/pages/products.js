@@ -2,15 +2,15 @@
 // with its price (changed with If-Match on the ETag just read), price history and stock per sku.
 
 import { h, field, table, money, when, fill } from "../dom.js";
-import { api } from "../http.js";
+import { api, listAll } from "../http.js";
 import { busy, notice, pager } from "../ui.js";
 
 export const title = "Products, prices and stock";
 export const roles = ["admin"];
 
-export async function render(main, { rest }) {
+export async function render(main, { rest, params }) {
   if (rest[0]) return detail(main, decodeURIComponent(rest[0]));
-  return list(main);
+  return list(main, params.get("category") || "");
 }
 
 async function stockOf(sku) {
@@ -22,12 +22,17 @@ async function stockOf(sku) {
   }
 }
 
-async function list(main) {
+async function list(main, category) {
+  const categories = await listAll("/categories", { max: 100 });
+  const pick = h("select", { name: "category" }, h("option", { value: "" }, "every category"),
+    categories.map((c) => h("option", { value: c.id, selected: c.id === category }, c.name)));
+  pick.addEventListener("change", () => (location.hash = pick.value ? `#/products?category=${encodeURIComponent(pick.value)}` : "#/products"));
   const holder = h("div");
-  main.append(holder);
+  main.append(h("form", { class: "inline", "aria-label": "Filter products" }, field("Category", pick)), holder);
   let rows = [];
+  const q = category ? `&category=${encodeURIComponent(category)}` : "";
   await pager(
-    (t) => api(`/products?limit=20${t ? `&continuationToken=${encodeURIComponent(t)}` : ""}`).then((r) => r.data),
+    (t) => api(`/products?limit=20${q}${t ? `&continuationToken=${encodeURIComponent(t)}` : ""}`).then((r) => r.data),
     async (items, more) => {
       const fresh = await Promise.all(
         items.map(async (p) => [
@@ -62,6 +67,7 @@ async function detail(main, productId) {
         h("dt", {}, "Price"), h("dd", { "data-fact": "price" }, money(product.price)),
         h("dt", {}, "Updated"), h("dd", {}, when(product.updatedAt))),
       priceForm(product, res.headers.get("ETag"), reload),
+      recommendation(product),
       h("h2", {}, "Price history"),
       table("Every price, oldest first", ["price", "from"], prices.items.map((p) => [money(p.price), when(p.effectiveFrom)])),
       h("h2", {}, "Stock"),
@@ -90,6 +96,34 @@ function priceForm(product, etag, reload) {
     });
   });
   return h("section", { class: "panel", "aria-label": "Price" }, h("h2", {}, "Price"), form, out);
+}
+
+/** The pricing model's suggestion for this product (admin), or the API's reason why there is none. */
+function recommendation(product) {
+  const section = h("section", { class: "panel", "aria-labelledby": "rec-h" }, h("h2", { id: "rec-h" }, "Price recommendation"));
+  const body = h("div", {}, "Loading…");
+  section.append(body);
+  api(`/pricing/${encodeURIComponent(product.id)}/recommendation`)
+    .then(({ data: r }) => {
+      const use = h("button", { type: "button", class: "secondary" }, `Use ${money(r.recommendedPrice)}`);
+      use.addEventListener("click", () => {
+        const input = document.querySelector('input[name="amount"]');
+        input.value = r.recommendedPrice.amount;
+        input.focus();
+      });
+      fill(body,
+        h("dl", { class: "facts" },
+          h("dt", {}, "Recommended"), h("dd", { "data-fact": "recommended" }, `${money(r.recommendedPrice)} (now ${money(r.currentPrice)})`),
+          h("dt", {}, "Expected a day"), h("dd", {}, `${r.expectedUnits.toFixed(1)} units, ${money(r.expectedProfit)} profit (now ${r.currentExpectedUnits.toFixed(1)} units, ${money(r.currentExpectedProfit)})`),
+          h("dt", {}, "Elasticity"), h("dd", {}, `${r.elasticity.toFixed(2)} (${Math.round(r.elasticityInterval.level * 100)} % interval ${r.elasticityInterval.lower.toFixed(2)} to ${r.elasticityInterval.upper.toFixed(2)})`),
+          h("dt", {}, "Allowed range"), h("dd", {}, `${money(r.bounds.lower)} to ${money(r.bounds.upper)}${r.bounds.binding.length ? `, limited by ${r.bounds.binding.join(", ")}` : ""}`),
+          r.reason ? [h("dt", {}, "Note"), h("dd", {}, r.reason)] : null,
+          h("dt", {}, "Model"), h("dd", { class: "mono" }, r.modelVersion)),
+        r.feasible ? h("div", { class: "actions" }, use) : h("p", {}, "No price satisfies every guardrail."),
+        h("p", {}, h("a", { href: `#/reorder/${encodeURIComponent(r.sku)}` }, `Demand forecast of ${r.sku}`)));
+    })
+    .catch((err) => fill(body, h("p", { class: "empty" }, `No recommendation: ${err.message}`)));
+  return section;
 }
 
 async function stockPanel(sku, product) {
