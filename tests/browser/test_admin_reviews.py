@@ -82,7 +82,7 @@ def test_review_queue_has_no_critical_or_serious_axe_violations(page: Any, site:
     assert not bad, bad
 
 
-def test_the_queue_works_at_a_phone_width(phone_page: Any, site: Site) -> None:
+def test_the_queue_works_at_a_phone_width_and_by_keyboard(phone_page: Any, site: Site) -> None:
     bo = backoffice(site)
     order_id, _ = bo.order(HIGHEST)
     bo.wait_status(order_id, {"awaiting_review"})
@@ -94,7 +94,8 @@ def test_the_queue_works_at_a_phone_width(phone_page: Any, site: Site) -> None:
     width = phone_page.viewport_size["width"]
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (box, width)
     assert phone_page.evaluate("() => document.documentElement.scrollWidth") <= width
-    reject.click()
+    reject.focus()  # the keyboard alone decides: focus and Enter
+    phone_page.keyboard.press("Enter")
     expect(
         phone_page.locator(f'.decision[data-order-id="{order_id}"]').get_by_role("status")
     ).to_contain_text("rejected", timeout=WORKFLOW_TIMEOUT_MS)

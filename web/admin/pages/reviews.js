@@ -131,7 +131,11 @@ export async function render(main) {
   main.append(
     h("p", { class: "lead" }, "Orders the fraud check could not decide alone. Approving lets the workflow capture the payment and confirm; rejecting releases the stock and voids the payment."),
   );
-  const queue = h("section", { "aria-labelledby": "queue-h" }, h("h2", { id: "queue-h" }, "Waiting for a decision"));
+  const refresh = h("button", { type: "button", class: "secondary" }, "Refresh the queue");
+  // The router redraws the page on hashchange: the same event re-reads the queue from the API.
+  refresh.addEventListener("click", () => window.dispatchEvent(new HashChangeEvent("hashchange")));
+  const queue = h("section", { "aria-labelledby": "queue-h" }, h("h2", { id: "queue-h" }, "Waiting for a decision"),
+    h("div", { class: "actions" }, refresh));
   const chart = h("section", { "aria-labelledby": "dist-h" }, h("h2", { id: "dist-h" }, "Score distribution"));
   main.append(queue, chart);
   const holder = h("div");
