@@ -188,11 +188,22 @@ async def order_recovery_sweep(timer: func.TimerRequest, client: df.DurableOrche
     summary="Refund part or all of the captured amount (409 beyond what is left)",
 )
 def refund_order(ctx: RequestContext) -> Response:
+    body = ctx.body_as(RefundRequest)
+    if body.request_id is not None:  # staff answer a customer's refund request by refunding
+        _, result = refund_requests.approve(
+            get_order_deps(),
+            ctx.route["orderId"],
+            body.request_id,
+            ctx.require_principal(),
+            refund=body,
+            if_match=ctx.if_match,
+        )
+        return Response(result, status=201)
     result = service.refund_order(
         get_order_deps(),
         ctx.route["orderId"],
         ctx.require_principal(),
-        ctx.body_as(RefundRequest),
+        body,
         ctx.header("idempotency-key"),
         ctx.if_match,
     )
@@ -261,10 +272,11 @@ def list_refund_requests(ctx: RequestContext) -> RefundRequestsPage:
     summary="Approve a refund request: refunds what it asked for (once, however often approved)",
 )
 def approve_refund_request(ctx: RequestContext) -> RefundRequestPublic:
-    decision = ctx.body if isinstance(ctx.body, RefundRequestDecisionIn) else None
-    return refund_requests.approve(
-        get_order_deps(), ctx.route["orderId"], ctx.route["requestId"], ctx.require_principal(), decision
+    note = ctx.body.note if isinstance(ctx.body, RefundRequestDecisionIn) else None
+    request, _ = refund_requests.approve(
+        get_order_deps(), ctx.route["orderId"], ctx.route["requestId"], ctx.require_principal(), note
     )
+    return request
 
 
 @api.route(
@@ -278,7 +290,7 @@ def approve_refund_request(ctx: RequestContext) -> RefundRequestPublic:
     summary="Reject a refund request (nothing is refunded)",
 )
 def reject_refund_request(ctx: RequestContext) -> RefundRequestPublic:
-    decision = ctx.body if isinstance(ctx.body, RefundRequestDecisionIn) else None
+    note = ctx.body.note if isinstance(ctx.body, RefundRequestDecisionIn) else None
     return refund_requests.reject(
-        get_order_deps(), ctx.route["orderId"], ctx.route["requestId"], ctx.require_principal(), decision
+        get_order_deps(), ctx.route["orderId"], ctx.route["requestId"], ctx.require_principal(), note
     )

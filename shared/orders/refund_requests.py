@@ -15,7 +15,7 @@ from shared.kernel.ids import prefixed_id
 from shared.orders import service
 from shared.orders.deps import OrderDeps
 from shared.orders.model import InvalidOrderState, OrderState, RefundRequestPublic
-from shared.orders.schemas import RefundRequest, RefundRequestDecisionIn, RefundRequestIn
+from shared.orders.schemas import RefundRequest, RefundRequestIn, RefundResult
 from shared.orders.stream import NewEvent
 
 
@@ -73,49 +73,58 @@ def list_requests(deps: OrderDeps, order_id: str, principal: Principal) -> list[
     return list(service.get_order(deps, order_id, principal).refund_requests)
 
 
+def _made(state: OrderState, refund_id: str | None) -> RefundResult:
+    done = next((r for r in state.refunds if r["refundId"] == refund_id), None)
+    if done is None:  # approved without a refund on record: cannot happen (the refund comes first)
+        raise RefundRequestDecided("the refund request was approved already")
+    return RefundResult(refund_id=str(refund_id), amount=done["amount"], status="succeeded")
+
+
 def approve(
     deps: OrderDeps,
     order_id: str,
     request_id: str,
     principal: Principal,
-    decision: RefundRequestDecisionIn | None,
-) -> RefundRequestPublic:
-    """Refund what the request asked for (the existing refund path), then mark it approved."""
+    note: str | None = None,
+    refund: RefundRequest | None = None,
+    if_match: str | None = None,
+) -> tuple[RefundRequestPublic, RefundResult]:
+    """Refund what the request asked for (or, from `POST /orders/{id}/refunds` with `requestId`,
+    what staff decided: `refund`) through the existing refund path, then mark it approved.
+    The request id is the refund's idempotency key: approving again, by either route, answers the
+    first refund and refunds nothing more."""
     state = service.get_order(deps, order_id, principal)
     current = _find(state, request_id)
     if current.status == "approved":
-        return current
+        return current, _made(state, current.refund_id)
     if current.status == "rejected":
         raise RefundRequestDecided(f"refund request {request_id} was rejected")
-    refund = service.refund_order(
+    if refund is None:
+        refund = RefundRequest(amount=current.amount, reason=f"refund request {request_id}: {current.reason}")
+    made = service.refund_order(
         deps,
         order_id,
         principal,
-        RefundRequest(amount=current.amount, reason=f"refund request {request_id}: {current.reason}"),
+        refund.model_copy(update={"request_id": None}),
         # The key makes the refund idempotent per request (service.refund_order derives its id).
         f"refund-request:{request_id}",
+        if_match,
     )
-    note = decision.note if decision is not None else None
-    data = {"requestId": request_id, "by": principal.sub, "note": note, "refundId": refund.refund_id}
+    data = {"requestId": request_id, "by": principal.sub, "note": note, "refundId": made.refund_id}
 
     def decide(s: OrderState) -> list[NewEvent]:
         if _find(s, request_id).status != "requested":
             return []
         return [("RefundRequestApproved", data)]
 
-    return _find(deps.stream.update(order_id, decide), request_id)
+    return _find(deps.stream.update(order_id, decide), request_id), made
 
 
 def reject(
-    deps: OrderDeps,
-    order_id: str,
-    request_id: str,
-    principal: Principal,
-    decision: RefundRequestDecisionIn | None,
+    deps: OrderDeps, order_id: str, request_id: str, principal: Principal, note: str | None = None
 ) -> RefundRequestPublic:
     state = service.get_order(deps, order_id, principal)
     _find(state, request_id)
-    note = decision.note if decision is not None else None
     data = {"requestId": request_id, "by": principal.sub, "note": note}
 
     def decide(s: OrderState) -> list[NewEvent]:

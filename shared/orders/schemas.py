@@ -65,6 +65,9 @@ class ReviewDecision(ApiModel):
 class RefundRequest(ApiModel):
     amount: Money | None = None
     reason: str = Field(min_length=1, max_length=500)
+    # The customer's refund request this refund answers (it is then approved, once: the request
+    # id is the refund's idempotency key, whatever Idempotency-Key says).
+    request_id: str | None = Field(None, min_length=1, max_length=64)
 
     @field_validator("amount")
     @classmethod

@@ -223,6 +223,25 @@ def test_a_customer_requests_a_refund_of_a_delivered_order_and_staff_decide(o: O
     )
 
 
+def test_staff_answer_a_refund_request_with_post_refunds(o: OrderShop) -> None:
+    """API.md: "staff approve with POST /orders/{orderId}/refunds" - naming the request."""
+    customer = o.customer()
+    order = _confirmed(o, customer, price="20.00")
+    assert o.api.post(f"/api/orders/{order['id']}/ship", token=o.admin).status == 202
+    requests = f"/api/orders/{order['id']}/refund-requests"
+    request_id = o.api.post(requests, {"reason": "one broke"}, token=customer).json()["id"]
+    body = {"amount": {"amount": "5.00", "currency": USD}, "reason": "one of four", "requestId": request_id}
+    first = o.api.post(f"/api/orders/{order['id']}/refunds", body, token=o.support)
+    assert first.status == 201 and first.json()["amount"]["amount"] == "5.00", first
+    again = o.api.post(f"/api/orders/{order['id']}/refunds", body, token=o.admin)
+    assert again.status == 201 and again.json()["refundId"] == first.json()["refundId"], again
+    approved = o.api.post(f"{requests}/{request_id}/approve", token=o.support).json()
+    assert approved["status"] == "approved" and approved["refundId"] == first.json()["refundId"]
+    after = o.order(order["id"], customer)
+    assert after["status"] == "shipped" and after["refundedAmount"]["amount"] == "5.00", after
+    assert [op for _, op in o.charges(order["id"])].count("refund") == 1
+
+
 def test_staff_reject_a_refund_request_and_nothing_is_refunded(o: OrderShop) -> None:
     customer = o.customer()
     order = _confirmed(o, customer)
