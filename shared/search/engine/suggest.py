@@ -103,6 +103,10 @@ class Suggester:
         # costs two tantivy searches plus a stored-document read per hit.
         self._cache: OrderedDict[tuple[str, int], list[Suggestion]] = OrderedDict()
 
+    def clear_cache(self) -> None:
+        """Forget cached answers (benchmarks of the uncached path; writes clear it themselves)."""
+        self._cache.clear()
+
     def _write(self, key: str) -> None:
         # A brand's entry changes with each of its products: write it once, at the next read.
         self._pending.add(key)
