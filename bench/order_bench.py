@@ -254,7 +254,9 @@ def main(orders: int, profile: str | None = None) -> int:
             setup_shop(api, 20, stock)
             clients = [customer(api, n) for n in range(20)]
             one_order(api, *clients[0])  # warm-up
+            cpu_single = cpu_seconds(proc.pid)
             single = run_clients(api, clients[:1], max(10, orders // 10))
+            cpu_single = cpu_seconds(proc.pid) - cpu_single
             spy = start_profile(proc.pid, profile)
             cpu_before, gets_before, sys_before = cpu_seconds(proc.pid), api.gets, cpu_split(proc.pid)[1]
             twenty = run_clients(api, clients, orders)
@@ -294,6 +296,12 @@ def main(orders: int, profile: str | None = None) -> int:
         f"devhost CPU per order at 20 clients: {cpu_per_order * 1000:.1f} ms "
         f"(all of it: HTTP with the clients' polling, workflow, relay, consumers; "
         f"{sys_per_order * 1000:.1f} ms of it in the kernel)"
+    )
+    cores20 = cpu_per_order * len(twenty[1]) / twenty[0]
+    print(
+        f"devhost used {cpu_single / single[0]:.2f} of a core at 1 client "
+        f"({cpu_single / len(single[1]) * 1000:.1f} ms per order) and {cores20:.2f} at 20 "
+        "(one process: at most ~1.0 while the GIL is the limit; less when the machine is busy)"
     )
     polling = polls_per_order * cpu_per_get
     print(
