@@ -223,15 +223,18 @@ class Experiments:
             written = 0
             for doc in batch:
                 try:
-                    self.units.create(doc)
-                    written += 1
-                except DocumentExists:  # exposed before (another instance, or before a restart)
-                    pass
+                    written += self._create_unit(doc)
                 except Exception:
                     log.warning("experiment exposure not recorded; retried on the unit's next request")
                     with self._lock:
                         self._exposed.discard((doc["experiment"], doc["id"]))
             return written
+
+    def _create_unit(self, doc: dict[str, Any]) -> int:
+        with suppress(DocumentExists):  # exposed before (another instance, or before a restart)
+            self.units.create(doc)
+            return 1
+        return 0
 
     def _ensure_writer(self) -> None:
         if self._writer is not None and self._writer.is_alive():
