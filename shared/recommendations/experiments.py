@@ -60,6 +60,7 @@ UNITS_PK = "/experiment"
 CONTROL = "control"
 _NAME = re.compile(NAME_PATTERN)
 MAX_REMEMBERED_EXPOSURES = 200_000
+WRITER_IDLE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -237,17 +238,23 @@ class Experiments:
         return 0
 
     def _ensure_writer(self) -> None:
-        if self._writer is not None and self._writer.is_alive():
-            return
         with self._lock:
             if self._writer is None or not self._writer.is_alive():
                 self._writer = threading.Thread(target=self._write_loop, name="recs-exposures", daemon=True)
                 self._writer.start()
 
     def _write_loop(self) -> None:
+        """Write what is queued whenever woken; leave after WRITER_IDLE_SECONDS with nothing to do
+        (decided under the lock that `record_exposure` queues under, so nothing is stranded: a
+        later exposure starts a new writer)."""
         while True:
-            self._wake.wait()
+            woken = self._wake.wait(WRITER_IDLE_SECONDS)
             self._wake.clear()
+            if not woken:
+                with self._lock:
+                    if not self._pending:
+                        self._writer = None
+                        return
             self.flush()
 
     def record_conversion(
