@@ -3,7 +3,8 @@
 Start order: bind the socket (so extensions know the base URL, even for port 0), start the
 extensions, mount their routes and the HTTP dispatcher, listen, start triggers, print the ready
 line, seed in the background. Stop order: stop accepting HTTP and receiving messages, let running
-invocations finish (bounded), release what is still in flight, stop the extensions.
+invocations finish (bounded), release what is still in flight, stop the extensions, close the
+HTTP client sessions functions opened (devhost/clients.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from devhost import seed
+from devhost.clients import close_client_sessions, report_unclosed
 from devhost.config import HostConfig
 from devhost.extensions import HostExtension, load_optional, resolve
 from devhost.http_server import DevhostRunner, HttpDispatcher, make_app
@@ -31,6 +33,7 @@ from devhost.index import FunctionIndex, FunctionInfo
 from devhost.invoker import Invoker
 from devhost.servicebus import ServiceBusTriggers
 from devhost.services import SERVICES, ServiceSpec
+from devhost.static import StaticSite
 from devhost.timers import Timers
 from devhost.worker_check import refuse_unloadable
 from shared.adapters.localbus import LocalBus, load_topology
@@ -48,6 +51,8 @@ class HostOptions:
     shutdown_grace_seconds: float = 10.0
     function_workers: int = 32
     services: list[ServiceSpec] = field(default_factory=lambda: list(SERVICES))
+    # The browser front ends (web/: storefront at /, back office at /admin/); None serves none.
+    web_root: Path | None = None
 
 
 class Host:
@@ -140,6 +145,12 @@ class Host:
             }
         )
 
+    def _site(self) -> StaticSite | None:
+        if self.options.web_root is None:
+            return None
+        log.info("serving %s at %s/", self.options.web_root, self.base_url)
+        return StaticSite(self.options.web_root, self.config.route_prefix)
+
     async def run(self, on_ready: Callable[[str], Awaitable[None] | None] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         self.pool = ThreadPoolExecutor(self.options.function_workers, thread_name_prefix="devhost-fn")
@@ -152,7 +163,7 @@ class Host:
             routes += ext.routes()
         dispatcher = HttpDispatcher(list(self.functions), self.invoker, self.config.route_prefix)
         runner = DevhostRunner(
-            make_app(dispatcher, routes, self.settings.cors_origins),
+            make_app(dispatcher, routes, self.settings.cors_origins, self._site()),
             access_log=None,
             shutdown_timeout=self.options.shutdown_grace_seconds,
         )
@@ -211,5 +222,7 @@ class Host:
                 log.exception("extension %s did not stop cleanly", ext.name)
         if not await self.invoker.wait_idle(grace):
             log.warning("%d invocations still running at exit", self.invoker.in_flight)
+        await close_client_sessions()  # the durable SDK's; no function runs any more to use it
         self.pool.shutdown(wait=False, cancel_futures=True)
+        report_unclosed()
         log.info("devhost stopped")

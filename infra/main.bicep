@@ -194,6 +194,8 @@ var appSettings = union({
   AUTH_AUDIENCE: authAudience
   AUTH_JWKS_URI: authJwksUri
   AUTH_LEEWAY_SECONDS: string(authLeewaySeconds)
+  // Bound on how soon a role change reaches every instance (docs/security.md).
+  AUTH_ROLES_CACHE_SECONDS: '30'
   COSMOS__accountEndpoint: cosmos.outputs.endpoint
   COSMOS_DATABASE: cosmos.outputs.databaseName
   // Per-call bound and 429 budget, below the Functions timeout (shared/settings.py explains).
@@ -217,6 +219,7 @@ var appSettings = union({
   // the setting devhost reads (local.settings.json) in step with Azure.
   CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
   CATALOG_CACHE_TTL_SECONDS: '5'
+  CATALOG_LISTING_STOCK_TTL_SECONDS: '1'
   INVENTORY_RESERVATION_TTL_SECONDS: '900'
   INVENTORY_LOW_STOCK_THRESHOLD: '5'
   PRICING_MIN_MARGIN: '0.1'

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     auth_audience: str = Field("api://smartcommerce", validation_alias=_env("AUTH_AUDIENCE"))
     auth_jwks_uri: str = Field("", validation_alias=_env("AUTH_JWKS_URI"))
     auth_leeway_seconds: int = Field(30, ge=0, le=300, validation_alias=_env("AUTH_LEEWAY_SECONDS"))
+    # How long an instance may keep using a user's stored roles before reading them again: the bound
+    # on how soon `PUT /users/{id}/roles` takes effect on other instances (the instance that served
+    # the PUT applies it at once). 0 reads the profile on every request (docs/security.md).
+    auth_roles_cache_seconds: float = Field(
+        30.0, ge=0, le=60, validation_alias=_env("AUTH_ROLES_CACHE_SECONDS")
+    )
     dev_token_ttl_seconds: int = Field(3600, ge=60, validation_alias=_env("SC_DEV_TOKEN_TTL_SECONDS"))
 
     # --- Cosmos DB ------------------------------------------------------------------------------
@@ -134,6 +140,11 @@ class Settings(BaseSettings):
     # Product reads are cached per instance this long; an instance's own writes invalidate at once.
     catalog_cache_ttl_seconds: float = Field(
         5.0, ge=0, le=300, validation_alias=_env("CATALOG_CACHE_TTL_SECONDS")
+    )
+    # A product listing page with its stock (availability) is reused this long: stock moves without
+    # catalog events, so this is the staleness a listing's `available` may show (0: always fresh).
+    catalog_listing_stock_ttl_seconds: float = Field(
+        1.0, ge=0, le=60, validation_alias=_env("CATALOG_LISTING_STOCK_TTL_SECONDS")
     )
     # A reservation whose order workflow died is released by the sweep after this long.
     inventory_reservation_ttl_seconds: int = Field(

@@ -32,10 +32,23 @@ def product_skus(data: ProductCreate) -> list[str]:
     return [data.sku, *(variant.sku for variant in data.variants)]
 
 
+ZERO_PRICE_MESSAGE = "must be above zero (set allowZeroPrice on the product to sell it for 0)"
+
+
+def check_price(price: Money, allow_zero: bool, field: str = "price") -> None:
+    """A 0 price only for a product that allows it (`allowZeroPrice`)."""
+    if price.is_zero() and not allow_zero:
+        raise ValidationFailed.field(field, ZERO_PRICE_MESSAGE, code="zero_price")
+
+
 def check_product(data: ProductCreate) -> None:
-    """Rules across fields (pydantic checks each field): unique skus, one currency."""
+    """Rules across fields (pydantic checks each field): unique skus, one currency, no 0 price
+    unless the product allows it."""
+    check_price(data.price, data.allow_zero_price)
     seen = {data.sku}
     for index, variant in enumerate(data.variants):
+        if variant.price is not None:
+            check_price(variant.price, data.allow_zero_price, f"variants[{index}].price")
         if variant.sku in seen:
             raise ValidationFailed.field(f"variants[{index}].sku", f"sku {variant.sku} appears twice")
         seen.add(variant.sku)

@@ -58,3 +58,14 @@ def list_brands(*, store: DocumentStore, limit: int, continuation_token: str | N
     page = CatalogRepository(store).list_taxa("brand", limit=limit, continuation_token=continuation_token)
     items = [BrandPublic.model_validate(doc) for doc in page.items]
     return BrandsPublic(items=items, continuation_token=page.continuation_token)
+
+
+def unknown_categories(*, store: DocumentStore, category_ids: list[str]) -> list[int]:
+    """The positions in `category_ids` of ids that name no category (for other contexts'
+    references, e.g. a user's favorite categories)."""
+    repo = CatalogRepository(store)
+    known: dict[str, bool] = {}
+    for category_id in category_ids:
+        if category_id not in known:
+            known[category_id] = repo.get_taxon("category", category_id) is not None
+    return [index for index, category_id in enumerate(category_ids) if not known[category_id]]

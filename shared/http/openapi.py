@@ -4,6 +4,8 @@ so the served contract cannot drift from the code."""
 from __future__ import annotations
 
 import operator
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -11,6 +13,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.http.registry import RouteInfo, routes
 from shared.kernel.schema import ApiModel
+from shared.kernel.text import NO_CONTROL_PATTERN
 from shared.settings import get_settings
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -40,8 +43,48 @@ _ERRORS = {
     "401": "Missing, invalid or expired bearer token",
     "403": "The caller lacks the required role",
     "404": "Not found",
+    "409": "The resource's state does not allow this (`code` says why)",
+    "412": "`If-Match` names an older version of the resource; fetch it again",
+    "413": "The resource would exceed the store's size limit",
+    "415": "The body is not `application/json`",
     "422": "Validation failed; `errors` lists the fields",
+    "428": "This update requires `If-Match` with the resource's `ETag`",
 }
+
+# Request headers routes declare (`Api.route(headers=...)`), as reusable parameters.
+HEADERS: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "A repeat with the same key and body returns the first result and does "
+        "nothing again; the same key with another body is a 422 `idempotency_key_reused`",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"},
+    },
+    "If-Match": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The `ETag` of the version the change is based on; 412 when it moved on",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"},
+    },
+}
+# Success response headers routes declare (`Api.route(response_headers=...)`).
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": "The version of the resource (send it as `If-Match`)",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "Where the created or accepted resource is", "schema": {"type": "string"}},
+    "Retry-After": {
+        "description": "Seconds to wait before polling the resource at `Location`",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def _ref_name(name: str) -> str:
+    return name.replace("-", "")
 
 
 def _schemas(selected: list[RouteInfo]) -> tuple[dict[Any, Any], dict[str, Any]]:
@@ -78,6 +121,7 @@ def _parameters(info: RouteInfo, refs: dict[Any, Any], components: dict[str, Any
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    params += [{"$ref": f"#/components/parameters/{_ref_name(name)}"} for name in info.headers]
     return params
 
 
@@ -94,16 +138,20 @@ def _operation(
         operation["parameters"] = params
     if info.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": info.body_required,
             "content": {"application/json": {"schema": refs[(info.body, "validation")]}},
         }
     success: dict[str, Any] = {"description": "Success"}
     if info.response is not None:
         success["content"] = {"application/json": {"schema": refs[(info.response, "serialization")]}}
-    responses: dict[str, Any] = {str(info.status): success}
-    codes = []
+    if info.response_headers:
+        success["headers"] = {
+            name: {"$ref": f"#/components/headers/{_ref_name(name)}"} for name in info.response_headers
+        }
+    responses: dict[str, Any] = {str(code): success for code in (info.status, *info.also)}
+    codes = [str(code) for code in info.errors]
     if info.body is not None:
-        codes += ["400", "422"]
+        codes += ["400", "415", "422"]
     if info.query is not None:
         codes.append("422")
     if info.auth is not None:
@@ -114,6 +162,8 @@ def _operation(
     if info.path_params():
         codes.append("404")
     for code in sorted(set(codes)):
+        if code not in _ERRORS:
+            raise ValueError(f"{info.function_name}: no problem response {code} in openapi._ERRORS")
         responses[code] = {"$ref": f"#/components/responses/Problem{code}"}
     operation["responses"] = responses
     return operation
@@ -169,9 +219,72 @@ def _refuse_unknown_body_fields(
                 pending.append(value)
 
 
+def _walk_input_schemas(
+    selected: list[RouteInfo], refs: dict[Any, Any], components: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """Every schema node a request body or query string reaches, once each."""
+    pending: list[Any] = [
+        refs[(model, "validation")]
+        for info in selected
+        for model in (info.body, info.query)
+        if model is not None
+    ]
+    seen: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            pending.append(components[ref.rsplit("/", 1)[1]])
+        yield node
+        for key, value in node.items():
+            if key in ("properties", "$defs"):
+                pending.extend(value.values())
+            elif isinstance(value, dict | list):
+                pending.append(value)
+
+
+# An anchored pattern of printable-ASCII literals and positive classes only (skus, ids) admits no
+# control character already: it needs no second pattern.
+_PRINTABLE_ONLY = re.compile(
+    r"\^(?:\[[A-Za-z0-9._:@+ -]+\]|[A-Za-z0-9_:@+ -])(?:\{\d+(?:,\d*)?\}|[*+?])?"
+    r"(?:(?:\[[A-Za-z0-9._:@+ -]+\]|[A-Za-z0-9_:@+ -])(?:\{\d+(?:,\d*)?\}|[*+?])?)*\$"
+)
+
+
+def _no_control_characters(node: dict[str, Any]) -> None:
+    """Add the rule to one string schema: as its pattern, or beside a pattern of its own."""
+    if "pattern" not in node:
+        node["pattern"] = NO_CONTROL_PATTERN
+    elif node["pattern"] != NO_CONTROL_PATTERN and not _PRINTABLE_ONLY.fullmatch(node["pattern"]):
+        # One `pattern` per schema: a second one goes in allOf (e.g. search's `q`, which is `\S`).
+        node.setdefault("allOf", []).append({"pattern": NO_CONTROL_PATTERN})
+
+
+def _state_no_control_characters(
+    selected: list[RouteInfo], refs: dict[Any, Any], components: dict[str, Any]
+) -> None:
+    """The edge refuses control characters in every string a client sends (shared.kernel.text):
+    each string (unless an enum, a const or a format already rules them out) and each free-form
+    object's keys say so, so that schema-valid input is never refused for it."""
+    for node in list(_walk_input_schemas(selected, refs, components)):
+        if node.get("type") == "string" and not {"enum", "const", "format"} & node.keys():
+            _no_control_characters(node)
+        elif node.get("type") == "object" and isinstance(node.get("additionalProperties"), dict):
+            names = node.setdefault("propertyNames", {})
+            if isinstance(names, dict):
+                _no_control_characters(names)
+
+
 def _build(selected: list[RouteInfo]) -> dict[str, Any]:
     refs, components = _schemas(selected)
     _refuse_unknown_body_fields(selected, refs, components)
+    _state_no_control_characters(selected, refs, components)
     paths: dict[str, dict[str, Any]] = {}
     for info in selected:
         item = paths.setdefault(info.openapi_path, {})
@@ -185,6 +298,8 @@ def _build(selected: list[RouteInfo]) -> dict[str, Any]:
         "components": {
             "schemas": components,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "parameters": {_ref_name(name): spec for name, spec in HEADERS.items()},
+            "headers": {_ref_name(name): spec for name, spec in RESPONSE_HEADERS.items()},
             "responses": {
                 f"Problem{code}": {
                     "description": text,

@@ -15,6 +15,7 @@ from pydantic_core import to_jsonable_python
 from shared.http.context import Response
 from shared.kernel.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 from shared.kernel.frozen import frozen_json
+from shared.kernel.text import CONTROL_MESSAGE, control_character_fields, has_control_characters
 
 JSON = "application/json"
 # pydantic puts validator/union tags such as "function-after[...]" in error locations: not fields.
@@ -83,6 +84,23 @@ def parse_json(raw: bytes) -> Any:
     return data
 
 
+# Where a control character can hide in raw JSON (raw C0 controls are invalid JSON already): an
+# escape \u0000-\u001f / \u007f-\u009f, a raw DEL, a raw C1 character in UTF-8. Only then is the
+# decoded body walked (tab/LF/CR escapes match too and are then let through by the walk).
+_MAYBE_CONTROL = re.compile(rb"\\u00[0189][0-9a-fA-F]|\\u007[fF]|\x7f|\xc2[\x80-\x9f]")
+
+
+def _refuse_control_characters(data: Any, raw: bytes, root: str) -> None:
+    """No control characters in any string the client sends (shared.kernel.text): a 422 naming
+    each field, before the model sees the data."""
+    if not _MAYBE_CONTROL.search(raw):
+        return
+    fields = control_character_fields(data)
+    if fields:
+        errors = [{"field": field or root, "message": CONTROL_MESSAGE} for field in fields]
+        raise ValidationFailed(f"invalid {root}: {', '.join(e['field'] for e in errors)}", errors=errors)
+
+
 def is_json_media_type(content_type: str | None) -> bool:
     """`application/json` or any `+json` type, parameters (charset) allowed."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
@@ -113,11 +131,10 @@ def parse_body(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
     carried along); models that must accept a resource echoed back declare its read-only fields.
     """
     if not is_json_media_type(req.headers.get("content-type")):
-        raise UnsupportedMediaType(
-            "send the body as application/json (Content-Type: application/json)"
-        )
+        raise UnsupportedMediaType("send the body as application/json (Content-Type: application/json)")
     raw = req.get_body() or b""
     data = parse_json(raw)  # malformed JSON is a 400 with our own message, before any validation
+    _refuse_control_characters(data, raw, "body")
     changed = False
     read_only: frozenset[str] = getattr(model, "READ_ONLY_FIELDS", frozenset())
     if read_only and isinstance(data, dict) and read_only & data.keys():
@@ -136,6 +153,13 @@ def parse_body(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
 
 
 def parse_query(params: Mapping[str, str], model: type[BaseModel]) -> BaseModel:
+    bad = [name for name, value in params.items() if has_control_characters(name + value)]
+    if bad:
+        errors = [
+            {"field": name if not has_control_characters(name) else "query", "message": CONTROL_MESSAGE}
+            for name in bad
+        ]
+        raise ValidationFailed(f"invalid query: {', '.join(e['field'] for e in errors)}", errors=errors)
     try:
         return model.model_validate(dict(params))
     except ValidationError as exc:

@@ -88,7 +88,9 @@ def _principal(info: RouteInfo, req: func.HttpRequest) -> Principal | None:
             return None
     else:
         principal = authenticate(req)
-    run_hooks(principal)
+    # The hooks may replace the token's roles by the stored ones (docs/security.md): roles are
+    # checked on what they return, never on the token alone.
+    principal = run_hooks(principal)
     if isinstance(info.auth, tuple):
         require_roles(principal, *info.auth)
     return principal
@@ -102,7 +104,7 @@ def _prepare(info: RouteInfo, req: func.HttpRequest, correlation_id: str, client
     ctx.principal = _principal(info, req)
     if info.query is not None:
         ctx.query = parse_query(req.params, info.query)
-    if info.body is not None:
+    if info.body is not None and (info.body_required or (req.get_body() or b"").strip()):
         ctx.body = parse_body(req, info.body)
     return ctx
 

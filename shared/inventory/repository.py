@@ -37,7 +37,8 @@ register_outbox(RESERVATIONS_CONTAINER, RESERVATIONS_PK)
 
 class InventoryRepository:
     def __init__(self, store: DocumentStore) -> None:
-        self.stock = open_container(store, STOCK_CONTAINER, STOCK_PK, ("docType", "createdAt"))
+        # productId: a listing page's availability in one query (service.available_by_product).
+        self.stock = open_container(store, STOCK_CONTAINER, STOCK_PK, ("docType", "createdAt", "productId"))
         self.reservations = open_container(
             store, RESERVATIONS_CONTAINER, RESERVATIONS_PK, ("status", "expiresAt")
         )
@@ -53,6 +54,10 @@ class InventoryRepository:
     def create_stock(self, item: StockItem) -> StockItem:
         """`DocumentExists` if the sku already has a record."""
         return StockItem.from_document(self.stock.create(item.to_document()))
+
+    def delete_stock(self, item: StockItem) -> None:
+        """Conditional on the item's ETag (`ETagMismatch` if it changed since read)."""
+        self.stock.delete(item.sku, item.sku, if_match=item.etag)
 
     def save_stock(
         self, item: StockItem, *, events: Sequence[CloudEvent] = (), records: Sequence[Document] = ()

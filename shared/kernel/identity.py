@@ -39,14 +39,21 @@ class Principal:
 
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+# Derived ids live in their own namespace: `u-` + 40 hex digits. A subject is used verbatim only if
+# it cannot be mistaken for one, i.e. it does not start with `u-` (in any case: some stores compare
+# ids case-insensitively). Any other subject, `u-…` ones included, is hashed, so a token whose `sub`
+# is literally another user's derived id gets an id of its own (issue 17, point 4).
+DERIVED_PREFIX = "u-"
 
 
 def user_id_for(sub: str) -> str:
-    """The user id for a token subject. Subjects are GUIDs or base64url strings in practice; one
-    a document id cannot hold (`|`, `/`, very long, ...) is hashed to one stable id."""
-    if _SAFE_ID.match(sub):
+    """The user id for a token subject. Subjects are GUIDs or base64url strings in practice and
+    are kept as they are; one a document id cannot hold (`|`, `/`, very long, ...) or one inside
+    the derived namespace (`u-…`) is hashed to one stable id. No two subjects share an id (short
+    of a SHA-256 collision): verbatim ids never start with `u-`, hashed ones always do."""
+    if _SAFE_ID.match(sub) and sub[:2].lower() != DERIVED_PREFIX:
         return sub
-    return "u-" + hashlib.sha256(sub.encode()).hexdigest()[:40]
+    return DERIVED_PREFIX + hashlib.sha256(sub.encode()).hexdigest()[:40]
 
 
 def _roles_from(claims: Mapping[str, Any]) -> tuple[str, ...]:

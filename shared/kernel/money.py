@@ -1,6 +1,9 @@
 """Money: `Decimal` in code, `{"amount": "19.99", "currency": "USD"}` on the wire. Never float.
 
-Amounts are quantized to the currency's minor units (2 by default, 0 for JPY, 3 for KWD...).
+Currencies are the active ISO 4217 codes of `shared.kernel.currencies` (no XXX/XTS test codes,
+no funds codes): anything else is refused wherever Money is read, so products, prices, pricing
+inputs and orders all share the one rule. Amounts are quantized to the currency's minor units
+(2 by default, 0 for JPY, 3 for KWD...).
 Client input with more decimals than the currency has is refused rather than silently rounded;
 code computing an amount (discounts, model outputs) uses `Money.rounded`, which rounds half-even.
 `Money` is never negative; `SignedMoney` is for deltas and adjustments.
@@ -13,13 +16,18 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    WithJsonSchema,
+    field_serializer,
+    model_validator,
+)
 
-# ISO 4217 currencies whose minor unit is not 2 (the exceptions that occur in practice).
-_MINOR_UNITS: dict[str, int] = {
-    **dict.fromkeys(("JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF", "KMF"), 0),
-    **dict.fromkeys(("BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"), 3),
-}
+from shared.kernel.currencies import CURRENCY_CODES, MINOR_UNITS
+
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _AMOUNT = re.compile(r"^-?\d{1,15}(\.\d{1,6})?$")
 
@@ -41,7 +49,7 @@ class MoneyError(ValueError):
 
 
 def minor_units(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
+    return MINOR_UNITS.get(currency, 2)
 
 
 def _exponent(currency: str) -> Decimal:
@@ -70,7 +78,12 @@ class Money(BaseModel):
     allow_negative: ClassVar[bool] = False
 
     amount: AmountStr
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")
+    # The enum documents exactly the codes the validator accepts (shared.kernel.currencies).
+    currency: str = Field(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of an active currency, e.g. USD (no test or funds codes)",
+        json_schema_extra={"enum": list[JsonValue](sorted(CURRENCY_CODES))},
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -80,6 +93,8 @@ class Money(BaseModel):
         currency = data.get("currency")
         if not isinstance(currency, str) or not _CURRENCY.match(currency):
             raise MoneyError("currency must be an ISO 4217 code of 3 upper-case letters")
+        if currency not in CURRENCY_CODES:
+            raise MoneyError(f"{currency} is not the ISO 4217 code of an active currency")
         amount = _parse_amount(data.get("amount"))
         if amount < 0 and not cls.allow_negative:
             raise MoneyError("amount must not be negative")

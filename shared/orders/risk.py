@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from shared.fraud.model import FraudInput
-from shared.kernel.identity import user_id_for
 from shared.kernel.money import Money
 from shared.ports.documents import Query
 from shared.users.directory import find_profile
@@ -54,7 +53,7 @@ def _profile_facts(deps: OrderDeps, state: OrderState) -> tuple[float, str | Non
     Profiles are created on a customer's first authenticated request, so one exists for anyone who
     ordered; without one (deleted since) the account reads as brand new and its country unknown.
     """
-    profile = find_profile(deps.store, user_id_for(state.customer_id))
+    profile = find_profile(deps.store, state.customer_id)  # already a user id (never re-derive it)
     if profile is None:
         return 0.0, None
     age = 0.0

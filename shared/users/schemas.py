@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, JsonValue, field_validator
+from pydantic import ConfigDict, Field, JsonValue, field_validator
 
 from shared.kernel.schema import ApiModel
 from shared.users.countries import COUNTRY_CODES, is_country_code
@@ -47,7 +47,22 @@ class Channels(ApiModel):
     push: bool = True
 
 
+_CATEGORY_IDS = Field(
+    max_length=50, json_schema_extra={"items": {"type": "string", "minLength": 1, "maxLength": 64}}
+)
+
+
+def _plain_ids(value: list[str]) -> list[str]:
+    """1 to 64 characters each (the schema states it, so schema-valid ids are never refused);
+    repeats dropped, order kept."""
+    if any(not item or len(item) > 64 for item in value):
+        raise ValueError("category ids are 1 to 64 characters")
+    return list(dict.fromkeys(value))
+
+
 class Preferences(ApiModel):
+    """The stored preferences, as `GET /me` and both preference routes return them."""
+
     channels: Channels = Field(default_factory=Channels)
     # The schema states `_plain_ids`' limits so that schema-valid preferences are never refused.
     favorite_categories: list[str] = Field(
@@ -57,12 +72,71 @@ class Preferences(ApiModel):
     )
     marketing_opt_in: bool = False
 
+    _ids = field_validator("favorite_categories")(_plain_ids)
+
+
+class ChannelsReplace(ApiModel):
+    email: bool
+    sms: bool
+    push: bool
+
+
+class PreferencesReplace(ApiModel):
+    """`PUT /me/preferences`: the whole document. A missing field is a 422, never a reset to
+    its default (send every channel; `PATCH` changes only what it names)."""
+
+    channels: ChannelsReplace
+    favorite_categories: list[str] = _CATEGORY_IDS
+    marketing_opt_in: bool
+
+    _ids = field_validator("favorite_categories")(_plain_ids)
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise ValueError("must not be null; leave the field out to keep its value")
+    return value
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """A patch field is optional but never null (the validators refuse null): document it so."""
+    for prop in schema.get("properties", {}).values():
+        options = prop.pop("anyOf", None)
+        prop.pop("default", None)
+        if options is not None:
+            own = dict(prop)  # the field's own keywords (items, maxItems) win over the option's
+            prop.update(next(o for o in options if o.get("type") != "null"))
+            prop.update(own)
+
+
+class ChannelsPatch(ApiModel):
+    model_config = ConfigDict(json_schema_extra=_without_null)
+
+    email: bool | None = None
+    sms: bool | None = None
+    push: bool | None = None
+
+    _set = field_validator("email", "sms", "push")(_not_null)
+
+
+class PreferencesPatch(ApiModel):
+    """`PATCH /me/preferences`: only the fields sent change, channels one by one;
+    `favoriteCategories`, when sent, replaces the list."""
+
+    model_config = ConfigDict(json_schema_extra=_without_null)
+
+    channels: ChannelsPatch | None = None
+    favorite_categories: list[str] | None = Field(
+        None, max_length=50, json_schema_extra={"items": {"type": "string", "minLength": 1, "maxLength": 64}}
+    )
+    marketing_opt_in: bool | None = None
+
+    _set = field_validator("channels", "favorite_categories", "marketing_opt_in")(_not_null)
+
     @field_validator("favorite_categories")
     @classmethod
-    def _plain_ids(cls, value: list[str]) -> list[str]:
-        if any(not item or len(item) > 64 for item in value):
-            raise ValueError("category ids are 1 to 64 characters")
-        return list(dict.fromkeys(value))  # keep order, drop repeats
+    def _ids(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _plain_ids(value)
 
 
 class ProfilePublic(ApiModel):

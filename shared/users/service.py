@@ -11,15 +11,26 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.kernel.errors import Conflict, NotFound
+from shared.catalog.taxonomy import unknown_categories
+from shared.kernel.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.kernel.identity import Principal, user_id_for
 from shared.kernel.ids import new_id
 from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import BatchFailed, Document, DocumentExists, DocumentStore
 from shared.storage.retry import is_write_conflict, retry_on_conflict
+from shared.users import roles as user_roles
 from shared.users.events import UserProfileUpdated, UserRegistered
 from shared.users.repository import UserRepository
-from shared.users.schemas import Address, AddressIn, Preferences, ProfilePatch, ProfilePublic, Role
+from shared.users.schemas import (
+    Address,
+    AddressIn,
+    Preferences,
+    PreferencesPatch,
+    PreferencesReplace,
+    ProfilePatch,
+    ProfilePublic,
+    Role,
+)
 
 _known: set[str] = set()
 _known_lock = threading.Lock()
@@ -124,21 +135,50 @@ def get_profile(*, store: DocumentStore, user_id: str) -> ProfilePublic:
     return to_public(_load(UserRepository(store), user_id))
 
 
+def etag_header(etag: str) -> str:
+    """The profile's ETag as a strong HTTP entity tag (Cosmos' already carry quotes)."""
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def _etag_matches(if_match: str, etag: str) -> bool:
+    """RFC 9110 If-Match: `*` or any listed tag equal to the current one."""
+    current = etag.strip('"')
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return any(tag == "*" or tag.removeprefix("W/").strip('"') == current for tag in tags)
+
+
+def get_profile_versioned(*, store: DocumentStore, user_id: str) -> tuple[ProfilePublic, str]:
+    """The profile and its HTTP ETag (`GET /me`)."""
+    doc = _load(UserRepository(store), user_id)
+    return to_public(doc), etag_header(doc["_etag"])
+
+
 def my_id(principal: Principal) -> str:
     return user_id_for(principal.sub)
 
 
 def update_profile(*, store: DocumentStore, user_id: str, patch: ProfilePatch) -> ProfilePublic:
+    return update_profile_versioned(store=store, user_id=user_id, patch=patch)[0]
+
+
+def update_profile_versioned(
+    *, store: DocumentStore, user_id: str, patch: ProfilePatch, if_match: str | None = None
+) -> tuple[ProfilePublic, str]:
+    """`PATCH /me`: the new profile and its ETag. With `if_match`, only if the profile is still
+    at that ETag (412 otherwise): a client editing from a stale read does not overwrite a change."""
     incoming = patch.model_dump(by_alias=True, include=patch.model_fields_set)
     if "displayName" in incoming and incoming["displayName"] is None:
         incoming.pop("displayName")  # the name can be changed, not removed
 
     def mutate(doc: Document) -> list[str]:
+        if if_match is not None and not _etag_matches(if_match, doc["_etag"]):
+            raise PreconditionFailed("the profile changed since it was read; fetch it again")
         changed = [k for k, v in incoming.items() if doc.get(k) != v]
         doc.update(incoming)
         return changed
 
-    return to_public(_change(store, user_id, mutate))
+    doc = _change(store, user_id, mutate)
+    return to_public(doc), etag_header(doc["_etag"])
 
 
 def _with_default(addresses: list[dict[str, Any]], default_id: str | None) -> list[dict[str, Any]]:
@@ -199,10 +239,25 @@ def delete_address(*, store: DocumentStore, user_id: str, address_id: str) -> No
     _change(store, user_id, mutate)
 
 
-def set_preferences(*, store: DocumentStore, user_id: str, preferences: Preferences) -> Preferences:
-    new = preferences.model_dump(mode="json", by_alias=True)
+def _known_categories(store: DocumentStore, category_ids: list[str]) -> None:
+    """422 naming each favorite category id the catalog does not know."""
+    unknown = unknown_categories(store=store, category_ids=category_ids)
+    if unknown:
+        errors = [
+            {"field": f"favoriteCategories[{i}]", "message": f"unknown category {category_ids[i]}"}
+            for i in unknown
+        ]
+        raise ValidationFailed("unknown favorite categories", errors=errors)
 
+
+def _store_preferences(
+    store: DocumentStore, user_id: str, merge: Callable[[Document], Document]
+) -> Preferences:
     def mutate(doc: Document) -> list[str]:
+        current = Preferences.model_validate(doc.get("preferences") or {}).model_dump(
+            mode="json", by_alias=True
+        )
+        new = merge(current)
         changed = ["preferences"] if doc.get("preferences") != new else []
         doc["preferences"] = new
         return changed
@@ -210,13 +265,43 @@ def set_preferences(*, store: DocumentStore, user_id: str, preferences: Preferen
     return Preferences.model_validate(_change(store, user_id, mutate)["preferences"])
 
 
+def set_preferences(
+    *, store: DocumentStore, user_id: str, preferences: Preferences | PreferencesReplace
+) -> Preferences:
+    """`PUT /me/preferences`: the whole document replaces the stored one."""
+    _known_categories(store, preferences.favorite_categories)
+    new = Preferences.model_validate(preferences.model_dump()).model_dump(mode="json", by_alias=True)
+    return _store_preferences(store, user_id, lambda _current: new)
+
+
+def patch_preferences(*, store: DocumentStore, user_id: str, patch: PreferencesPatch) -> Preferences:
+    """`PATCH /me/preferences`: only the fields sent change (channels one by one)."""
+    if patch.favorite_categories is not None:
+        _known_categories(store, patch.favorite_categories)
+    channels = (
+        patch.channels.model_dump(by_alias=True, include=patch.channels.model_fields_set)
+        if patch.channels is not None
+        else {}
+    )
+    top = patch.model_dump(by_alias=True, include=patch.model_fields_set - {"channels"})
+
+    def merge(current: Document) -> Document:
+        return {**current, **top, "channels": {**current["channels"], **channels}}
+
+    return _store_preferences(store, user_id, merge)
+
+
 def set_roles(*, store: DocumentStore, user_id: str, roles: list[Role]) -> ProfilePublic:
-    """The profile's roles (the identity provider's app-role assignments are managed from them)."""
+    """The user's roles. From now on they, not the token's roles claim, are what authorization
+    checks (`rolesManaged`; shared.users.roles, docs/security.md)."""
     ordered = [r for r in ("customer", "support", "admin") if r in roles]
 
     def mutate(doc: Document) -> list[str]:
-        changed = ["roles"] if doc.get("roles") != ordered else []
+        changed = ["roles"] if doc.get("roles") != ordered or not doc.get("rolesManaged") else []
         doc["roles"] = ordered
+        doc["rolesManaged"] = True
         return changed
 
-    return to_public(_change(store, user_id, mutate))
+    profile = to_public(_change(store, user_id, mutate))
+    user_roles.forget(user_id)  # this instance applies the change at once; others within the bound
+    return profile

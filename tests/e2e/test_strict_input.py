@@ -43,9 +43,10 @@ def test_a_bool_or_a_string_in_an_integer_field_is_a_422(api: ApiClient) -> None
 
 def test_a_string_in_a_boolean_field_is_a_422(api: ApiClient) -> None:
     token = api.dev_token(unique("strict"), roles=["customer"])
-    r = api.put("/api/me/preferences", {"channels": {"email": "yes"}}, token=token)
+    # PATCH: a partial document (PUT now takes the whole one, issue 17 point 11).
+    r = api.patch("/api/me/preferences", {"channels": {"email": "yes"}}, token=token)
     assert _fields(r) == ["channels.email"]
-    ok = api.put("/api/me/preferences", {"channels": {"email": False}}, token=token)
+    ok = api.patch("/api/me/preferences", {"channels": {"email": False}}, token=token)
     assert ok.status == 200 and ok.json()["channels"]["email"] is False, ok
 
 

@@ -99,9 +99,12 @@ def test_addresses_owner_only(api: ApiClient) -> None:
 
 def test_preferences(api: ApiClient) -> None:
     _, token = customer(api)
+    admin = api.dev_token(unique("admin"), roles=["admin"])
+    category = api.post("/api/categories", {"name": unique("Category")}, token=admin)
+    assert category.status == 201, category
     prefs = {
         "channels": {"email": True, "sms": False, "push": True},
-        "favoriteCategories": ["c1"],
+        "favoriteCategories": [category.json()["id"]],
         "marketingOptIn": True,
     }
     r = api.put("/api/me/preferences", prefs, token=token)

@@ -224,3 +224,22 @@ def test_cached_reads_are_serialized_once_and_writes_are_sent_fresh(
     assert b'"name":"Renamed"' in render(fresh.value, 200).get_body()
     listed = list_products(store=store, query=ProductListQuery())
     assert b'"name":"Renamed"' in render(listed, 200).get_body()
+
+
+def test_a_failed_product_write_removes_the_inventory_records_it_made(
+    store: DocumentStore, refs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.inventory.service import find_stock
+
+    def broken(self: CatalogRepository, doc: dict, events: list) -> dict:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(CatalogRepository, "create_product", broken)
+    data = product_data(refs, sku="CUP-1", variants=[{"sku": "CUP-1-L"}])
+    with pytest.raises(RuntimeError):
+        create_product(store=store, data=data)
+    assert find_stock(store=store, sku="CUP-1") is None
+    assert find_stock(store=store, sku="CUP-1-L") is None
+    monkeypatch.undo()
+    assert create_product(store=store, data=data).value.sku == "CUP-1"
+    assert get_stock(store=store, sku="CUP-1-L").on_hand == 0

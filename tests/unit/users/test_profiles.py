@@ -4,6 +4,8 @@ import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
+from shared.catalog.schemas import CategoryCreate
+from shared.catalog.taxonomy import create_category
 from shared.http.auth import Principal, user_id_for
 from shared.kernel.errors import NotFound
 from shared.messaging.outbox import PENDING
@@ -133,6 +135,8 @@ def test_the_schema_states_the_favorite_category_limits() -> None:
 
 def test_preferences_and_roles(store: DocumentStore) -> None:
     ensure_profile(ALICE, store=store)
+    for category_id in ("c1", "c2"):  # favorite categories must exist in the catalog
+        create_category(store=store, data=CategoryCreate(name=category_id), category_id=category_id)
     prefs = Preferences.model_validate(
         {
             "channels": {"email": True, "sms": False, "push": False},
