@@ -265,8 +265,8 @@ def test_09_account_deletion_erases_history_and_exposures_and_keeps_orders(world
     customer = o.customer()
     address = {"line1": "1 Main St", "city": "Berlin", "postalCode": "10115", "country": "DE"}
     assert api.post("/api/me/addresses", address, token=customer).status == 201
-    preferences = {"marketingOptIn": True, "favoriteCategories": ["tents"]}
-    r = api.put("/api/me/preferences", preferences, token=customer)
+    preferences = {"marketingOptIn": True, "favoriteCategories": [world.category]}
+    r = api.patch("/api/me/preferences", preferences, token=customer)
     assert r.status == 200 and r.json()["marketingOptIn"] is True, r
     card = o.card(customer)
     r = o.place(customer, o.order_body(str(world.products["c0"]["sku"]), card))
