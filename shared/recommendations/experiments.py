@@ -60,6 +60,7 @@ UNITS_PK = "/experiment"
 CONTROL = "control"
 _NAME = re.compile(NAME_PATTERN)
 MAX_REMEMBERED_EXPOSURES = 200_000
+WRITER_IDLE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -223,28 +224,37 @@ class Experiments:
             written = 0
             for doc in batch:
                 try:
-                    self.units.create(doc)
-                    written += 1
-                except DocumentExists:  # exposed before (another instance, or before a restart)
-                    pass
+                    written += self._create_unit(doc)
                 except Exception:
                     log.warning("experiment exposure not recorded; retried on the unit's next request")
                     with self._lock:
                         self._exposed.discard((doc["experiment"], doc["id"]))
             return written
 
+    def _create_unit(self, doc: dict[str, Any]) -> int:
+        with suppress(DocumentExists):  # exposed before (another instance, or before a restart)
+            self.units.create(doc)
+            return 1
+        return 0
+
     def _ensure_writer(self) -> None:
-        if self._writer is not None and self._writer.is_alive():
-            return
         with self._lock:
             if self._writer is None or not self._writer.is_alive():
                 self._writer = threading.Thread(target=self._write_loop, name="recs-exposures", daemon=True)
                 self._writer.start()
 
     def _write_loop(self) -> None:
+        """Write what is queued whenever woken; leave after WRITER_IDLE_SECONDS with nothing to do
+        (decided under the lock that `record_exposure` queues under, so nothing is stranded: a
+        later exposure starts a new writer)."""
         while True:
-            self._wake.wait()
+            woken = self._wake.wait(WRITER_IDLE_SECONDS)
             self._wake.clear()
+            if not woken:
+                with self._lock:
+                    if not self._pending:
+                        self._writer = None
+                        return
             self.flush()
 
     def record_conversion(

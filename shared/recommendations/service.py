@@ -223,7 +223,7 @@ def _history_facts(
 # long as the user's cached history (RECS_HISTORY_CACHE_SECONDS, dropped on their own writes).
 _lists_lock = threading.Lock()
 _lists: dict[tuple[Any, ...], tuple[tuple[object, ...], list[RecommendedItem], str]] = {}
-MAX_LISTS = 20_000
+MAX_LISTS = 5_000  # ~10 KB each (20 rendered items): bounded at ~50 MB
 
 
 def _memo(

@@ -15,11 +15,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Protocol
 
+from shared.messaging.events import new_event
 from shared.messaging.outbox import NOT_OUTBOX
-from shared.ports.documents import DocumentNotFound, DocumentStore, Query
+from shared.ports.documents import Document, DocumentNotFound, DocumentStore, Query
+from shared.storage.retry import retry_on_conflict
+from shared.users.events import UserProfileUpdated
 from shared.users.repository import UserRepository
+from shared.users.schemas import Preferences
 from shared.users.service import forget_known_user
 
 log = logging.getLogger("smartcommerce.users")
@@ -31,19 +36,60 @@ class AccountDataEraser(Protocol):
         ...
 
 
+RESET_FIELDS = ["displayName", "email", "phone", "addresses", "preferences"]
+
+
+def _reset(doc: Document) -> Document:
+    """The profile without its personal data: what is left of one whose roles an admin manages."""
+    at = datetime.now(UTC).isoformat()
+    return {
+        **{k: doc.get(k) for k in ("id", "userId", "docType", "sub", "roles", "rolesManaged", "createdAt")},
+        "email": None,
+        "displayName": str(doc.get("sub") or doc["id"])[:100],
+        "phone": None,
+        "addresses": [],
+        "preferences": Preferences().model_dump(mode="json", by_alias=True),
+        "updatedAt": at,
+        "erasedAt": at,
+    }
+
+
 def erase_profile(store: DocumentStore, user_id: str) -> int:
-    """The profile (display name, email, phone, addresses, preferences, roles) and any other
-    document of the user's partition. Outbox entries are left to the relay, which deletes them once
-    published (deleting them here would race it)."""
-    container = UserRepository(store).users
+    """The profile (display name, email, phone, addresses, preferences) and any other document of
+    the user's partition. Outbox entries are left to the relay, which deletes them once published
+    (deleting them here would race it).
+
+    A profile whose roles an admin set (`rolesManaged`) is reset instead of deleted: its personal
+    data goes, its roles stay. Deleted, the next request would provision a new profile from the
+    token's claims, and a demoted admin whose token still says admin would be admin again."""
+    repo = UserRepository(store)
+    container = repo.users
     removed = 0
     for doc in container.query_all(Query(where=(NOT_OUTBOX,)), partition_key=user_id):
+        if doc.get("docType") == "profile" and doc.get("rolesManaged"):
+            removed += _reset_profile(repo, user_id)
+            continue
         with suppress(DocumentNotFound):  # a concurrent deletion got there first
             container.delete(doc["id"], user_id)
             removed += 1
     # The next authenticated request on this instance provisions a fresh, empty profile.
     forget_known_user(user_id)
     return removed
+
+
+def _reset_profile(repo: UserRepository, user_id: str) -> int:
+    def attempt() -> int:
+        doc = repo.get(user_id)
+        if doc is None or not doc.get("rolesManaged"):
+            return 0
+        reset = _reset(doc)
+        if all(doc.get(k) == reset[k] for k in RESET_FIELDS):
+            return 0  # reset before and nothing personal added since: idempotent
+        event = new_event(UserProfileUpdated(user_id=user_id, changed=RESET_FIELDS), subject=user_id)
+        repo.replace(reset, if_match=doc["_etag"], events=[event])
+        return 1
+
+    return retry_on_conflict(attempt, attempts=5)
 
 
 def delete_account(

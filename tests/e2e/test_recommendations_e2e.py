@@ -265,6 +265,9 @@ def test_09_account_deletion_erases_history_and_exposures_and_keeps_orders(world
     customer = o.customer()
     address = {"line1": "1 Main St", "city": "Berlin", "postalCode": "10115", "country": "DE"}
     assert api.post("/api/me/addresses", address, token=customer).status == 201
+    preferences = {"marketingOptIn": True, "favoriteCategories": [world.category]}
+    r = api.patch("/api/me/preferences", preferences, token=customer)
+    assert r.status == 200 and r.json()["marketingOptIn"] is True, r
     card = o.card(customer)
     r = o.place(customer, o.order_body(str(world.products["c0"]["sku"]), card))
     assert r.status == 202, r
@@ -311,6 +314,8 @@ def test_09_account_deletion_erases_history_and_exposures_and_keeps_orders(world
     # The profile is gone; the still-valid token's next request provisions a fresh, empty one.
     profile = api.get("/api/me", token=customer).json()
     assert profile["addresses"] == [] and profile["phone"] is None
+    assert profile["preferences"]["marketingOptIn"] is False
+    assert profile["preferences"]["favoriteCategories"] == []
     # Orders are financial records: kept, still the customer's.
     assert o.order(order_id, customer)["status"] == "confirmed"
     assert api.delete("/api/me", token=customer).status == 204  # idempotent

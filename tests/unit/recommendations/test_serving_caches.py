@@ -4,13 +4,19 @@ written off the request path but never missed by what reads them on this instanc
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.recommendations.experiments import Experiments
+from shared.ports.documents import DocumentNotFound
+from shared.recommendations import experiments as experiments_module
+from shared.recommendations.experiments import Assignment, Experiments
 from shared.recommendations.interactions import InteractionStore
 from shared.recommendations.popularity import PopularityFallback
 from shared.recommendations.ports import CatalogItem, CatalogView
@@ -118,3 +124,25 @@ def test_exposures_are_written_off_the_request_path_and_counted(tmp_path: Path) 
     result = deps.experiments.results("cache-exp")
     assert sum(v.exposures for v in result.variants) == 20
     assert sum(v.conversions for v in result.variants) == 1
+
+
+def test_the_idle_exposure_writer_leaves_and_a_later_exposure_starts_a_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(experiments_module, "WRITER_IDLE_SECONDS", 0.05)
+    experiments = Experiments(SqliteDocumentStore(tmp_path / "documents.db"), cache_seconds=lambda: 0.0)
+    experiments.record_exposure(Assignment("exp", "control", {}), "u1")
+    first = experiments._writer
+    assert first is not None
+    first.join(timeout=10)
+    assert not first.is_alive() and experiments._writer is None
+    assert experiments.units.read("u1", "exp")["variant"] == "control"  # written before it left
+    experiments.record_exposure(Assignment("exp", "other", {}), "u2")
+    wait_until = time.monotonic() + 10
+    while time.monotonic() < wait_until:
+        with suppress(DocumentNotFound):
+            assert experiments.units.read("u2", "exp")["variant"] == "other"
+            break
+        time.sleep(0.01)
+    else:
+        raise AssertionError("the second exposure was never written")

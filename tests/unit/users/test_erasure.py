@@ -9,10 +9,12 @@ from shared.http.auth import Principal
 from shared.kernel.errors import NotFound
 from shared.messaging.outbox import PENDING
 from shared.ports.documents import DocumentStore
+from shared.users import roles
 from shared.users.erasure import delete_account
 from shared.users.repository import UserRepository
+from shared.users.roles import with_effective_roles
 from shared.users.schemas import AddressIn
-from shared.users.service import add_address, ensure_profile, get_profile
+from shared.users.service import add_address, ensure_profile, get_profile, set_roles
 
 ALICE = Principal(sub="alice-1", roles=("customer",), email="alice@example.com", name="Alice")
 BOB = Principal(sub="bob-1", roles=("customer",), email="bob@example.com", name="Bob")
@@ -74,3 +76,20 @@ def test_a_failing_eraser_keeps_the_profile_for_the_retry(store: DocumentStore) 
     assert get_profile(store=store, user_id="alice-1").email == "alice@example.com"
     broken.fail = False
     assert delete_account(store=store, user_id="alice-1", erasers={"ledger": broken})["users"] == 1
+
+
+def test_a_demoted_admin_cannot_regain_admin_by_deleting_the_account(store: DocumentStore) -> None:
+    admin_token = Principal(sub="carol-1", roles=("admin",), email="carol@example.com", name="Carol")
+    ensure_profile(admin_token, store=store)
+    add_address(store=store, user_id="carol-1", data=ADDRESS)
+    set_roles(store=store, user_id="carol-1", roles=["customer"])  # demoted; the token still says admin
+    roles.forget()
+    assert with_effective_roles(admin_token, store=store, ttl=0).roles == ("customer",)
+    assert delete_account(store=store, user_id="carol-1", erasers={})["users"] == 1
+    # The personal data went; the managed roles stayed, so the next request is still a customer's.
+    ensure_profile(admin_token, store=store)
+    profile = get_profile(store=store, user_id="carol-1")
+    assert (profile.email, profile.phone, profile.addresses) == (None, None, [])
+    assert profile.display_name != "Carol" and profile.roles == ["customer"]
+    assert with_effective_roles(admin_token, store=store, ttl=0).roles == ("customer",)
+    assert delete_account(store=store, user_id="carol-1", erasers={})["users"] == 0  # idempotent
