@@ -17,7 +17,7 @@ DATA   ?= .devhost
 # Parallel workers for the test run (2 cores here); override with `make test PYTEST_WORKERS=0`.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run check test lint doctor unit bench bench-data load clean
+.PHONY: install run check test lint doctor unit bench bench-data load clean browser-deps browser screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,10 +52,25 @@ lint: install
 doctor: install
 	$(VENV)/bin/azure-functions-doctor doctor --path . --profile minimal
 
-test: install
+# `--dist loadgroup`: the browser tests share one seeded devhost and one Chromium (xdist group
+# "browser", tests/browser/conftest.py); every other test is distributed as with `load`.
+test: install browser-deps
 	$(MAKE) lint
 	$(MAKE) doctor
-	$(PY) -m tests.servers.run -- $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -q -rfE tests
+	$(PY) -m tests.servers.run -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider -q -rfE tests
+
+# What the browser tests need besides pip packages: Debian's chromium (apt-get, as root) and
+# axe-core (npm ci into .browser-tools/). Playwright's own browser download is never used.
+browser-deps: $(STAMP)
+	$(PY) -m tests.browser.deps
+
+# Only the browser journeys (storefront and back office in headless Chromium).
+browser: install browser-deps
+	$(PY) -m pytest -p no:cacheprovider -q -rfE tests/browser
+
+# PNGs of the main pages into docs/screenshots/ (a seeded devhost on a free port, headless Chromium).
+screenshots: install browser-deps
+	$(PY) -m tests.browser.screenshots
 
 unit: install
 	$(PY) -m pytest -q tests/unit

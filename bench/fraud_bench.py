@@ -88,8 +88,10 @@ def main(n_customers: int = 10_000, public: str = "all") -> None:
     train_seconds = time.perf_counter() - t
     parity = artifact.metadata["parity"]
     print(
-        f"training time (served model: CV over 4 candidates + final fit on all {n} rows + ONNX export + "
-        f"parity): {train_seconds:.1f}s; chose {model.classifier.chosen}; parity max |diff| "
+        f"training time (served model: CV over 4 candidates and the LR's C grid + final fit on all {n} "
+        f"rows + ONNX export + parity): {train_seconds:.1f}s; chose {model.classifier.chosen} "
+        f"(LR C {model.classifier.selection.get('lrC')}, {model.classifier.selection.get('repeats')} "
+        f"CV repeat(s)); parity max |diff| "
         f"{parity['max_abs_diff']:.2e} on {parity['rows']} rows ({parity['edge_rows']} generated edge rows)"
     )
     print(

@@ -22,10 +22,12 @@ import asyncio
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +46,8 @@ READY = re.compile(r"devhost listening on (http://\S+)")
 class Client:
     def __init__(self, base: str) -> None:
         self.base = base
+        self.gets = 0  # GET requests sent (the clients' polling), for polls per order
+        self._count = threading.Lock()
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
@@ -51,6 +55,9 @@ class Client:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        if method == "GET":
+            with self._count:
+                self.gets += 1
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 raw = resp.read()
@@ -163,13 +170,19 @@ def one_order(
     raise TimeoutError(f"order {order_id} still pending after {timeout:.0f}s")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc; 0 where there is none)."""
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far (Linux /proc; zeros where there is none)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 where there is none)."""
+    return sum(cpu_split(pid))
 
 
 def run_clients(
@@ -207,7 +220,32 @@ async def chain_figures(n: int) -> list[Any]:
             await engine.stop()
 
 
-def main(orders: int) -> int:
+def get_cost(api: Client, pid: int, token: str, order_id: str, total: int = 800) -> float:
+    """devhost CPU seconds per `GET /orders/{id}` alone (16 clients, nothing else running), to
+    split the 20-client CPU per order into the clients' polling and the rest."""
+    before = cpu_seconds(pid)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda _: api.call("GET", f"/api/orders/{order_id}", token=token), range(total)))
+    return (cpu_seconds(pid) - before) / total
+
+
+def start_profile(pid: int, out: str | None) -> subprocess.Popen[bytes] | None:
+    """py-spy on devhost for the 20-client phase only (`--profile out.raw`: collapsed stacks of the
+    samples that held the GIL, i.e. devhost's CPU; the shares in docs/performance.md come from it)."""
+    if not out:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    args = [str(spy), "record", "-p", str(pid), "--gil", "-r", "50", "--format", "raw", "-o", out]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profile(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        spy.wait(60)
+
+
+def main(orders: int, profile: str | None = None) -> int:
     stock = orders * 4
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_devhost(Path(tmp))
@@ -217,9 +255,17 @@ def main(orders: int) -> int:
             clients = [customer(api, n) for n in range(20)]
             one_order(api, *clients[0])  # warm-up
             single = run_clients(api, clients[:1], max(10, orders // 10))
-            cpu_before = cpu_seconds(proc.pid)
+            spy = start_profile(proc.pid, profile)
+            cpu_before, gets_before, sys_before = cpu_seconds(proc.pid), api.gets, cpu_split(proc.pid)[1]
             twenty = run_clients(api, clients, orders)
             cpu_per_order = (cpu_seconds(proc.pid) - cpu_before) / len(twenty[1])
+            sys_per_order = (cpu_split(proc.pid)[1] - sys_before) / len(twenty[1])
+            polls_per_order = (api.gets - gets_before) / len(twenty[1])
+            stop_profile(spy)
+            token0, body0 = clients[0]
+            status, placed = api.call("POST", "/api/orders", body0, token0)
+            assert status == 202, placed
+            cpu_per_get = get_cost(api, proc.pid, token0, placed["orderId"])
             hot_before = stock_of(api, HOT_SKU)
             hot = run_clients(api, [on_sku(c, HOT_SKU) for c in clients], orders)
             hot_after = stock_of(api, HOT_SKU)
@@ -246,7 +292,14 @@ def main(orders: int) -> int:
     )
     print(
         f"devhost CPU per order at 20 clients: {cpu_per_order * 1000:.1f} ms "
-        "(all of it: HTTP with the clients' polling, workflow, relay, consumers)"
+        f"(all of it: HTTP with the clients' polling, workflow, relay, consumers; "
+        f"{sys_per_order * 1000:.1f} ms of it in the kernel)"
+    )
+    polling = polls_per_order * cpu_per_get
+    print(
+        f"  of which the clients' polling ~{polling * 1000:.1f} ms ({polls_per_order:.0f} GETs per order x "
+        f"{cpu_per_get * 1000:.2f} ms per GET measured alone); the order itself (POST, workflow, "
+        f"events) ~{(cpu_per_order - polling) * 1000:.1f} ms"
     )
     rate1 = len(single[1]) / single[0]
     rate20 = len(twenty[1]) / twenty[0]
@@ -274,4 +327,6 @@ def main(orders: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200, help="orders placed by the 20 clients")
-    sys.exit(main(parser.parse_args().orders))
+    parser.add_argument("--profile", metavar="OUT", help="py-spy the 20-client phase into OUT (raw stacks)")
+    args = parser.parse_args()
+    sys.exit(main(args.orders, args.profile))

@@ -11,10 +11,16 @@ Per scale, in a temporary data dir:
    stock, embed each distinct title once with all cores, build, snapshot to the blob store).
 3. devhost started on that data dir: the first search loads the snapshot (a new worker's start).
 4. Sequential requests from one client (latency, not throughput) cycling over the 146 labelled
-   queries: hybrid (default), keyword, semantic, hybrid with category + price filters; then
-   suggest over 150 prefixes (2-8 letters, a few with typos). Every request is the full route:
-   auth pipeline, validation, search, facets, query log. Baseline in the same run and devhost:
-   `GET /api/products?category=..&minPrice=..&maxPrice=..&limit=20` (the catalog listing).
+   queries: hybrid (default), keyword, semantic, hybrid with category + price filters, a query
+   never seen; then suggest over 150 prefixes (2-8 letters, a few with typos). Every request is
+   the full route: auth pipeline, validation, search, facets, query log.
+5. Baselines in the same run, interleaved request by request (the shared machine's load swings
+   from second to second, so only interleaved figures compare): before each search, a trivial
+   route through the same devhost (`GET /api/brands?limit=5`: the same pipeline, one small store
+   read) and the same search on the bare engine in this process (the snapshot devhost loaded).
+   The catalog listing `GET /api/products?category=..&minPrice=..&maxPrice=..` is a second row.
+`--data-root DIR` keeps each scale's seeded store (and `--reuse-index` its snapshot) for the next
+run; the seed is setup, not a figure.
 Targets (issue 14): search p99 <= 25 ms at 100k, suggest p99 <= 10 ms.
 """
 
@@ -31,8 +37,10 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,8 +50,8 @@ READY = re.compile(r"devhost listening on (http://\S+)")
 
 def seed(data_dir: Path, count: int) -> float:
     """N demo products in the store, as the catalog would have written them; seconds taken."""
+    from devhost.demo_data import BRANDS, DEPARTMENTS, generate_products
     from shared.adapters.sqlite_documents import SqliteDocumentStore
-    from shared.catalog.demo_data import BRANDS, DEPARTMENTS, generate_products
     from shared.catalog.model import new_document
     from shared.catalog.repository import CatalogRepository
     from shared.catalog.schemas import BrandCreate, CategoryCreate, ProductCreate
@@ -96,7 +104,7 @@ def build(data_dir: Path) -> tuple[float, int, str]:
 
 def start_devhost(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     log_path = data_dir / "devhost.log"
-    log = log_path.open("ab")
+    log = log_path.open("wb")  # a fresh log: the ready line of an earlier run must not match
     cmd = [sys.executable, "-m", "devhost", "start", "--port", "0", "--no-seed", "--data-dir", str(data_dir)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -120,15 +128,11 @@ def get(url: str, timeout: float = 600.0) -> tuple[int, bytes]:
         return err.code, err.read()
 
 
-def measure(urls: list[str], n: int) -> tuple[float, float, float, int]:
-    """Sequential GETs cycling over urls: p50, p99, mean (ms) and errors (status != 200)."""
-    times, errors = [], 0
-    for i in range(n):
-        started = time.perf_counter()
-        status, _ = get(urls[i % len(urls)])
-        times.append((time.perf_counter() - started) * 1000)
-        errors += status != 200
-    times.sort()
+Figures = tuple[float, float, float, int]  # p50, p99, mean (ms), errors
+
+
+def _figures(times: list[float], errors: int = 0) -> Figures:
+    times = sorted(times)
     return (
         times[len(times) // 2],
         times[min(len(times) - 1, int(0.99 * len(times)))],
@@ -137,29 +141,77 @@ def measure(urls: list[str], n: int) -> tuple[float, float, float, int]:
     )
 
 
-def line(name: str, figures: tuple[float, float, float, int], base: tuple[float, float, float, int]) -> str:
-    p50, p99, mean, errors = figures
-    return (
-        f"  {name:34} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  mean {mean:6.2f} ms  errors {errors}"
-        f"   (p99 {p99 / base[1]:.1f}x listing)"
+def measure(
+    urls: list[str], n: int, baseline: list[str], engine: Callable[[int], object] | None = None
+) -> tuple[Figures, Figures, Figures | None]:
+    """Sequential GETs cycling over urls, each one right after a GET of the baseline route (and,
+    when given, the same search on the bare engine in this process): on a machine shared with
+    other jobs the load swings from second to second, so the figures are only comparable when
+    they are taken interleaved. Returns (route, baseline, engine) figures."""
+    route: list[float] = []
+    base: list[float] = []
+    bare: list[float] = []
+    errors = 0
+    for i in range(n):
+        started = time.perf_counter()
+        get(baseline[i % len(baseline)])
+        base.append((time.perf_counter() - started) * 1000)
+        if engine is not None:
+            started = time.perf_counter()
+            engine(i)
+            bare.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        status, _ = get(urls[i % len(urls)])
+        route.append((time.perf_counter() - started) * 1000)
+        errors += status != 200
+    return _figures(route, errors), _figures(base), _figures(bare) if bare else None
+
+
+def line(name: str, route: Figures, base: Figures, bare: Figures | None) -> str:
+    p50, p99, _, errors = route
+    text = (
+        f"  {name:36} p50 {p50:6.2f} p99 {p99:7.2f} ms | trivial route p50 {base[0]:5.2f} p99 {base[1]:6.2f} "
+        f"| p50 - trivial {p50 - base[0]:6.2f} ms, p99 / trivial {p99 / base[1]:4.1f}x"
     )
+    if bare is not None:
+        text += f" | engine alone p50 {bare[0]:5.2f} p99 {bare[1]:6.2f}"
+    return text + (f"  ERRORS {errors}" if errors else "")
 
 
-def scale(count: int, requests: int) -> None:
+def load_engine(data_dir: Path) -> Any:
+    """The snapshot devhost loaded, as a bare engine in this process (the engine-alone column)."""
+    from models.embeddings import MiniLMEncoder
+    from shared.adapters.folder_blobs import FolderBlobStore
+    from shared.search.engine import SearchIndex
+    from shared.search.snapshots import SnapshotStore
+
+    snapshots = SnapshotStore(FolderBlobStore(data_dir / "blobs"))
+    info = snapshots.latest()
+    assert info is not None
+    return SearchIndex.from_bytes(snapshots.read(info), MiniLMEncoder(intra_op_threads=1))
+
+
+def scale(count: int, requests: int, data_root: Path | None, build_again: bool) -> None:
     from bench.search_relevance import load_queries
-    from shared.catalog.demo_data import DEPARTMENTS
+    from devhost.demo_data import DEPARTMENTS
+    from shared.search.engine import SearchRequest
     from shared.search.engine.suggest import fold
 
     with tempfile.TemporaryDirectory(prefix="search-api-bench-") as tmp:
-        data_dir = Path(tmp)
+        data_dir = Path(tmp) if data_root is None else data_root / str(count)
+        data_dir.mkdir(parents=True, exist_ok=True)
         os.environ["SC_DATA_DIR"] = str(data_dir)
-        seeded = seed(data_dir, count)
-        print(f"== {count:,} products (seeded in {seeded:.0f} s)")
-        seconds, products, size = build(data_dir)
-        print(
-            f"  full index build (catalog read + embed + build + snapshot): {seconds:.1f} s, "
-            f"{products:,} products, snapshot {size} MB"
-        )
+        print(f"== {count:,} products (load average {load()} at the start)")
+        marker = data_dir / "seeded"
+        if not marker.exists():
+            print(f"  seeded in {seed(data_dir, count):.0f} s")
+            marker.write_text(str(count))
+        if build_again or not (data_dir / "blobs").exists():
+            seconds, products, size = build(data_dir)
+            print(
+                f"  full index build (catalog read + embed + build + snapshot): {seconds:.1f} s, "
+                f"{products:,} products, snapshot {size} MB (load average {load()})"
+            )
         proc, url = start_devhost(data_dir)
         try:
             started = time.perf_counter()
@@ -169,6 +221,7 @@ def scale(count: int, requests: int) -> None:
                 f"  devhost first search (new worker: snapshot load + catch-up + model): "
                 f"{time.perf_counter() - started:.1f} s"
             )
+            engine = load_engine(data_dir)
             queries = [q["query"] for q in load_queries()]
             random.Random(7).shuffle(queries)
 
@@ -177,35 +230,50 @@ def scale(count: int, requests: int) -> None:
 
             for u in urls():
                 get(u)  # warm: the query embeddings are cached, as in a busy shop
+            for q in queries:
+                engine.search(SearchRequest(q))
+            trivial = [f"{url}/api/brands?limit=5"]
             listing = [
                 f"{url}/api/products?category=cat-{d.key}&minPrice=10&maxPrice=150&limit=20"
                 for d in DEPARTMENTS
             ]
-            measure(listing, 50)
-            base = measure(listing, requests)
+            measure(trivial, 50, trivial)
             print(
-                f"  {'baseline: GET /api/products listing':34} p50 {base[0]:7.2f} ms  p99 {base[1]:7.2f} ms  "
-                f"mean {base[2]:6.2f} ms  errors {base[3]}"
+                "  (every row: one client, sequential; each request right after a trivial route "
+                "GET /api/brands?limit=5 and the same search on the bare engine, interleaved)"
             )
-            for name, params in (
-                ("GET /api/search hybrid (default)", {}),
-                ("GET /api/search keyword", {"mode": "keyword"}),
-                ("GET /api/search semantic", {"mode": "semantic"}),
+            print(line("baseline: GET /api/products listing", *measure(listing, requests, trivial)))
+            rows: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+                ("GET /api/search hybrid (default)", {}, {}),
+                ("GET /api/search keyword", {"mode": "keyword"}, {"mode": "keyword"}),
+                ("GET /api/search semantic", {"mode": "semantic"}, {"mode": "semantic"}),
                 (
                     "GET /api/search hybrid+category+price",
                     {"category": "cat-outdoor", "minPrice": "20", "maxPrice": "200"},
+                    {"category_ids": ("cat-outdoor",), "min_price": "20", "max_price": "200"},
                 ),
-            ):
-                print(line(name, measure(urls(**params), requests), base))
-            cold = [
-                f"{url}/api/search?" + urllib.parse.urlencode({"q": f"{q} {i}"})
-                for i, q in enumerate(queries)
             ]
-            print(line("GET /api/search hybrid, new query", measure(cold, len(cold)), base))
+            for name, params, kw in rows:
+                bare = lambda i, kw=kw: engine.search(SearchRequest(queries[i % len(queries)], **kw))  # noqa: E731
+                print(line(name, *measure(urls(**params), requests, trivial, bare)))
+            cold = [f"{q} {i}" for i, q in enumerate(queries)]
+            cold_urls = [f"{url}/api/search?" + urllib.parse.urlencode({"q": q}) for q in cold]
+            cold_bare = [f"{q} x{i}" for i, q in enumerate(queries)]  # new to the bare engine too
+            print(
+                line(
+                    "GET /api/search hybrid, new query",
+                    *measure(
+                        cold_urls, len(cold), trivial, lambda i: engine.search(SearchRequest(cold_bare[i]))
+                    ),
+                )
+            )
             rng = random.Random(3)
             prefixes = [fold(q)[: rng.randint(2, 8)] for q in queries] + ["nrthw", "ketl", "hodie", "wirel"]
             suggest = [f"{url}/api/search/suggest?" + urllib.parse.urlencode({"q": p}) for p in prefixes]
-            print(line("GET /api/search/suggest", measure(suggest, requests), base))
+            bare_suggest = lambda i: engine.suggest(prefixes[i % len(prefixes)], 8)  # noqa: E731
+            print(line("GET /api/search/suggest", *measure(suggest, requests, trivial, bare_suggest)))
+            print(f"  load average at the end: {load()}")
+            engine.close()
         finally:
             proc.terminate()
             try:
@@ -214,13 +282,25 @@ def scale(count: int, requests: int) -> None:
                 proc.kill()
 
 
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scales", default="10000,100000")
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        help="keep each scale's seeded data dir here (<root>/<count>) and reuse it on the next run",
+    )
+    parser.add_argument(
+        "--reuse-index", action="store_true", help="with --data-root: skip the build if a snapshot exists"
+    )
     args = parser.parse_args()
     for count in (int(c) for c in args.scales.split(",")):
-        scale(count, args.requests)
+        scale(count, args.requests, args.data_root, not args.reuse_index)
 
 
 if __name__ == "__main__":

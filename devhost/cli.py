@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         help="load another HostExtension besides devhost/services.py (repeatable; tests, debugging)",
     )
 
+    start.add_argument(
+        "--web-dir",
+        default=None,
+        help="the browser front ends to serve at / (default: ./web when it has an index.html)",
+    )
+    start.add_argument("--no-web", action="store_true", help="serve the API only")
+
     check = sub.add_parser("check", help="index the app with the real Python worker's code, as Azure does")
     check.add_argument("--app", default=DEFAULT_APP, help="module:attribute of the FunctionApp")
     check.add_argument("--json", action="store_true", help="also print every function's generated metadata")
@@ -90,6 +97,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     from devhost.host import Host, HostOptions
     from devhost.index import load_app
     from devhost.services import SERVICES
+    from devhost.static import default_web_root
 
     app = load_app(args.app)
     options = HostOptions(
@@ -98,6 +106,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         data_dir=Path(os.environ["SC_DATA_DIR"]),
         seed=not args.no_seed,
         services=service_list(SERVICES, args.extension),
+        web_root=None if args.no_web else (Path(args.web_dir) if args.web_dir else default_web_root(root)),
     )
     from devhost.worker_check import UnloadableApp
 

@@ -33,6 +33,7 @@ from devhost.index import FunctionIndex, FunctionInfo
 from devhost.invoker import Invoker
 from devhost.servicebus import ServiceBusTriggers
 from devhost.services import SERVICES, ServiceSpec
+from devhost.static import StaticSite
 from devhost.timers import Timers
 from devhost.worker_check import refuse_unloadable
 from shared.adapters.localbus import LocalBus, load_topology
@@ -50,6 +51,8 @@ class HostOptions:
     shutdown_grace_seconds: float = 10.0
     function_workers: int = 32
     services: list[ServiceSpec] = field(default_factory=lambda: list(SERVICES))
+    # The browser front ends (web/: storefront at /, back office at /admin/); None serves none.
+    web_root: Path | None = None
 
 
 class Host:
@@ -142,6 +145,12 @@ class Host:
             }
         )
 
+    def _site(self) -> StaticSite | None:
+        if self.options.web_root is None:
+            return None
+        log.info("serving %s at %s/", self.options.web_root, self.base_url)
+        return StaticSite(self.options.web_root, self.config.route_prefix)
+
     async def run(self, on_ready: Callable[[str], Awaitable[None] | None] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         self.pool = ThreadPoolExecutor(self.options.function_workers, thread_name_prefix="devhost-fn")
@@ -154,7 +163,7 @@ class Host:
             routes += ext.routes()
         dispatcher = HttpDispatcher(list(self.functions), self.invoker, self.config.route_prefix)
         runner = DevhostRunner(
-            make_app(dispatcher, routes, self.settings.cors_origins),
+            make_app(dispatcher, routes, self.settings.cors_origins, self._site()),
             access_log=None,
             shutdown_timeout=self.options.shutdown_grace_seconds,
         )

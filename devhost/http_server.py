@@ -18,9 +18,10 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from multidict import CIMultiDict
 
-from devhost.cors import cors_middleware
+from devhost.cors import Handler, cors_middleware
 from devhost.index import HTTP, FunctionInfo
 from devhost.routing import Match, Router
+from devhost.static import StaticSite
 
 if TYPE_CHECKING:
     from devhost.invoker import Invoker
@@ -262,11 +263,29 @@ def _too_large() -> web.Response:
 
 
 def make_app(
-    dispatcher: HttpDispatcher, extra_routes: list[web.RouteDef], cors_origins: frozenset[str] = frozenset()
+    dispatcher: HttpDispatcher,
+    extra_routes: list[web.RouteDef],
+    cors_origins: frozenset[str] = frozenset(),
+    site: StaticSite | None = None,
 ) -> web.Application:
     middlewares = [cors_middleware(cors_origins)] if cors_origins else []
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app.add_routes(extra_routes)  # extensions' absolute paths (e.g. /runtime/webhooks/durabletask)
+    handler = dispatcher.handle if site is None else _with_site(site, dispatcher)
     # `[\s\S]*`, not `.*`: a path may hold an encoded newline (%0A), which `.` does not match.
-    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatcher.handle)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", handler)
     return app
+
+
+def _with_site(site: StaticSite, dispatcher: HttpDispatcher) -> Handler:
+    """The web front ends' files first for paths outside /api and /runtime; the rest (and a
+    missing file, answered with the dispatcher's 404 problem) goes to the functions."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if site.claims(request):
+            response = await site.handle(request)
+            if response is not None:
+                return response
+        return await dispatcher.handle(request)
+
+    return handle

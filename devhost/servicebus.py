@@ -85,8 +85,12 @@ class Pump:
         self.in_flight: dict[str, asyncio.Task[None]] = {}  # lock token -> handler task
 
     async def _bus(self, method: Any, *args: Any, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, lambda: method(*args, **kwargs))
+        """Receive, complete, renew, abandon: each one short SQLite transaction on the bus file (a
+        read only, when nothing is ready), so they run on the loop like the durable engine's
+        queue. Handing each to the bus pool cost the loop more than the operation: every send
+        wakes every pump, and each woken pump's receive was a thread round trip
+        (docs/performance.md). The pool keeps the start-up sweep."""
+        return method(*args, **kwargs)
 
     async def run(self) -> None:
         sub = self.spec.subscription or None

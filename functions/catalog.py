@@ -17,9 +17,9 @@ from shared.catalog.schemas import (
     PriceHistoryPublic,
     PriceUpdate,
     ProductCreate,
+    ProductListPage,
     ProductListQuery,
     ProductPublic,
-    ProductsPublic,
     ProductUpdate,
 )
 from shared.catalog.service import Versioned
@@ -30,6 +30,8 @@ from shared.kernel.schema import ListQuery
 bp = func.Blueprint()
 api = Api(bp, tag="catalog")
 ADMIN = ("admin",)
+ETAG = ("ETag",)
+IF_MATCH = ("If-Match",)
 
 
 def _product(result: Versioned[ProductPublic], status: int = 200) -> Response:
@@ -39,26 +41,45 @@ def _product(result: Versioned[ProductPublic], status: int = 200) -> Response:
     return Response(result.value, status=status, headers=headers)
 
 
-@api.route("products", methods=["GET"], query=ProductListQuery, response=ProductsPublic)
-def catalog_list_products(ctx: RequestContext) -> ProductsPublic:
-    """List active products; filters category, brand, minPrice, maxPrice."""
+@api.route("products", methods=["GET"], query=ProductListQuery, response=ProductListPage)
+def catalog_list_products(ctx: RequestContext) -> ProductListPage:
+    """List active products with their stock; filters category and brand (id, slug or name),
+    minPrice, maxPrice."""
     return service.list_products(store=get_document_store(), query=ctx.query_as(ProductListQuery))
 
 
-@api.route("products/{productId}", methods=["GET"], response=ProductPublic)
+@api.route("products/{productId}", methods=["GET"], response=ProductPublic, response_headers=ETAG)
 def catalog_get_product(ctx: RequestContext) -> Response:
     """A product (archived ones too) with its ETag."""
     return _product(service.get_product(store=get_document_store(), product_id=ctx.route["productId"]))
 
 
-@api.route("products", methods=["POST"], auth=ADMIN, body=ProductCreate, response=ProductPublic, status=201)
+@api.route(
+    "products",
+    methods=["POST"],
+    auth=ADMIN,
+    body=ProductCreate,
+    response=ProductPublic,
+    status=201,
+    errors=(409,),
+    response_headers=("ETag", "Location"),
+)
 def catalog_create_product(ctx: RequestContext) -> Response:
     """Create a product; each of its skus gets an inventory record at 0."""
     created = service.create_product(store=get_document_store(), data=ctx.body_as(ProductCreate))
     return _product(created, status=201)
 
 
-@api.route("products/{productId}", methods=["PUT"], auth=ADMIN, body=ProductUpdate, response=ProductPublic)
+@api.route(
+    "products/{productId}",
+    methods=["PUT"],
+    auth=ADMIN,
+    body=ProductUpdate,
+    response=ProductPublic,
+    errors=(409, 412, 428),
+    headers=IF_MATCH,
+    response_headers=ETAG,
+)
 def catalog_update_product(ctx: RequestContext) -> Response:
     """Replace the editable fields; requires If-Match (428 without, 412 stale)."""
     if_match = ctx.require_if_match()
@@ -71,7 +92,9 @@ def catalog_update_product(ctx: RequestContext) -> Response:
     return _product(result)
 
 
-@api.route("products/{productId}", methods=["DELETE"], auth=ADMIN, status=204)
+@api.route(
+    "products/{productId}", methods=["DELETE"], auth=ADMIN, status=204, errors=(412,), headers=IF_MATCH
+)
 def catalog_archive_product(ctx: RequestContext) -> None:
     """Archive the product (it stays readable by id, no longer listed)."""
     service.archive_product(
@@ -80,7 +103,14 @@ def catalog_archive_product(ctx: RequestContext) -> None:
 
 
 @api.route(
-    "products/{productId}/price", methods=["PUT"], auth=ADMIN, body=PriceUpdate, response=ProductPublic
+    "products/{productId}/price",
+    methods=["PUT"],
+    auth=ADMIN,
+    body=PriceUpdate,
+    response=ProductPublic,
+    errors=(412, 428),
+    headers=IF_MATCH,
+    response_headers=ETAG,
 )
 def catalog_update_price(ctx: RequestContext) -> Response:
     """Change the price (kept in the history; emits PriceUpdated); requires If-Match."""
@@ -100,7 +130,15 @@ def catalog_price_history(ctx: RequestContext) -> PriceHistoryPublic:
     return service.price_history(store=get_document_store(), product_id=ctx.route["productId"])
 
 
-@api.route("products/{productId}/images", methods=["POST"], auth=ADMIN, response=ImagePublic, status=201)
+@api.route(
+    "products/{productId}/images",
+    methods=["POST"],
+    auth=ADMIN,
+    response=ImagePublic,
+    status=201,
+    errors=(413, 415, 422),
+    response_headers=("Location",),
+)
 def catalog_add_image(ctx: RequestContext) -> Response:
     """Upload an image (the body is the bytes, Content-Type image/*); its URL joins `images`."""
     url = images.add_image(
@@ -113,7 +151,7 @@ def catalog_add_image(ctx: RequestContext) -> Response:
     return Response(ImagePublic(url=url), status=201, headers={"Location": url})
 
 
-@api.route("products/{productId}/images/{imageId}", methods=["GET"])
+@api.route("products/{productId}/images/{imageId}", methods=["GET"], response_headers=ETAG)
 def catalog_get_image(ctx: RequestContext) -> Response:
     """The image bytes behind a product's image URL."""
     image = images.get_image(

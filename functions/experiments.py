@@ -20,6 +20,7 @@ api = Api(bp, tag="experiments")
     body=ExperimentCreate,
     response=ExperimentPublic,
     status=201,
+    errors=(409,),
     summary="Create and start an experiment (one variant named control; one running per target)",
 )
 def create_experiment(ctx: RequestContext) -> Response:
@@ -37,6 +38,7 @@ def create_experiment(ctx: RequestContext) -> Response:
     methods=["POST"],
     auth=("admin",),
     response=ExperimentPublic,
+    errors=(409,),
     summary="Stop an experiment: assignment stops, results stay readable",
 )
 def stop_experiment(ctx: RequestContext) -> ExperimentPublic:

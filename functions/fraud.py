@@ -63,6 +63,8 @@ def list_reviews(ctx: RequestContext) -> OrdersPage:
     body=ChargebackIn,
     response=FraudLabelPublic,
     status=201,
+    also=(200,),  # a repeat answers the label recorded first
+    errors=(404, 409),  # an unknown order; an order that cannot be charged back
     summary="Record a chargeback: the order becomes a fraud label for retraining",
 )
 def record_chargeback(ctx: RequestContext) -> Response:

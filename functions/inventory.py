@@ -31,7 +31,12 @@ def inventory_get_levels(ctx: RequestContext) -> StockLevels:
 
 
 @api.route(
-    "inventory/{sku}/adjustments", methods=["POST"], auth=ADMIN, body=AdjustmentCreate, response=StockLevels
+    "inventory/{sku}/adjustments",
+    methods=["POST"],
+    auth=ADMIN,
+    body=AdjustmentCreate,
+    response=StockLevels,
+    errors=(409,),
 )
 def inventory_adjust(ctx: RequestContext) -> StockLevels:
     """Change on hand with a reason; 409 if available would go below zero."""

@@ -80,6 +80,7 @@ def list_templates(ctx: RequestContext) -> TemplatesPublic:
     auth=("admin",),
     body=TemplateIn,
     response=TemplatePublic,
+    errors=(409,),  # saved concurrently by another admin
     summary="Save a new version of a template (422 if it does not render)",
 )
 def put_template(ctx: RequestContext) -> TemplatePublic:
@@ -96,6 +97,7 @@ api.document(
     ["POST"],
     function_name="realtime_negotiate",
     auth="authenticated",
+    errors=(403,),  # x-sc-user-id names another user
     summary="SignalR negotiate: {url, accessToken} for the caller's live order-status connection",
 )
 

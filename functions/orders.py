@@ -10,8 +10,8 @@ import azure.functions as func
 
 from shared.composition import get_order_deps
 from shared.http import Api, RequestContext, Response
-from shared.orders import service, workflow
-from shared.orders.model import Order
+from shared.orders import refund_requests, service, workflow
+from shared.orders.model import Order, RefundRequestPublic, order_etag
 from shared.orders.recovery import recover_orphans
 from shared.orders.schemas import (
     OrderAccepted,
@@ -20,8 +20,12 @@ from shared.orders.schemas import (
     OrdersPage,
     PlaceOrder,
     RefundRequest,
+    RefundRequestDecisionIn,
+    RefundRequestIn,
+    RefundRequestsPage,
     RefundResult,
     ReviewDecision,
+    ShipRequest,
 )
 from shared.settings import get_settings
 
@@ -29,6 +33,11 @@ log = logging.getLogger("smartcommerce.orders")
 bp = df.Blueprint()
 api = Api(bp, tag="orders")
 STAFF = ("support", "admin")
+# Staff shop too: an admin or support person places orders for themselves like any customer.
+SHOPPERS = ("customer", "support", "admin")
+# How long a client should wait before polling the order a 202 points at: the workflow usually
+# decides (reserve, authorize, fraud check, capture) within about a second.
+RETRY_AFTER_SECONDS = "1"
 
 
 async def _ensure_started(client: Any, order_id: str) -> None:
@@ -39,18 +48,23 @@ def _accepted(order_id: str, status: str, code: int = 202) -> Response:
     return Response(
         OrderAccepted(order_id=order_id, status=status),
         status=code,  # type: ignore[arg-type]
-        headers={"Location": f"/api/orders/{order_id}"},
+        headers={"Location": f"/api/orders/{order_id}", "Retry-After": RETRY_AFTER_SECONDS},
     )
+
+
+ACCEPTED_HEADERS = ("Location", "Retry-After")
 
 
 @api.route(
     "orders",
     methods=["POST"],
-    auth=("customer",),
+    auth=SHOPPERS,
     body=PlaceOrder,
     response=OrderAccepted,
     status=202,
     durable_client=True,
+    headers=("Idempotency-Key",),
+    response_headers=ACCEPTED_HEADERS,
     summary="Place an order (priced from the catalog; the workflow runs after 202)",
 )
 async def place_order(ctx: RequestContext) -> Response:
@@ -66,10 +80,12 @@ async def place_order(ctx: RequestContext) -> Response:
     methods=["GET"],
     auth="authenticated",
     response=Order,
-    summary="An order (its owner, support or admin)",
+    response_headers=("ETag",),
+    summary="An order (its owner, support or admin), with its ETag",
 )
-def get_order(ctx: RequestContext) -> Order:
-    return service.get_order(get_order_deps(), ctx.route["orderId"], ctx.require_principal()).public()
+def get_order(ctx: RequestContext) -> Response:
+    state = service.get_order(get_order_deps(), ctx.route["orderId"], ctx.require_principal())
+    return Response(state.public(), headers={"ETag": order_etag(state)})
 
 
 @api.route(
@@ -113,12 +129,15 @@ def order_events(ctx: RequestContext) -> OrderEvents:
     response=OrderAccepted,
     durable_client=True,
     status=202,
+    errors=(409, 412),
+    headers=("If-Match",),
+    response_headers=ACCEPTED_HEADERS,
     summary="Cancel: release, void or refund; then `cancelled`",
 )
 async def cancel_order(ctx: RequestContext) -> Response:
     order_id = ctx.route["orderId"]
     deps = get_order_deps()
-    await workflow.request_cancellation(ctx.client, deps, order_id, ctx.require_principal())
+    await workflow.request_cancellation(ctx.client, deps, order_id, ctx.require_principal(), ctx.if_match)
     return _accepted(order_id, service.get_order(deps, order_id, ctx.require_principal()).status)
 
 
@@ -130,13 +149,16 @@ async def cancel_order(ctx: RequestContext) -> Response:
     response=OrderAccepted,
     durable_client=True,
     status=202,
+    errors=(409, 412),
+    headers=("If-Match",),
+    response_headers=ACCEPTED_HEADERS,
     summary="Approve or reject an order awaiting review",
 )
 async def review_order(ctx: RequestContext) -> Response:
     order_id = ctx.route["orderId"]
     decision = ctx.body_as(ReviewDecision)
     payload = {"decision": decision.decision, "note": decision.note, "by": ctx.require_principal().sub}
-    state = await workflow.submit_review(ctx.client, get_order_deps(), order_id, payload)
+    state = await workflow.submit_review(ctx.client, get_order_deps(), order_id, payload, ctx.if_match)
     return _accepted(order_id, state.status)
 
 
@@ -161,7 +183,9 @@ async def order_recovery_sweep(timer: func.TimerRequest, client: df.DurableOrche
     body=RefundRequest,
     response=RefundResult,
     status=201,
-    summary="Refund part or all of the captured amount",
+    errors=(409, 412),
+    headers=("Idempotency-Key", "If-Match"),
+    summary="Refund part or all of the captured amount (409 beyond what is left)",
 )
 def refund_order(ctx: RequestContext) -> Response:
     result = service.refund_order(
@@ -170,6 +194,7 @@ def refund_order(ctx: RequestContext) -> Response:
         ctx.require_principal(),
         ctx.body_as(RefundRequest),
         ctx.header("idempotency-key"),
+        ctx.if_match,
     )
     return Response(result, status=201)
 
@@ -178,10 +203,82 @@ def refund_order(ctx: RequestContext) -> Response:
     "orders/{orderId}/ship",
     methods=["POST"],
     auth=("admin",),
+    body=ShipRequest,
+    body_required=False,
     response=OrderAccepted,
     status=202,
-    summary="Ship a confirmed order",
+    errors=(409, 412),
+    headers=("If-Match",),
+    response_headers=ACCEPTED_HEADERS,
+    summary="Ship a confirmed order; the carrier and tracking number are shown on the order",
 )
 def ship_order(ctx: RequestContext) -> Response:
-    state = service.ship_order(get_order_deps(), ctx.route["orderId"])
+    shipment = ctx.body if isinstance(ctx.body, ShipRequest) else None
+    state = service.ship_order(get_order_deps(), ctx.route["orderId"], shipment, ctx.if_match)
     return _accepted(state.id, state.status)
+
+
+@api.route(
+    "orders/{orderId}/refund-requests",
+    methods=["POST"],
+    auth="authenticated",
+    body=RefundRequestIn,
+    response=RefundRequestPublic,
+    status=201,
+    errors=(403, 409),  # 403: staff refund directly rather than ask
+    response_headers=("Location",),
+    summary="Ask for a refund of your own delivered (shipped) order; support or an admin decides",
+)
+def request_refund(ctx: RequestContext) -> Response:
+    order_id = ctx.route["orderId"]
+    created = refund_requests.request_refund(
+        get_order_deps(), order_id, ctx.require_principal(), ctx.body_as(RefundRequestIn)
+    )
+    location = f"/api/orders/{order_id}/refund-requests/{created.id}"
+    return Response(created, status=201, headers={"Location": location})
+
+
+@api.route(
+    "orders/{orderId}/refund-requests",
+    methods=["GET"],
+    auth="authenticated",
+    response=RefundRequestsPage,
+    summary="The order's refund requests (its owner, support or admin)",
+)
+def list_refund_requests(ctx: RequestContext) -> RefundRequestsPage:
+    items = refund_requests.list_requests(get_order_deps(), ctx.route["orderId"], ctx.require_principal())
+    return RefundRequestsPage(items=items)
+
+
+@api.route(
+    "orders/{orderId}/refund-requests/{requestId}/approve",
+    methods=["POST"],
+    auth=STAFF,
+    body=RefundRequestDecisionIn,
+    body_required=False,
+    response=RefundRequestPublic,
+    errors=(409,),
+    summary="Approve a refund request: refunds what it asked for (once, however often approved)",
+)
+def approve_refund_request(ctx: RequestContext) -> RefundRequestPublic:
+    decision = ctx.body if isinstance(ctx.body, RefundRequestDecisionIn) else None
+    return refund_requests.approve(
+        get_order_deps(), ctx.route["orderId"], ctx.route["requestId"], ctx.require_principal(), decision
+    )
+
+
+@api.route(
+    "orders/{orderId}/refund-requests/{requestId}/reject",
+    methods=["POST"],
+    auth=STAFF,
+    body=RefundRequestDecisionIn,
+    body_required=False,
+    response=RefundRequestPublic,
+    errors=(409,),
+    summary="Reject a refund request (nothing is refunded)",
+)
+def reject_refund_request(ctx: RequestContext) -> RefundRequestPublic:
+    decision = ctx.body if isinstance(ctx.body, RefundRequestDecisionIn) else None
+    return refund_requests.reject(
+        get_order_deps(), ctx.route["orderId"], ctx.route["requestId"], ctx.require_principal(), decision
+    )

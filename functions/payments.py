@@ -38,6 +38,11 @@ class TokenPublic(ApiModel):
     exp_year: int
 
 
+class TokensPublic(ApiModel):
+    items: list[TokenPublic]
+    continuation_token: str | None = None
+
+
 class PaymentPublic(ApiModel):
     id: str
     order_id: str
@@ -91,15 +96,41 @@ def create_token(ctx: RequestContext) -> Response:
 
 
 @api.route(
+    "payments/tokens",
+    methods=["GET"],
+    auth="authenticated",
+    response=TokensPublic,
+    summary="Your saved cards: token, brand, last4 and expiry only",
+)
+def list_tokens(ctx: RequestContext) -> TokensPublic:
+    items = get_payment_service().vault.list_tokens(ctx.require_principal().user_id)
+    return TokensPublic.model_validate({"items": items})
+
+
+@api.route(
+    "payments/tokens/{token}",
+    methods=["DELETE"],
+    auth="authenticated",
+    status=204,
+    summary="Delete one of your saved cards (another customer's token is a 404)",
+)
+def delete_token(ctx: RequestContext) -> None:
+    get_payment_service().vault.delete_token(ctx.route["token"], ctx.require_principal().user_id)
+
+
+@api.route(
     "payments/{paymentId}",
     methods=["GET"],
     auth="authenticated",
     response=PaymentPublic,
-    summary="A payment (its owner, support or admin)",
+    response_headers=("ETag",),
+    summary="A payment (its owner, support or admin), with its ETag",
 )
-def get_payment(ctx: RequestContext) -> PaymentPublic:
+def get_payment(ctx: RequestContext) -> Response:
     payment = get_payment_service().get(ctx.route["paymentId"], ctx.require_principal())
-    return PaymentPublic.model_validate(payment.model_dump())
+    # The ledger's version moves with every entry (captured, refunded...): a strong validator.
+    etag = f'"{payment.id}.{payment.version}"'
+    return Response(PaymentPublic.model_validate(payment.model_dump()), headers={"ETag": etag})
 
 
 @api.route(

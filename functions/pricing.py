@@ -59,7 +59,13 @@ def pricing_list_proposals(ctx: RequestContext) -> ProposalsPublic:
     )
 
 
-@api.route("pricing/{productId}/recommendation", methods=["GET"], auth=ADMIN, response=RecommendationPublic)
+@api.route(
+    "pricing/{productId}/recommendation",
+    methods=["GET"],
+    auth=ADMIN,
+    response=RecommendationPublic,
+    errors=(409,),  # no unit cost or no demand model yet
+)
 def pricing_get_recommendation(ctx: RequestContext) -> RecommendationPublic:
     """The expected-profit-maximizing price within the guardrails (ONNX demand model)."""
     from shared.pricing.recommendation import recommend_for_product
@@ -101,6 +107,7 @@ async def _decide(ctx: RequestContext, decision: Any) -> ProposalPublic:
     auth=ADMIN,
     response=ProposalPublic,
     durable_client=True,
+    errors=(409,),
 )
 async def pricing_approve_proposal(ctx: RequestContext) -> ProposalPublic:
     """Approve a pending proposal: the catalog applies the price (history, PriceUpdated); else 409."""
@@ -113,6 +120,7 @@ async def pricing_approve_proposal(ctx: RequestContext) -> ProposalPublic:
     auth=ADMIN,
     response=ProposalPublic,
     durable_client=True,
+    errors=(409,),
 )
 async def pricing_reject_proposal(ctx: RequestContext) -> ProposalPublic:
     """Reject a pending proposal: the price stays; else 409."""

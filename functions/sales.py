@@ -23,7 +23,9 @@ TOPIC = EVENTS_TOPIC
 SUBSCRIPTION = SALES_SUBSCRIPTION
 
 
-@api.route("sales/import", methods=["POST"], auth=ADMIN, status=202, response=ImportResult)
+@api.route(
+    "sales/import", methods=["POST"], auth=ADMIN, status=202, response=ImportResult, errors=(400, 422)
+)
 def sales_import(ctx: RequestContext) -> Response:
     """Import daily sales history: CSV `sku,date,units,price,promo` or JSON lines; 422 lists bad rows."""
     result = service.import_sales(ctx.req.get_body() or b"", store=get_document_store())

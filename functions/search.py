@@ -75,6 +75,7 @@ def search_suggest(ctx: RequestContext) -> SuggestResponse:
     body=ClickIn,
     response=ClickAccepted,
     status=202,
+    errors=(404,),  # an unknown queryId
     summary="Record a click on a search result (queryId from GET /api/search)",
 )
 def search_click(ctx: RequestContext) -> Response:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.composition import get_document_store
+from shared.composition import get_account_erasers, get_document_store
 from shared.http import Api, RequestContext, Response, on_authenticated
 from shared.http.auth import Principal
 from shared.settings import get_settings
+from shared.users import erasure, service
 from shared.users import roles as user_roles
-from shared.users import service
 from shared.users.schemas import (
     Address,
     AddressIn,
@@ -61,8 +61,21 @@ def users_patch_me(ctx: RequestContext) -> Response:
     return Response(profile, headers={"ETag": etag})
 
 
+@api.route("me", methods=["DELETE"], auth="authenticated", status=204)
+def users_delete_me(ctx: RequestContext) -> None:
+    """Erase the caller's account data: profile, addresses, preferences, interaction history and
+    experiment membership. Idempotent. Orders and payments are kept (financial records)."""
+    erasure.delete_account(store=get_document_store(), user_id=_me(ctx), erasers=get_account_erasers())
+
+
 @api.route(
-    "me/addresses", methods=["POST"], auth="authenticated", body=AddressIn, response=Address, status=201
+    "me/addresses",
+    methods=["POST"],
+    auth="authenticated",
+    body=AddressIn,
+    response=Address,
+    status=201,
+    errors=(409,),  # the profile holds the most addresses it may
 )
 def users_add_address(ctx: RequestContext) -> Address:
     """Add an address (country: ISO 3166-1 alpha-2)."""

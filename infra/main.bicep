@@ -219,6 +219,7 @@ var appSettings = union({
   // the setting devhost reads (local.settings.json) in step with Azure.
   CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
   CATALOG_CACHE_TTL_SECONDS: '5'
+  CATALOG_LISTING_STOCK_TTL_SECONDS: '1'
   INVENTORY_RESERVATION_TTL_SECONDS: '900'
   INVENTORY_LOW_STOCK_THRESHOLD: '5'
   PRICING_MIN_MARGIN: '0.1'

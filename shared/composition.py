@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from shared.payments.service import PaymentService
     from shared.recommendations.service import RecsDeps
     from shared.search.service import SearchContext
+    from shared.users.erasure import AccountDataEraser
 
 T = TypeVar("T")
 
@@ -47,6 +48,7 @@ PARTS = (
     "order_deps",
     "recs_deps",
     "search_context",
+    "account_erasers",
 )
 
 _lock = threading.RLock()  # re-entrant: building order_deps builds the store, payments, scorer
@@ -310,6 +312,19 @@ def get_recs_deps() -> RecsDeps:
         "recs_deps",
         lambda: build_recs_deps(get_settings(), store=get_document_store(), blobs=get_blob_store()),
     )
+
+
+def build_account_erasers(*, recs_deps: Callable[[], RecsDeps]) -> Mapping[str, AccountDataEraser]:
+    """Who erases what on `DELETE /api/me` (shared/users/erasure.py), besides the profile: every
+    context that keeps personal data registers its eraser here. Orders and payments are not here on
+    purpose: they are financial records and are kept (docs/contexts.md, "Account deletion")."""
+    from shared.recommendations.service import HistoryEraser
+
+    return {"recommendations": HistoryEraser(recs_deps)}
+
+
+def get_account_erasers() -> Mapping[str, AccountDataEraser]:
+    return _part("account_erasers", lambda: build_account_erasers(recs_deps=get_recs_deps))
 
 
 def relay_once() -> int:

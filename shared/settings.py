@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     catalog_cache_ttl_seconds: float = Field(
         5.0, ge=0, le=300, validation_alias=_env("CATALOG_CACHE_TTL_SECONDS")
     )
+    # A product listing page with its stock (availability) is reused this long: stock moves without
+    # catalog events, so this is the staleness a listing's `available` may show (0: always fresh).
+    catalog_listing_stock_ttl_seconds: float = Field(
+        1.0, ge=0, le=60, validation_alias=_env("CATALOG_LISTING_STOCK_TTL_SECONDS")
+    )
     # A reservation whose order workflow died is released by the sweep after this long.
     inventory_reservation_ttl_seconds: int = Field(
         900, ge=1, le=7 * 24 * 3600, validation_alias=_env("INVENTORY_RESERVATION_TTL_SECONDS")

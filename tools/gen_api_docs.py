@@ -57,6 +57,12 @@ def document() -> dict[str, Any]:
 class _Examples:
     def __init__(self, doc: dict[str, Any]) -> None:
         self.schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
+        self.parameters: dict[str, Any] = doc.get("components", {}).get("parameters", {})
+
+    def params(self, op: dict[str, Any]) -> list[dict[str, Any]]:
+        """The operation's parameters, shared ones (`#/components/parameters/...`) resolved."""
+        params = op.get("parameters", [])
+        return [self.parameters[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p for p in params]
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
@@ -120,7 +126,7 @@ def _body_schema(op: dict[str, Any]) -> dict[str, Any] | None:
 
 def _param_rows(op: dict[str, Any], ex: _Examples) -> list[str]:
     rows = []
-    for param in op.get("parameters", []):
+    for param in ex.params(op):
         schema = ex.resolve(param.get("schema", {}))
         kind = schema.get("type") or "/".join(
             str(ex.resolve(s).get("type"))
@@ -134,7 +140,7 @@ def _param_rows(op: dict[str, Any], ex: _Examples) -> list[str]:
 
 def _curl(method: str, path: str, op: dict[str, Any], ex: _Examples) -> str:
     url_path = path
-    for param in op.get("parameters", []):
+    for param in ex.params(op):
         if param["in"] == "path":
             url_path = url_path.replace(
                 "{" + param["name"] + "}", str(ex.value(param.get("schema", {}), param["name"]))
@@ -142,7 +148,7 @@ def _curl(method: str, path: str, op: dict[str, Any], ex: _Examples) -> str:
     parts = [f"curl -X {method.upper()} '{BASE}{url_path}'"]
     if op.get("security"):
         parts.append('-H "Authorization: Bearer $TOKEN"')
-    headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+    headers = {p["name"] for p in ex.params(op) if p["in"] == "header"}
     if "Idempotency-Key" in headers:
         parts.append('-H "Idempotency-Key: $(uuidgen)"')
     if "If-Match" in headers:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -34,8 +34,12 @@ def _flag(request: web.Request, name: str) -> bool:
     return request.query.get(name, "").lower() in _TRUE
 
 
+def _error_body(message: str) -> dict[str, Any]:
+    return {"Message": message, "ExceptionMessage": message}
+
+
 def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"Message": message, "ExceptionMessage": message}, status=status)
+    return web.json_response(_error_body(message), status=status)
 
 
 def _input_from_body(text: str) -> str | None:
@@ -74,7 +78,7 @@ class ManagementApi:
         given = request.match_info.get(_KEY_MATCH)
         if given is None:
             given = request.query.get("code", "")
-        return hmac.compare_digest(given.encode(), self._key)
+        return self.authorized_key(given)
 
     def _guard(self, handler: _Handler) -> _Handler:
         async def guarded(request: web.Request) -> web.Response:
@@ -106,30 +110,46 @@ class ManagementApi:
         ]
 
     async def start(self, request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        input_json = _input_from_body(await request.text())
+        status, body, headers = self.start_instance(
+            request.match_info["name"], request.match_info.get("instanceId"), await request.text()
+        )
+        return web.json_response(body, status=status, headers=headers)
+
+    def start_instance(
+        self, name: str, instance_id: str | None, text: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """POST /orchestrators/{name}[/{instanceId}] (also called in-process, devhost/durable/inproc.py)."""
+        input_json = _input_from_body(text)
         try:
-            iid = self.engine.start_new(name, request.match_info.get("instanceId"), input_json)
+            iid = self.engine.start_new(name, instance_id, input_json)
         except LookupError as exc:
-            return _error(400, str(exc))
+            return 400, _error_body(str(exc)), {}
         except FileExistsError as exc:
-            return _error(409, str(exc))
+            return 409, _error_body(str(exc)), {}
         urls = management_urls(self.base_url, self.hub, iid, self._key.decode())
-        return web.json_response(urls, status=202, headers={"Location": urls["statusQueryGetUri"]})
+        return 202, urls, {"Location": urls["statusQueryGetUri"]}
 
     async def get_status(self, request: web.Request) -> web.Response:
-        iid = request.match_info["instanceId"]
+        status, body = self.instance_status(request.match_info["instanceId"], request.query)
+        return web.json_response(body, status=status)
+
+    def instance_status(self, iid: str, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        """GET /instances/{instanceId} (also called in-process, devhost/durable/inproc.py)."""
         inst = self.engine.store.get(iid)
         if inst is None:
-            return _error(404, f"No instance with ID '{iid}' found.")
-        history = self.engine.store.history(iid, sdk_only=False) if _flag(request, "showHistory") else None
+            return 404, _error_body(f"No instance with ID '{iid}' found.")
+        show_history = query.get("showHistory", "").lower() in _TRUE
+        history = self.engine.store.history(iid, sdk_only=False) if show_history else None
         doc = status_document(
             inst,
             history,
-            show_input=request.query.get("showInput", "true").lower() != "false",
-            show_history_output=_flag(request, "showHistoryOutput"),
+            show_input=query.get("showInput", "true").lower() != "false",
+            show_history_output=query.get("showHistoryOutput", "").lower() in _TRUE,
         )
-        return web.json_response(doc, status=http_status_code(inst.status))
+        return http_status_code(inst.status), doc
+
+    def authorized_key(self, given: str) -> bool:
+        return hmac.compare_digest(given.encode(), self._key)
 
     def _filtered(self, request: web.Request) -> list[Any]:
         q = request.query

@@ -53,6 +53,10 @@ def management_urls(base_url: str, hub: str, instance_id: str, system_key: str) 
     }
 
 
+def rpc_base_url(base_url: str, system_key: str) -> str:
+    return f"{base_url.rstrip('/')}{WEBHOOK_PATH}/{RPC_SEGMENT}/{system_key}/"
+
+
 def client_binding(base_url: str, hub: str, system_key: str) -> str:
     base_url = base_url.rstrip("/")
     create = f"{base_url}{WEBHOOK_PATH}/orchestrators/{{functionName}}[/{{instanceId}}]"
@@ -66,7 +70,7 @@ def client_binding(base_url: str, hub: str, system_key: str) -> str:
         "managementUrls": management_urls(base_url, hub, PLACEHOLDER_ID, system_key),
         "baseUrl": f"{base_url}{WEBHOOK_PATH}",
         "requiredQueryStringParameters": f"code={system_key}",
-        "rpcBaseUrl": f"{base_url}{WEBHOOK_PATH}/{RPC_SEGMENT}/{system_key}/",
+        "rpcBaseUrl": rpc_base_url(base_url, system_key),
     }
     return json.dumps(doc)
 

@@ -20,6 +20,7 @@ from devhost.durable import messages
 from devhost.durable import operations as ops
 from devhost.durable.activities import ActivityFn, ActivityRunner, accepts, idle
 from devhost.durable.episode import Handle, Outcome, run_episode, select_batch
+from devhost.durable.sessions import DEFAULT_IDLE_SECONDS, DEFAULT_MAX_SESSIONS, Sessions
 from devhost.durable.status import status_document
 from devhost.durable.store import Store
 
@@ -54,6 +55,8 @@ class Engine:
         lease_seconds: float = 600.0,
         lock_seconds: float = 60.0,
         poll_seconds: float = 0.5,
+        extended_sessions: bool = False,
+        session_idle_seconds: float = DEFAULT_IDLE_SECONDS,
     ) -> None:
         self.store = Store(db_path)
         self.orchestrators = dict(orchestrators)
@@ -61,6 +64,12 @@ class Engine:
         self.lock_seconds, self.poll_seconds = lock_seconds, poll_seconds
         self.owner = messages.new_owner()
         self.stats = EngineStats()
+        # host.json's extendedSessionsEnabled: SDK state kept between an instance's episodes
+        # (devhost/durable/sessions.py). Off by default, as on Azure: without it every episode
+        # replays, which catches orchestrator code that is not deterministic.
+        self.sessions = Sessions(
+            max_sessions=DEFAULT_MAX_SESSIONS if extended_sessions else 0, idle_seconds=session_idle_seconds
+        )
         self._wake_orch = asyncio.Event()
         self.runner = ActivityRunner(
             self.store,
@@ -98,6 +107,7 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         messages.forget_owner(self.owner)
+        self.sessions.clear()
         self.store.close()
 
     # --- client operations ------------------------------------------------------------------
@@ -188,13 +198,20 @@ class Engine:
             if not live:
                 with self.store.transaction() as db:
                     messages.delete(db, [m.id for m in stale])
+                if inst.is_terminal:
+                    self.sessions.drop(instance_id)  # e.g. terminated while it waited
                 return False
-            history = self.store.history(instance_id, sdk_only=True)
-            batch = select_batch(live, has_history=bool(history))
+            # A kept session already holds the history's effect: no history read, no full replay.
+            session = self.sessions.take(instance_id, inst.execution_id, inst.version)
+            history = [] if session is not None else self.store.history(instance_id, sdk_only=True)
+            batch = select_batch(live, has_history=session is not None or bool(history))
             handle = self.orchestrators.get(inst.name) or _missing(inst.name)
-            outcome = run_episode(inst, history, batch, handle, now)
+            outcome = run_episode(inst, history, batch, handle, now, session)
             self._commit(outcome, [m.id for m in stale], inst.version)
             committed = True  # the commit cleared the lock with the row: no second write needed
+            if outcome.session is not None:  # only after the commit: the state is now the row's
+                done = outcome.instance
+                self.sessions.keep(instance_id, outcome.session, done.execution_id, done.version)
         except _Lost:
             return False
         finally:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from devhost.durable import registry
+from devhost.durable import inproc, registry
 from devhost.durable.api import ManagementApi
-from devhost.durable.binding import client_binding, hub_name, load_system_key
+from devhost.durable.binding import client_binding, hub_name, load_system_key, rpc_base_url
 from devhost.durable.engine import Engine
 from devhost.index import FunctionInfo
 
@@ -27,6 +27,7 @@ class DurableExtension:
         self.engine: Engine | None = None
         self._routes: list[web.RouteDef] = []
         self._binding = ""
+        self._rpc_base = ""
 
     async def start(self, host: Host) -> None:
         # Orchestrator handles are pure CPU and run on the loop; activities go through the host's
@@ -36,18 +37,28 @@ class DurableExtension:
         durable = (host.config.raw.get("extensions") or {}).get("durableTask") or {}
         max_activities = int(durable.get("maxConcurrentActivityFunctions") or 64)
         self.engine = Engine(
-            host.data_dir / DB_NAME, orchestrators, activities, max_activities=max_activities
+            host.data_dir / DB_NAME,
+            orchestrators,
+            activities,
+            max_activities=max_activities,
+            extended_sessions=bool(durable.get("extendedSessionsEnabled", False)),
+            session_idle_seconds=float(durable.get("extendedSessionIdleTimeoutInSeconds") or 30),
         )
         hub = hub_name(host.config.raw)
         key = load_system_key(host.data_dir)
         self._binding = client_binding(host.base_url, hub, key)
-        self._routes = ManagementApi(self.engine, host.base_url, hub, system_key=key).routes()
+        api = ManagementApi(self.engine, host.base_url, hub, system_key=key)
+        self._routes = api.routes()
+        # The app's start_new/get_status reach the engine without a loopback HTTP request.
+        self._rpc_base = rpc_base_url(host.base_url, key)
+        inproc.register(self._rpc_base, api, key)
         await self.engine.start()
         log.info(
             "durable: %d orchestrator(s), %d activity(ies), hub %s", len(orchestrators), len(activities), hub
         )
 
     async def stop(self) -> None:
+        inproc.unregister(self._rpc_base)
         if self.engine is not None:
             await self.engine.stop()
 

@@ -11,12 +11,12 @@ machine held, instead of waiting for the leases to expire.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sqlite3
 from typing import Any
 
+from devhost.durable import fastjson
 from devhost.durable.store import Message, Store
 
 _COLUMNS = "id, kind, instance_id, execution_id, task_id, payload"
@@ -26,7 +26,7 @@ _LIVE_OWNERS: set[str] = set()
 
 
 def _message(row: tuple[Any, ...]) -> Message:
-    return Message(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))
+    return Message(row[0], row[1], row[2], row[3], row[4], fastjson.loads(row[5]))
 
 
 def enqueue(
@@ -41,7 +41,7 @@ def enqueue(
     db.execute(
         "INSERT INTO messages (kind, instance_id, execution_id, task_id, payload, visible_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (kind, instance_id, execution_id, task_id, json.dumps(payload), visible_at),
+        (kind, instance_id, execution_id, task_id, fastjson.dumps(payload), visible_at),
     )
 
 
@@ -91,12 +91,17 @@ def drop_execution(db: sqlite3.Connection, instance_id: str, keep_events: bool) 
     db.execute(sql, (instance_id,))
 
 
+_CLAIMABLE = "WHERE kind = 'work' AND visible_at <= ? AND (lease_owner IS NULL OR lease_until < ?) "
+
+
 def claim_work(store: Store, owner: str, now: float, lease: float, limit: int) -> list[Message]:
+    # Every result and every episode wakes the runner, and most wake-ups find nothing: look with
+    # a plain read first instead of taking the file's write lock for an empty claim.
+    if store.db.execute(f"SELECT 1 FROM messages {_CLAIMABLE}LIMIT 1", (now, now)).fetchone() is None:
+        return []
     with store.transaction() as db:
         rows = db.execute(
-            f"SELECT {_COLUMNS} FROM messages "
-            "WHERE kind = 'work' AND visible_at <= ? AND (lease_owner IS NULL OR lease_until < ?) "
-            "ORDER BY id LIMIT ?",
+            f"SELECT {_COLUMNS} FROM messages {_CLAIMABLE}ORDER BY id LIMIT ?",
             (now, now, limit),
         ).fetchall()
         db.executemany(

@@ -29,6 +29,7 @@ def export_artifact(trained: TrainedFraudModel, *, tolerance: float = 1e-4) -> M
         "dataWindow": trained.data_window,
         "params": trained.params_json(),
         "candidates": trained.classifier.cv,
+        "selection": trained.classifier.selection,
         "chosen": trained.classifier.chosen,
         "thresholds": trained.thresholds,
         "parity": parity.to_json(),

@@ -11,16 +11,24 @@ How it learns (why: see docs/ml.md, "fit_tabular"):
      ordered codes), early-stopped on a stratified validation slice;
    - `ensemble`: the earlier fraud model, HGB log-odds + IsolationForest anomaly;
    - `blend`: logistic + HGB.
-2. Stratified K-fold: every candidate's out-of-fold (OOF) raw scores for every row. Each candidate
-   is scored by its mean per-fold PR-AUC (multi-score candidates combine on the other folds' OOF
-   rows, so that score is honest too). A candidate other than `logistic` is chosen only if it beats
-   `logistic` by more than `selection_margin` (1) standard errors of the per-fold difference: on data
-   where the trees do not clearly help, the served model is the logistic regression.
-3. Calibration: a sigmoid (logistic regression on the chosen candidate's raw scores) fitted on the
-   OOF scores of *all* rows: no calibration slice is set aside, so it stays stable with few
-   positives; sigmoid calibration converts to ONNX exactly.
-4. The final models are refitted on all rows. `oof_scores` (calibrated OOF probabilities) are
-   honest scores for metrics and for choosing thresholds.
+2. Stratified K-fold, repeated (`repeats`; by default twice when the minority class has fewer than
+   `few_positives` rows, where one partition's fold scores are noisiest): every candidate's
+   out-of-fold (OOF) raw scores for every row, and its PR-AUC on every fold (multi-score candidates
+   combine on the other folds' OOF rows of the same repeat, so that score is honest too).
+3. Selection, one rule used twice (`_prefer`): an alternative replaces the default only if its
+   *paired* per-fold gain over the default is positive on more than half of the folds and its mean
+   exceeds `selection_min_gain` (0.002 PR-AUC) and `selection_margin` (1) standard errors, the SE
+   corrected for the overlap of CV training sets (Nadeau & Bengio: var * (1/J + 1/(K-1)) over J
+   folds of K-fold CV; the naive var/J is far too small and let a noise-level `blend` win).
+   - the logistic regression's C: `lr_c_grid` against the default `lr_c` (wide one-hot views of
+     states or grades with few positives need stronger regularization);
+   - the candidate: `hgb`, `ensemble`, `blend` against that `logistic`. Where trees do not clearly
+     help, the served model is the logistic regression.
+4. Calibration: a sigmoid (logistic regression on the chosen candidate's raw scores) fitted on the
+   OOF scores of *all* rows (of every repeat): no calibration slice is set aside, so it stays stable
+   with few positives; sigmoid calibration converts to ONNX exactly.
+5. The final models are refitted on all rows (the logistic regression with the chosen C).
+   `oof_scores` (calibrated OOF probabilities) are honest scores for metrics and for choosing thresholds.
 
 Imports scikit-learn: training jobs only, never a request path.
 """
@@ -28,9 +36,9 @@ Imports scikit-learn: training jobs only, never a request path.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, TypeVar
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, IsolationForest
@@ -41,6 +49,9 @@ from threadpoolctl import threadpool_limits
 from models.fraud.linear_view import LinearView
 from models.fraud.schema import Column, as_frame, encode, encode_labels, fit_columns
 from models.metrics import average_precision, recall_at_fpr
+
+K = TypeVar("K", str, float)
+FoldScores = Sequence[float] | np.ndarray  # one PR-AUC per fold of every repeat
 
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "logistic": ("lr",),
@@ -53,9 +64,14 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class TabularParams:
     folds: int = 5
+    repeats: int | None = None  # CV repetitions; None: 2 when the minority class < few_positives, else 1
+    few_positives: int = 500
     candidates: tuple[str, ...] = ("logistic", "hgb", "ensemble", "blend")
-    selection_margin: float = 1.0  # standard errors of the per-fold gain over logistic (one-SE rule)
-    lr_c: float = 1.0
+    # corrected standard errors of the paired per-fold gain an alternative must exceed (one-SE rule)
+    selection_margin: float = 1.0
+    selection_min_gain: float = 0.002  # and a mean PR-AUC gain worth a switch (not a 1e-5 tie)
+    lr_c: float = 1.0  # the default inverse regularization; the fitted model stores the chosen one
+    lr_c_grid: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # () = lr_c only
     hgb_max_iter: int = 300
     hgb_learning_rate: float = 0.05
     hgb_max_leaf_nodes: int = 15
@@ -97,7 +113,7 @@ class Parts:
 @dataclass
 class CandidateScore:
     name: str
-    fold_pr_auc: list[float]
+    fold_pr_auc: list[float]  # one per fold of every repeat, in the same order for every candidate
 
     @property
     def mean(self) -> float:
@@ -119,7 +135,9 @@ class TabularClassifier:
     params: TabularParams
     oof_scores: np.ndarray  # calibrated out-of-fold probability per training row
     oof_labels: np.ndarray
-    cv: dict[str, dict[str, float]] = field(default_factory=dict)  # candidate -> {mean, sd}
+    # candidate -> {mean, sd} of its fold PR-AUCs (+ gain, gainSe, winShare over logistic)
+    cv: dict[str, dict[str, Any]] = field(default_factory=dict)
+    selection: dict[str, Any] = field(default_factory=dict)  # repeats, folds, lrC and its gains
     reference: Any = None  # a few training rows (DataFrame): the parity gate's base rows
     fit_seconds: float = 0.0
 
@@ -182,6 +200,7 @@ class TabularClassifier:
         return {
             "chosen": self.chosen,
             "candidates": self.cv,
+            "selection": self.selection,
             "positive": str(self.positive),
             "cvPrAuc": average_precision(self.oof_labels, self.oof_scores),
             "cvRecallAt1pctFpr": recall_at_fpr(self.oof_labels, self.oof_scores, 0.01),
@@ -191,7 +210,12 @@ class TabularClassifier:
         }
 
     def params_json(self) -> dict[str, Any]:
-        return {**asdict(self.params), "candidates": list(self.params.candidates), "chosen": self.chosen}
+        return {
+            **asdict(self.params),
+            "candidates": list(self.params.candidates),
+            "lr_c_grid": list(self.params.lr_c_grid),
+            "chosen": self.chosen,
+        }
 
 
 def _needed(candidates: Sequence[str]) -> set[str]:
@@ -207,8 +231,7 @@ def fit_parts(
     parts = Parts(columns)
     if "lr" in needed:
         parts.linear = LinearView.fit(B, columns)
-        parts.lr = LogisticRegression(C=p.lr_c, class_weight="balanced", max_iter=5000)
-        parts.lr.fit(parts.linear.transform(B), y)
+        parts.lr = _logistic(p.lr_c).fit(parts.linear.transform(B), y)
     if "hgb" in needed:
         # Early stopping needs a validation slice with both classes.
         stop = p.hgb_early_stopping and min(np.bincount(y, minlength=2)) >= 20
@@ -231,6 +254,10 @@ def fit_parts(
     return parts
 
 
+def _logistic(c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+
+
 def _fit_combiner(S: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Sigmoid calibration (Platt) of one raw score, or the stacking weights of several."""
     if len(np.unique(y)) < 2:
@@ -248,32 +275,59 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 def _score_candidate(
     name: str, oof: dict[str, np.ndarray], y: np.ndarray, folds: np.ndarray
 ) -> CandidateScore:
-    S = np.column_stack([oof[c] for c in CANDIDATES[name]])
+    """PR-AUC per fold of every repeat. oof[c]: [repeats, n] raw scores; folds: [repeats, n]."""
     scores = []
-    for k in np.unique(folds):
-        test = folds == k
-        if S.shape[1] == 1:
-            s = S[test, 0]  # a sigmoid calibration is monotone: the raw ranking is the score
-        else:
-            coef, b = _fit_combiner(S[~test], y[~test])
-            s = S[test] @ coef + b
-        scores.append(average_precision(y[test], s))
+    for r in range(folds.shape[0]):
+        S = np.column_stack([oof[c][r] for c in CANDIDATES[name]])
+        for k in np.unique(folds[r]):
+            test = folds[r] == k
+            if S.shape[1] == 1:
+                s = S[test, 0]  # a sigmoid calibration is monotone: the raw ranking is the score
+            else:
+                coef, b = _fit_combiner(S[~test], y[~test])
+                s = S[test] @ coef + b
+            scores.append(average_precision(y[test], s))
     return CandidateScore(name, scores)
 
 
-def _select(scores: dict[str, CandidateScore], margin: float) -> str:
-    if "logistic" not in scores:
-        return max(scores.values(), key=lambda s: s.mean).name
-    base = np.asarray(scores["logistic"].fold_pr_auc)
-    best, best_value = "logistic", scores["logistic"].mean
-    for name, s in scores.items():
-        if name == "logistic":
-            continue
-        gain = np.asarray(s.fold_pr_auc) - base
-        se = float(np.std(gain, ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else 0.0
-        if gain.mean() > margin * se and s.mean > best_value:
-            best, best_value = name, s.mean
-    return best
+@dataclass(frozen=True)
+class Preference:
+    """An alternative's paired per-fold gain over the default, and whether it clears the rule."""
+
+    gain: float
+    se: float
+    win_share: float
+    clears: bool
+
+
+def paired_gain(
+    default: FoldScores, other: FoldScores, n_splits: int, margin: float, min_gain: float = 0.0
+) -> Preference:
+    """The one-SE rule on paired per-fold differences d_j (j over every fold of every repeat).
+
+    SE = sd(d) * sqrt(1/J + 1/(K-1)): the Nadeau-Bengio correction, because K-fold training sets
+    overlap and fold scores are correlated (var(d)/J would be far too optimistic). `other` clears
+    the rule when mean(d) > max(margin * SE, min_gain) and d > 0 on more than half of the folds."""
+    d = np.asarray(other, dtype=np.float64) - np.asarray(default, dtype=np.float64)
+    if len(d) < 2:
+        return Preference(float(d.mean()) if len(d) else 0.0, float("inf"), 0.0, False)
+    se = float(np.std(d, ddof=1) * np.sqrt(1.0 / len(d) + 1.0 / max(1, n_splits - 1)))
+    share = float(np.mean(d > 0))
+    clears = d.mean() > max(margin * se, min_gain) and share > 0.5
+    return Preference(float(d.mean()), se, share, bool(clears))
+
+
+def _prefer(
+    default: K, scores: Mapping[K, FoldScores], n_splits: int, margin: float, min_gain: float = 0.0
+) -> tuple[K, dict[K, Preference]]:
+    """The default, unless alternatives clear the rule: then the one with the largest mean gain."""
+    prefs = {
+        k: paired_gain(scores[default], v, n_splits, margin, min_gain)
+        for k, v in scores.items()
+        if k != default
+    }
+    cleared = [k for k, pr in prefs.items() if pr.clears]
+    return (max(cleared, key=lambda k: prefs[k].gain) if cleared else default), prefs
 
 
 def fit_tabular(
@@ -303,26 +357,50 @@ def _fit(
     n_folds = int(min(p.folds, counts.min()))
     if n_folds < 2:
         raise ValueError("cross-validation needs at least 2 folds")
+    repeats = p.repeats if p.repeats is not None else (2 if counts.min() < p.few_positives else 1)
+    if repeats < 1:
+        raise ValueError("repeats must be at least 1")
     frame = frame.reset_index(drop=True)
-    folds = np.empty(len(labels), dtype=np.int64)
-    oof = {c: np.empty(len(labels), dtype=np.float64) for c in needed}
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=p.seed)
-    for k, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
-        folds[test] = k
-        part_frame = frame.iloc[train]
-        columns = fit_columns(part_frame, labels[train], min_count=p.min_category_count)
-        B_train = encode(part_frame, columns)
-        parts = fit_parts(B_train, labels[train], columns, needed, p)
-        B_test = encode(frame.iloc[test], columns)
-        for c in needed:
-            oof[c][test] = parts.component(c, B_test)
+    grid = tuple(dict.fromkeys((p.lr_c, *p.lr_c_grid)))  # the default first, no duplicates
+    folds, oof, lr_oof = _cross_validate(frame, labels, needed, p, n_folds, repeats, grid)
+    selection: dict[str, Any] = {"repeats": repeats, "folds": n_folds}
+    if "lr" in needed:
+        lr_scores = {
+            c: _score_candidate("logistic", {"lr": lr_oof[c]}, labels, folds).fold_pr_auc for c in grid
+        }
+        lr_c, lr_prefs = _prefer(p.lr_c, lr_scores, n_folds, p.selection_margin, p.selection_min_gain)
+        oof["lr"] = lr_oof[lr_c]
+        selection["lrC"] = lr_c
+        selection["lrCGain"] = {str(c): round(pr.gain, 4) for c, pr in lr_prefs.items()}
+        p = replace(p, lr_c=lr_c)
     scores = {c: _score_candidate(c, oof, labels, folds) for c in p.candidates}
-    chosen = _select(scores, p.selection_margin) if len(scores) > 1 else next(iter(scores))
-    S = np.column_stack([oof[c] for c in CANDIDATES[chosen]])
-    coef, intercept = _fit_combiner(S, labels)
+    if "logistic" in scores and len(scores) > 1:
+        chosen, prefs = _prefer(
+            "logistic",
+            {k: v.fold_pr_auc for k, v in scores.items()},
+            n_folds,
+            p.selection_margin,
+            p.selection_min_gain,
+        )
+    else:
+        chosen, prefs = max(scores.values(), key=lambda s: s.mean).name, {}
+    # Calibration on the OOF scores of every repeat: each row counts once per repeat.
+    S_all = np.vstack([np.column_stack([oof[c][r] for c in CANDIDATES[chosen]]) for r in range(repeats)])
+    coef, intercept = _fit_combiner(S_all, np.tile(labels, repeats))
+    S = np.column_stack([oof[c][0] for c in CANDIDATES[chosen]])
     oof_scores = _sigmoid(S @ coef + intercept)
     columns = fit_columns(frame, labels, min_count=p.min_category_count)
     final = fit_parts(encode(frame, columns), labels, columns, set(CANDIDATES[chosen]), p)
+    cv: dict[str, dict[str, Any]] = {}
+    for name, sc in scores.items():
+        cv[name] = {"mean": round(sc.mean, 4), "sd": round(sc.sd, 4)}
+        if name in prefs:
+            pr = prefs[name]
+            cv[name] |= {
+                "gain": round(pr.gain, 4),
+                "gainSe": round(pr.se, 4),
+                "winShare": round(pr.win_share, 2),
+            }
     return TabularClassifier(
         parts=final,
         chosen=chosen,
@@ -333,7 +411,42 @@ def _fit(
         params=p,
         oof_scores=oof_scores,
         oof_labels=labels,
-        cv={name: {"mean": round(s.mean, 4), "sd": round(s.sd, 4)} for name, s in scores.items()},
+        cv=cv,
+        selection=selection,
         reference=frame.iloc[: min(len(frame), 200)].copy(),
         fit_seconds=time.perf_counter() - t0,
     )
+
+
+def _cross_validate(
+    frame: Any,
+    labels: np.ndarray,
+    needed: set[str],
+    p: TabularParams,
+    n_folds: int,
+    repeats: int,
+    grid: tuple[float, ...],
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[float, np.ndarray]]:
+    """Fold ids [repeats, n], OOF raw scores per component [repeats, n], and per C for the LR."""
+    n = len(labels)
+    folds = np.empty((repeats, n), dtype=np.int64)
+    oof = {c: np.empty((repeats, n), dtype=np.float64) for c in needed - {"lr"}}
+    lr_oof = {c: np.empty((repeats, n), dtype=np.float64) for c in grid} if "lr" in needed else {}
+    for r in range(repeats):
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=p.seed + 7919 * r)
+        for k, (train, test) in enumerate(splitter.split(np.zeros(n), labels)):
+            folds[r, test] = k
+            part_frame = frame.iloc[train]
+            columns = fit_columns(part_frame, labels[train], min_count=p.min_category_count)
+            B_train = encode(part_frame, columns)
+            B_test = encode(frame.iloc[test], columns)
+            parts = fit_parts(B_train, labels[train], columns, needed - {"lr"}, p)
+            for c in needed - {"lr"}:
+                oof[c][r, test] = parts.component(c, B_test)
+            if lr_oof:
+                linear = LinearView.fit(B_train, columns)
+                Z_train, Z_test = linear.transform(B_train), linear.transform(B_test)
+                for lr_c in grid:
+                    lr = _logistic(lr_c).fit(Z_train, labels[train])
+                    lr_oof[lr_c][r, test] = lr.decision_function(Z_test)
+    return folds, oof, lr_oof

@@ -8,6 +8,9 @@ are history @ W (the fold-in the ONNX graph serves). Training side: numpy/scipy/
 - Co-occurrence cosine: the classic "customers who bought this also bought".
 - ALS (`implicit`): item factors Y; fold-in W = Y (Y'Y + reg I)^-1 Y' (a new user's least-squares row).
 - Content: TF-IDF cosine of item text + category (sklearn), top neighbours kept.
+- Low-pass (the "ideal low-pass filter" of GF-CF, Shen et al., CIKM 2021): the projection on the
+  top singular vectors of the degree-normalised interaction matrix, D^-1/2 V V' D^1/2; a smooth,
+  global signal that complements EASE's sharp item-item weights in the hybrid.
 """
 
 from __future__ import annotations
@@ -82,6 +85,28 @@ def als_foldin(
     W = Y @ M @ Y.T
     np.fill_diagonal(W, 0.0)
     return W.astype(np.float32)
+
+
+def lowpass(X: sparse.spmatrix, rank: int) -> np.ndarray:
+    """GF-CF's ideal low-pass filter: R~ = Du^-1/2 R Di^-1/2 (binary R), V = its top `rank` right
+    singular vectors, W = Di^-1/2 V V' Di^1/2 with a zero diagonal (history @ W is item-item)."""
+    from scipy.sparse.linalg import svds
+
+    R = sparse.csr_matrix(X, dtype=np.float64)
+    R.data[:] = 1.0
+    n = R.shape[1]
+    k = min(int(rank), min(R.shape) - 1)
+    if k < 1:
+        return np.zeros((n, n), dtype=np.float32)
+    du = np.sqrt(np.maximum(np.asarray(R.sum(axis=1)).ravel(), 1.0))
+    di = np.sqrt(np.maximum(np.asarray(R.sum(axis=0)).ravel(), 1.0))
+    Rt = sparse.diags(1.0 / du) @ R @ sparse.diags(1.0 / di)
+    # A fixed start vector: the same data gives the same model (ARPACK starts at random otherwise).
+    _, _, vt = svds(Rt, k=k, v0=np.full(min(Rt.shape), 1.0 / np.sqrt(min(Rt.shape))))
+    V = vt.T.astype(np.float32)
+    W = ((V / di[:, None].astype(np.float32)) @ (V.T * di[None, :].astype(np.float32))).astype(np.float32)
+    np.fill_diagonal(W, 0.0)
+    return W
 
 
 def content_similarity(

@@ -91,6 +91,7 @@ def build(
     w = weight * recency_weights(timestamps, weight_half_life_days)
     X = sparse.csr_matrix((w.astype(np.float32), (rows, cols)), shape=(len(users), len(item_list)))
     X.sum_duplicates()
+    X.eliminate_zeros()  # zero-weight rows (an unknown type, the catalogue-only stand-in) say nothing
     pop = np.bincount(
         cols,
         weights=weight * recency_weights(timestamps, popularity_half_life_days),

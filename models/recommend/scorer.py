@@ -14,6 +14,7 @@ unknown ids in it, or in the history, are ignored.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -88,6 +89,9 @@ class RecsScorer:
         return self.model.info
 
     def index_of(self, item_id: Any) -> int | None:
+        if type(item_id) is str:  # the serving path: ids from HTTP (one dict lookup)
+            found = self._index_str.get(item_id)
+            return found if found is not None else self._index.get(item_id)
         found = self._index.get(item_id) if isinstance(item_id, Hashable) else None
         return found if found is not None else self._index_str.get(str(item_id))
 
@@ -150,18 +154,19 @@ class RecsScorer:
 
     def history_vector(self, history: Mapping[Any, float]) -> np.ndarray:
         vector = np.zeros(self.n_items, dtype=np.float32)
+        index_of = self.index_of
         for item, weight in history.items():
-            j = self.index_of(item)
-            if j is not None and np.isfinite(weight):
-                vector[j] += float(weight)
+            j = index_of(item)
+            if j is not None and math.isfinite(weight):
+                vector[j] += weight
         return vector
 
     def mask_for(self, exclude: Iterable[Any]) -> np.ndarray:
         mask = np.zeros(self.n_items, dtype=np.float32)
-        for item in exclude:
-            j = self.index_of(item)
-            if j is not None:
-                mask[j] = 1.0
+        index_of = self.index_of
+        found = [j for j in map(index_of, exclude) if j is not None]
+        if found:
+            mask[found] = 1.0
         return mask
 
     def top_onnx(self, vector: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -190,29 +195,27 @@ class RecsScorer:
     def _explain(
         self, vector: np.ndarray, values: np.ndarray, indices: np.ndarray, anchor: Any
     ) -> list[Recommendation]:
+        """Split each item's score into its collaborative and content parts (vectorised over the
+        k items: one [history, k] block each) and name the history item that contributed most."""
         hist = np.flatnonzero(vector)
         weights = vector[hist][:, None]
         cf = self.model.alpha_cf * weights * self.model.w_cf[np.ix_(hist, indices)]
         content = self.model.alpha_content * weights * self.model.w_content[np.ix_(hist, indices)]
+        cf_sums, content_sums = cf.sum(axis=0).tolist(), content.sum(axis=0).tolist()
+        cf_top = hist[cf.argmax(axis=0)].tolist() if hist.size else []
+        content_top = hist[content.argmax(axis=0)].tolist() if hist.size else []
+        ids, categories = self.item_ids, self._categories
         out: list[Recommendation] = []
         for col, (j, score) in enumerate(zip(indices.tolist(), values.tolist(), strict=True)):
-            cf_sum, content_sum = float(cf[:, col].sum()), float(content[:, col].sum())
+            cf_sum, content_sum = cf_sums[col], content_sums[col]
             reason: Reason
             if cf_sum + content_sum <= 0:
-                reason = (
-                    Reason("popular_in", category=self._categories[j])
-                    if self._categories[j]
-                    else Reason("popular")
-                )
+                reason = Reason("popular_in", category=categories[j]) if categories[j] else Reason("popular")
             elif cf_sum >= content_sum:
-                source = anchor if anchor is not None else self.item_ids[hist[int(np.argmax(cf[:, col]))]]
-                reason = Reason("also_bought", item_id=source)
+                reason = Reason("also_bought", item_id=anchor if anchor is not None else ids[cf_top[col]])
             else:
-                source = (
-                    anchor if anchor is not None else self.item_ids[hist[int(np.argmax(content[:, col]))]]
-                )
-                reason = Reason("similar_to", item_id=source)
-            out.append(Recommendation(self.item_ids[j], float(score), reason))
+                reason = Reason("similar_to", item_id=anchor if anchor is not None else ids[content_top[col]])
+            out.append(Recommendation(ids[j], score, reason))
         return out
 
     def _ids(self, indices: Iterable[int]) -> list[Any]:

@@ -18,6 +18,11 @@ from models.recommend.evaluation import precision_ndcg_at_k
 from models.recommend.graph import RecsModel, to_onnx
 
 STRATEGIES = ("hybrid", "ease", "edlae", "rp3beta", "cooccurrence", "als", "content", "popularity")
+# A shop this small (or with no interactions yet) gets the fallback model: content similarity on
+# top of popularity. A collaborative model has next to nothing to learn from 10 products, and the
+# top-10 holdout metrics cannot rank anything when every product fits in the list.
+SMALL_CATALOG_ITEMS = 10
+FALLBACK_POPULARITY_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,10 @@ class RecsParams:
     # the history, so the graph is unchanged). Negative = lean away from blockbusters.
     col_exponent: float = -0.1
     row_exponent: float = -0.15
+    # GF-CF's low-pass filter blended into the hybrid (algorithms.lowpass): rank and weight chosen on
+    # the validation folds of the train parts (docs/recommendations-ml.md); 0 turns it off.
+    lowpass_weight: float = 0.3
+    lowpass_rank: int = 48
     als_factors: int = 64
     popularity_half_life_days: float | None = 60.0
     content_neighbours: int = 50
@@ -132,6 +141,15 @@ def fit_matrix(
         # Content cosine sums are O(1) per history item while EASE weights are much smaller:
         # scale the content part to EASE's mean row mass so alpha_content is a relative weight.
         S *= float(np.abs(W).sum() / max(np.abs(S).sum(), 1e-12))
+    if params.strategy == "hybrid" and params.lowpass_weight > 0 and m.X.nnz:
+        # (1 - w) * (the blend so far) + w * low-pass, each on the same scale (mean |weight|). The
+        # low-pass part is collaborative (it goes to w_cf: "customers also bought").
+        w = params.lowpass_weight
+        scale = max(float(np.abs(W + alpha_content * S).mean()), 1e-12)
+        rank = params.lowpass_rank
+        L = _cached(cache, ("lowpass", rank), lambda: algorithms.lowpass(m.X, rank))
+        W = ((1 - w) / scale) * W + (w / max(float(np.abs(L).mean()), 1e-12)) * L
+        S = ((1 - w) / scale) * S
     info = {
         "strategy": params.strategy,
         "params": params.to_json(),
@@ -172,9 +190,10 @@ def evaluate_scores(
         i = train.user_index[u]
         row = np.array(scores[i], dtype=np.float64, copy=True)
         row[seen.indices[seen.indptr[i] : seen.indptr[i + 1]]] = -np.inf
-        top = np.argpartition(-row, k)[:k]
+        # argpartition needs k < n: a catalogue of k items or fewer is ranked whole.
+        top = np.argpartition(-row, k)[:k] if k < row.size else np.arange(row.size)
         top = top[np.argsort(-row[top], kind="stable")]
-        ranked[u] = [train.items[j] for j in top]
+        ranked[u] = [train.items[j] for j in top if np.isfinite(row[j])]
     relevant = test.groupby("user_id")["item_id"].apply(set).to_dict()
     return precision_ndcg_at_k(ranked, {u: relevant[u] for u in test_users}, k)
 
@@ -209,6 +228,38 @@ def holdout_metrics(
     }
 
 
+def fallback_params(params: RecsParams) -> RecsParams:
+    """The small-shop model: content similarity (TF-IDF) over popularity, no collaborative part."""
+    return replace(params, strategy="content", alpha_pop=FALLBACK_POPULARITY_WEIGHT)
+
+
+def needs_fallback(interactions: pd.DataFrame, items: pd.DataFrame | None) -> str | None:
+    """Why the collaborative model is not trained (None: it is)."""
+    known = set(pd.unique(interactions["item_id"].dropna())) if "item_id" in interactions else set()
+    if items is not None and "item_id" in items:
+        known |= set(pd.unique(items["item_id"].dropna()))
+    if not known:
+        raise ValueError("no items to recommend: neither interactions nor catalogue items")
+    if not _has_rows(interactions):
+        return "no interactions yet"
+    if len(known) <= SMALL_CATALOG_ITEMS:
+        return f"{len(known)} items (at most {SMALL_CATALOG_ITEMS}: too few for a collaborative model)"
+    return None
+
+
+def _has_rows(interactions: pd.DataFrame) -> bool:
+    if not {"user_id", "item_id"} <= set(interactions.columns):
+        return False
+    return not interactions.dropna(subset=["user_id", "item_id"]).empty
+
+
+def _items_only(items: pd.DataFrame) -> pd.DataFrame:
+    """No interactions yet: one zero-weight row per catalogue item, so the matrix indexes them all
+    (popularity is all zero; the content part still relates the items)."""
+    ids = list(pd.unique(items["item_id"].dropna()))
+    return pd.DataFrame({"user_id": ["_catalogue"] * len(ids), "item_id": ids, "weight": 0.0})
+
+
 def train_artifact(
     interactions: pd.DataFrame,
     items: pd.DataFrame | None = None,
@@ -216,12 +267,28 @@ def train_artifact(
     *,
     seed: int = 0,
 ) -> tuple[bytes, dict[str, Any]]:
-    """(ONNX artifact bytes, metrics): holdout metrics vs popularity, then a refit on everything."""
+    """(ONNX artifact bytes, metrics): holdout metrics vs popularity, then a refit on everything.
+    A small shop (<= SMALL_CATALOG_ITEMS products, or no interactions) gets the fallback model
+    (content over popularity) and `metrics["fallback"] = 1`, still a complete, servable artifact."""
     params = params or RecsParams()
     metrics: dict[str, Any] = {}
-    if len(interactions) >= 50:
+    why = needs_fallback(interactions, items)
+    empty = not _has_rows(interactions)
+    if why is not None:
+        params = fallback_params(params)
+        metrics.update({"fallback": 1.0, "fallback_reason": why})
+    if empty:
+        assert items is not None  # needs_fallback raised otherwise
+        interactions = _items_only(items)
+    elif len(interactions) >= 50:
         metrics.update(holdout_metrics(interactions, items, params, seed=seed))
     model, m = fit_model(interactions, items, params)
-    metrics.update({"items": len(m.items), "users": len(m.users), "interactions": int(m.X.nnz)})
+    metrics.update(
+        {
+            "items": len(m.items),
+            "users": 0 if empty else len(m.users),
+            "interactions": 0 if empty else int(m.X.nnz),
+        }
+    )
     model = replace(model, info={**model.info, "metrics": metrics})
     return to_onnx(model), metrics

@@ -95,4 +95,13 @@ def _settings_ttl() -> float:
     return get_settings().catalog_cache_ttl_seconds
 
 
+def _stock_ttl() -> float:
+    from shared.settings import get_settings
+
+    return get_settings().catalog_listing_stock_ttl_seconds
+
+
 cache = TtlCache(_settings_ttl)
+# Listing pages with their availability (catalog.listing): a much shorter TTL, since stock moves
+# without catalog events. Keyed with `cache.generation()`, so a catalog write drops them too.
+stock_pages = TtlCache(_stock_ttl)

@@ -41,8 +41,8 @@ PRODUCT_INDEXES = (
 class CatalogRepository:
     def __init__(self, store: DocumentStore) -> None:
         self.products = open_container(store, PRODUCTS, PRODUCTS_PK, PRODUCT_INDEXES)
-        self.categories = open_container(store, CATEGORIES, PK, ("name",))
-        self.brands = open_container(store, BRANDS, PK, ("name",))
+        self.categories = open_container(store, CATEGORIES, PK, ("name", "slug"))
+        self.brands = open_container(store, BRANDS, PK, ("name", "slug"))
         self._products = DocumentRepository(self.products, "product")
 
     # --- products -------------------------------------------------------------------------------
@@ -55,12 +55,19 @@ class CatalogRepository:
     def replace_product(self, doc: Document, *, if_match: str, events: Sequence[CloudEvent]) -> Document:
         return self._products.replace(doc, if_match=if_match, events=events)
 
-    def list_products(self, query: ProductListQuery) -> Page:
+    def list_products(
+        self,
+        query: ProductListQuery,
+        *,
+        categories: Sequence[str] | None = None,
+        brands: Sequence[str] | None = None,
+    ) -> Page:
+        """`categories` / `brands`: the ids the filters resolved to (catalog.listing)."""
         where: list[Filter] = [Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX]
-        if query.category:
-            where.append(Filter("categoryId", "=", query.category))
-        if query.brand:
-            where.append(Filter("brandId", "=", query.brand))
+        for path, ids in (("categoryId", categories), ("brandId", brands)):
+            if ids:
+                # One id (the usual case) keeps the "<path>,name" index walk.
+                where.append(Filter(path, "=", ids[0]) if len(ids) == 1 else Filter(path, "in", list(ids)))
         if query.min_price is not None:
             where.append(Filter("priceMicros", ">=", to_micros(query.min_price)))
         if query.max_price is not None:
@@ -81,6 +88,11 @@ class CatalogRepository:
             return dict(self.taxon_container(kind).read(taxon_id, taxon_id))
         except DocumentNotFound:
             return None
+
+    def taxa_with_slug(self, kind: str, slug: str) -> list[str]:
+        """Ids of the categories (brands) whose slug is `slug` (names are not unique)."""
+        query = Query(where=(Filter("slug", "=", slug),))
+        return [str(doc["id"]) for doc in self.taxon_container(kind).query_all(query)]
 
     def create_taxon(self, kind: str, doc: Document) -> Document:
         return dict(self.taxon_container(kind).create(doc))

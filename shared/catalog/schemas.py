@@ -110,7 +110,24 @@ class ProductPublic(ApiModel):
     updated_at: datetime
 
 
+class SkuAvailability(ApiModel):
+    sku: str
+    available: int = Field(description="units orderable now (on hand minus reserved, never negative)")
+    in_stock: bool
+
+
+class ProductListItem(ProductPublic):
+    """A product in a listing: the product plus its stock, so a shopper needs no inventory call
+    per sku. Read when the page is served (not cached with the product)."""
+
+    in_stock: bool = Field(description="true when at least one of its skus can be ordered")
+    availability: list[SkuAvailability] = Field(
+        description="one entry per sku that can be ordered: the product's own, then each variant's"
+    )
+
+
 ProductsPublic = Page[ProductPublic]
+ProductListPage = Page[ProductListItem]
 
 
 # A query value is always a string; pydantic's default Decimal schema (number or any decimal-ish
@@ -119,8 +136,8 @@ PriceFilter = Annotated[Decimal, WithJsonSchema({"type": "string", "pattern": r"
 
 
 class ProductListQuery(ListQuery):
-    category: str | None = Field(None, max_length=64)
-    brand: str | None = Field(None, max_length=64)
+    category: str | None = Field(None, max_length=100, description="a category's id, slug or name")
+    brand: str | None = Field(None, max_length=100, description="a brand's id, slug or name")
     min_price: PriceFilter | None = Field(None, ge=0, max_digits=18, decimal_places=6)
     max_price: PriceFilter | None = Field(None, ge=0, max_digits=18, decimal_places=6)
 

@@ -54,10 +54,19 @@ class Api:
         summary: str = "",
         durable_client: bool = False,
         dev_only: bool = False,
+        errors: Sequence[int] = (),
+        headers: Sequence[str] = (),
+        response_headers: Sequence[str] = (),
+        body_required: bool = True,
+        also: Sequence[int] = (),
     ) -> Callable[[F], F]:
         """Register the decorated handler `(ctx: RequestContext) -> result` as an HTTP function
         named after it. `dev_only` routes answer 404 outside development mode and are left out of
-        the OpenAPI document there. Returns the handler unchanged (so it stays unit-testable)."""
+        the OpenAPI document there. `errors`: the statuses the handler answers beyond the ones the
+        edge adds (auth, body, query, path); `headers` / `response_headers`: documented request
+        and response headers; `body_required=False`: an empty body is `ctx.body = None`; `also`:
+        other success statuses the handler answers with the same body.
+        Returns the handler unchanged (so it stays unit-testable)."""
         checked_auth = _check_auth(auth)
         verbs = tuple(method.upper() for method in methods)
 
@@ -85,6 +94,11 @@ class Api:
                 dev_only=dev_only,
                 handler=handler,
                 wrapper=wrapper,
+                errors=tuple(errors),
+                headers=tuple(headers),
+                response_headers=tuple(response_headers),
+                body_required=body_required,
+                also=tuple(also),
             )
             info_ref.append(info)
             target: Any = wrapper
@@ -109,6 +123,7 @@ class Api:
         response: type[BaseModel] | None = None,
         status: int = 200,
         summary: str = "",
+        errors: Sequence[int] = (),
     ) -> RouteInfo:
         """List in the OpenAPI document an HTTP function the blueprint registers itself with
         `bp.route` (one that needs extra bindings `route` cannot pass, e.g. SignalR negotiate).
@@ -132,6 +147,7 @@ class Api:
             dev_only=False,
             handler=not_served_here,
             wrapper=not_served_here,
+            errors=tuple(errors),
         )
         register(info)
         self.routes.append(info)

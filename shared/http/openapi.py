@@ -43,8 +43,48 @@ _ERRORS = {
     "401": "Missing, invalid or expired bearer token",
     "403": "The caller lacks the required role",
     "404": "Not found",
+    "409": "The resource's state does not allow this (`code` says why)",
+    "412": "`If-Match` names an older version of the resource; fetch it again",
+    "413": "The resource would exceed the store's size limit",
+    "415": "The body is not `application/json`",
     "422": "Validation failed; `errors` lists the fields",
+    "428": "This update requires `If-Match` with the resource's `ETag`",
 }
+
+# Request headers routes declare (`Api.route(headers=...)`), as reusable parameters.
+HEADERS: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "A repeat with the same key and body returns the first result and does "
+        "nothing again; the same key with another body is a 422 `idempotency_key_reused`",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"},
+    },
+    "If-Match": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The `ETag` of the version the change is based on; 412 when it moved on",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"},
+    },
+}
+# Success response headers routes declare (`Api.route(response_headers=...)`).
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": "The version of the resource (send it as `If-Match`)",
+        "schema": {"type": "string"},
+    },
+    "Location": {"description": "Where the created or accepted resource is", "schema": {"type": "string"}},
+    "Retry-After": {
+        "description": "Seconds to wait before polling the resource at `Location`",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def _ref_name(name: str) -> str:
+    return name.replace("-", "")
 
 
 def _schemas(selected: list[RouteInfo]) -> tuple[dict[Any, Any], dict[str, Any]]:
@@ -81,6 +121,7 @@ def _parameters(info: RouteInfo, refs: dict[Any, Any], components: dict[str, Any
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    params += [{"$ref": f"#/components/parameters/{_ref_name(name)}"} for name in info.headers]
     return params
 
 
@@ -97,16 +138,20 @@ def _operation(
         operation["parameters"] = params
     if info.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": info.body_required,
             "content": {"application/json": {"schema": refs[(info.body, "validation")]}},
         }
     success: dict[str, Any] = {"description": "Success"}
     if info.response is not None:
         success["content"] = {"application/json": {"schema": refs[(info.response, "serialization")]}}
-    responses: dict[str, Any] = {str(info.status): success}
-    codes = []
+    if info.response_headers:
+        success["headers"] = {
+            name: {"$ref": f"#/components/headers/{_ref_name(name)}"} for name in info.response_headers
+        }
+    responses: dict[str, Any] = {str(code): success for code in (info.status, *info.also)}
+    codes = [str(code) for code in info.errors]
     if info.body is not None:
-        codes += ["400", "422"]
+        codes += ["400", "415", "422"]
     if info.query is not None:
         codes.append("422")
     if info.auth is not None:
@@ -117,6 +162,8 @@ def _operation(
     if info.path_params():
         codes.append("404")
     for code in sorted(set(codes)):
+        if code not in _ERRORS:
+            raise ValueError(f"{info.function_name}: no problem response {code} in openapi._ERRORS")
         responses[code] = {"$ref": f"#/components/responses/Problem{code}"}
     operation["responses"] = responses
     return operation
@@ -251,6 +298,8 @@ def _build(selected: list[RouteInfo]) -> dict[str, Any]:
         "components": {
             "schemas": components,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "parameters": {_ref_name(name): spec for name, spec in HEADERS.items()},
+            "headers": {_ref_name(name): spec for name, spec in RESPONSE_HEADERS.items()},
             "responses": {
                 f"Problem{code}": {
                     "description": text,

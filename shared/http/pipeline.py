@@ -104,7 +104,7 @@ def _prepare(info: RouteInfo, req: func.HttpRequest, correlation_id: str, client
     ctx.principal = _principal(info, req)
     if info.query is not None:
         ctx.query = parse_query(req.params, info.query)
-    if info.body is not None:
+    if info.body is not None and (info.body_required or (req.get_body() or b"").strip()):
         ctx.body = parse_body(req, info.body)
     return ctx
 

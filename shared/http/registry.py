@@ -31,6 +31,18 @@ class RouteInfo:
     handler: Callable[..., Any]
     # What the Functions worker calls: `(req)` or `(req, client)`.
     wrapper: Callable[..., Any]
+    # Statuses the handler itself may answer besides the ones the edge adds for auth, body, query
+    # and path parameters (409 state conflict, 412 stale If-Match, 428...): the OpenAPI document
+    # lists them, and the fuzz test fails on any status a route answers that it does not list.
+    errors: tuple[int, ...] = ()
+    # Request headers the route reads (documented as header parameters): names from HEADERS.
+    headers: tuple[str, ...] = ()
+    # Headers of the success response (`ETag`, `Location`, `Retry-After`).
+    response_headers: tuple[str, ...] = ()
+    # False: the body may be left out (e.g. `POST /orders/{id}/ship` without tracking details).
+    body_required: bool = True
+    # Other success statuses with the same body (a repeated create answered 200 with the first).
+    also: tuple[int, ...] = ()
 
     @property
     def openapi_path(self) -> str:

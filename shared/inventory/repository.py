@@ -37,7 +37,8 @@ register_outbox(RESERVATIONS_CONTAINER, RESERVATIONS_PK)
 
 class InventoryRepository:
     def __init__(self, store: DocumentStore) -> None:
-        self.stock = open_container(store, STOCK_CONTAINER, STOCK_PK, ("docType", "createdAt"))
+        # productId: a listing page's availability in one query (service.available_by_product).
+        self.stock = open_container(store, STOCK_CONTAINER, STOCK_PK, ("docType", "createdAt", "productId"))
         self.reservations = open_container(
             store, RESERVATIONS_CONTAINER, RESERVATIONS_PK, ("status", "expiresAt")
         )

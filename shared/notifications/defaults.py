@@ -59,6 +59,24 @@ BUILTIN: dict[str, TemplateIn] = {
         "{% if shipment.trackingNumber %}Tracking: {{ shipment.carrier }} {{ shipment.trackingNumber }}"
         "{% endif %}",
     ),
+    # The unfulfilled ends: the customer learns why, and that nothing stays charged.
+    "order-payment-failed": _order_template(
+        "order_payment_failed",
+        "Payment failed",
+        "We could not take the payment for order {{ order.id }} ({{ order.failureReason }}); "
+        "nothing was charged. Please try another card.",
+    ),
+    "order-rejected": _order_template(
+        "order_rejected",
+        "Order not accepted",
+        "We could not accept order {{ order.id }} ({{ order.failureReason }}); any hold on your card "
+        "was released.",
+    ),
+    "order-out-of-stock": _order_template(
+        "order_out_of_stock",
+        "Out of stock",
+        "Sorry, an item of order {{ order.id }} is out of stock; nothing was charged.",
+    ),
     "stock-low": TemplateIn.model_validate(
         {
             "kind": "stock_low",

@@ -27,6 +27,9 @@ Kind = Literal[
     "order_cancelled",
     "order_refunded",
     "order_shipped",
+    "order_payment_failed",
+    "order_rejected",
+    "order_out_of_stock",
     "stock_low",
     "reorder_recommended",
 ]
@@ -35,6 +38,9 @@ KINDS: tuple[Kind, ...] = (
     "order_cancelled",
     "order_refunded",
     "order_shipped",
+    "order_payment_failed",
+    "order_rejected",
+    "order_out_of_stock",
     "stock_low",
     "reorder_recommended",
 )
@@ -45,6 +51,9 @@ TEMPLATE_FOR_KIND: dict[str, str] = {
     "order_cancelled": "order-cancelled",
     "order_refunded": "order-refunded",
     "order_shipped": "order-shipped",
+    "order_payment_failed": "order-payment-failed",
+    "order_rejected": "order-rejected",
+    "order_out_of_stock": "order-out-of-stock",
     "stock_low": "stock-low",
     "reorder_recommended": "reorder-recommended",
 }

@@ -61,6 +61,7 @@ _ORDER = {
         {"sku": "SKU-1", "name": "Sample product", "quantity": 3, "unitPrice": "19.99", "lineTotal": "59.97"}
     ],
     "refundedAmount": "0.00",
+    "failureReason": "",
 }
 _CUSTOMER = {"id": "user-sample", "name": "Ada Lovelace", "email": "ada@example.com"}
 
@@ -81,6 +82,18 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "customer": _CUSTOMER,
         "order": {**_ORDER, "status": "shipped"},
         "shipment": {"carrier": "Sample Post", "trackingNumber": "TRACK-1"},
+    },
+    "order_payment_failed": {
+        "customer": _CUSTOMER,
+        "order": {**_ORDER, "status": "payment_failed", "failureReason": "card_declined"},
+    },
+    "order_rejected": {
+        "customer": _CUSTOMER,
+        "order": {**_ORDER, "status": "rejected", "failureReason": "fraud_rejected"},
+    },
+    "order_out_of_stock": {
+        "customer": _CUSTOMER,
+        "order": {**_ORDER, "status": "out_of_stock", "failureReason": "out_of_stock"},
     },
     "stock_low": {"recipient": _CUSTOMER, "stock": {"sku": "SKU-1", "available": 2, "threshold": 5}},
     "reorder_recommended": {

@@ -1,9 +1,10 @@
 """What triggers a notification: the order workflow's command and the domain events, parsed.
 
 The `notification-commands` queue carries commands from the order workflow (the confirmation);
-the `notifications` subscription carries events (OrderCancelled, OrderRefunded, OrderShipped and
-StockLow). Both are CloudEvents JSON; a plain JSON command (`{"commandId", "type", ...data}`) is
-accepted too. The dedupe key is the CloudEvent `id` (or `commandId`), never the broker's
+the `notifications` subscription carries events (OrderCancelled, OrderRefunded, OrderShipped, the
+unfulfilled ends OrderPaymentFailed / OrderRejected / OrderOutOfStock, StockLow and
+ReorderRecommended). Both are CloudEvents JSON; a plain JSON command (`{"commandId", "type",
+...data}`) is accepted too. The dedupe key is the CloudEvent `id` (or `commandId`), never the broker's
 message id: a republished event has a new message id but the same event id.
 """
 
@@ -23,6 +24,10 @@ TYPE_TO_KIND: dict[str, Kind] = {
     "OrderRefunded": "order_refunded",
     "OrderPartiallyRefunded": "order_refunded",
     "OrderShipped": "order_shipped",
+    # An order that ended unfulfilled: the customer hears why (the order's `failureReason`).
+    "OrderPaymentFailed": "order_payment_failed",
+    "OrderRejected": "order_rejected",
+    "OrderOutOfStock": "order_out_of_stock",
     "StockLow": "stock_low",
     "ReorderRecommended": "reorder_recommended",
 }
@@ -113,6 +118,7 @@ def order_context(data: dict[str, Any], stored: dict[str, Any] | None) -> dict[s
         "currency": _currency(src.get("currency"), total, data.get("currency")),
         "items": items,
         "refundedAmount": _amount(src.get("refundedAmount", "0.00")),
+        "failureReason": str(data.get("failureReason") or src.get("failureReason") or ""),
     }
 
 

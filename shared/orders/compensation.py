@@ -31,8 +31,12 @@ def _load(deps: OrderDeps, order_id: str) -> OrderState:
     return loaded.state
 
 
-def compensate(deps: OrderDeps, order_id: str, final: str, reason: str) -> str:
-    """Undo what the order holds and end it in `final`; the order's resulting status."""
+def compensate(
+    deps: OrderDeps, order_id: str, final: str, reason: str, failure_reason: str | None = None
+) -> str:
+    """Undo what the order holds and end it in `final`; the order's resulting status.
+    `failure_reason` (API.md `failureReason`) when the caller knows it better than the order's
+    state does (who cancelled); else it is derived from `final`, `reason` and the state."""
     if final not in FINAL_EVENT:
         raise ValueError(f"unknown final status {final}")
     state = _load(deps, order_id)
@@ -42,7 +46,7 @@ def compensate(deps: OrderDeps, order_id: str, final: str, reason: str) -> str:
     if state.status not in IN_FLIGHT:
         if final != "cancelled":
             raise InvalidOrderState(f"order {order_id} is {state.status}; it can only be cancelled")
-        return _cancel_fulfilled(deps, state, reason)
+        return _cancel_fulfilled(deps, state, reason, failure_reason)
     released = reservations.release(store=deps.store, order_id=order_id, reason=reason)
     if released.status == "released":
         deps.stream.update(
@@ -69,13 +73,15 @@ def compensate(deps: OrderDeps, order_id: str, final: str, reason: str) -> str:
             ),
         )
     final_data = {"reason": reason}
+    if failure_reason:
+        final_data["failureReason"] = failure_reason
     state = deps.stream.update(
         order_id, lambda s: [(FINAL_EVENT[final], final_data)] if s.status in IN_FLIGHT else []
     )
     return state.status
 
 
-def _cancel_fulfilled(deps: OrderDeps, state: OrderState, reason: str) -> str:
+def _cancel_fulfilled(deps: OrderDeps, state: OrderState, reason: str, failure_reason: str | None) -> str:
     """A confirmed (or, by staff, shipped) order: refund what is left, put unshipped stock back."""
     order_id = state.id
     payment = deps.payments.release(order_id=order_id, refund_id="cancellation", reason=reason)
@@ -86,6 +92,8 @@ def _cancel_fulfilled(deps: OrderDeps, state: OrderState, reason: str) -> str:
         if s.status in TERMINAL:
             return []
         data: dict[str, object] = {"reason": reason}
+        if failure_reason:
+            data["failureReason"] = failure_reason
         if payment is not None:
             data |= {
                 "payment": payment_view(payment),

@@ -22,6 +22,10 @@ class OrderEventData(ApiModel):
     # Flat, as the notifications context reads them: why it was cancelled, what was refunded.
     reason: str | None = None
     refund: dict[str, Any] | None = None
+    # API.md `failureReason` of an order that ended unfulfilled (also inside `order`).
+    failure_reason: str | None = None
+    # OrderShipped: `{carrier, trackingNumber, shippedAt}` (also inside `order`).
+    shipment: dict[str, Any] | None = None
 
 
 def _declare(name: str, consumers: list[str], doc: str) -> type[OrderEventData]:
@@ -39,12 +43,16 @@ PUBLISHED: dict[str, type[OrderEventData]] = {
     "OrderConfirmed": _declare(
         "OrderConfirmed", ["fraud", "recommendations", "analytics"], "Paid and its stock consumed."
     ),
-    "OrderOutOfStock": _declare("OrderOutOfStock", ["analytics"], "Not enough stock; nothing was charged."),
+    "OrderOutOfStock": _declare(
+        "OrderOutOfStock", ["notifications", "analytics"], "Not enough stock; nothing was charged."
+    ),
     "OrderPaymentFailed": _declare(
-        "OrderPaymentFailed", ["analytics"], "The payment failed; the reservation is released."
+        "OrderPaymentFailed",
+        ["notifications", "analytics"],
+        "The payment failed; the reservation is released.",
     ),
     "OrderRejected": _declare(
-        "OrderRejected", ["fraud", "analytics"], "Rejected as fraud; everything undone."
+        "OrderRejected", ["fraud", "notifications", "analytics"], "Rejected as fraud; everything undone."
     ),
     "OrderCancelled": _declare(
         "OrderCancelled", ["notifications", "analytics"], "Cancelled; everything undone."

@@ -7,6 +7,8 @@ the HTTP service and the workflow's activities alike, before anything is written
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import Field
@@ -28,6 +30,23 @@ OrderStatus = Literal[
 ]
 TERMINAL: frozenset[str] = frozenset({"out_of_stock", "payment_failed", "rejected", "cancelled", "refunded"})
 IN_FLIGHT = ("pending", "awaiting_review")
+# Why an order ended without being fulfilled (API.md v1.1). `processing_error`: a step failed for
+# good after its retries and the order was undone (no customer or staff asked for it).
+FailureReason = Literal[
+    "card_declined",
+    "insufficient_funds",
+    "payment_error",
+    "out_of_stock",
+    "fraud_rejected",
+    "review_timeout",
+    "cancelled_by_customer",
+    "cancelled_by_staff",
+    "processing_error",
+]
+# Decline codes of the payment provider that are shown as they are; any other failure to pay is
+# `payment_error` (the provider's own codes are not part of the contract).
+_SHOWN_DECLINES = frozenset({"card_declined", "insufficient_funds"})
+RefundRequestStatus = Literal["requested", "approved", "rejected"]
 
 # Event type -> (statuses it may happen in, status it leads to or None to keep the status).
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -53,7 +72,12 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "OrderCancelled": (("pending", "awaiting_review", "confirmed", "shipped"), "cancelled"),
     "OrderRefunded": (("confirmed", "shipped"), None),
     "OrderShipped": (("confirmed",), "shipped"),
+    # A customer asks for their money back on a delivered order; staff decide (refund_requests.py).
+    "RefundRequested": (("shipped",), None),
+    "RefundRequestApproved": (("shipped", "refunded"), None),
+    "RefundRequestRejected": (("confirmed", "shipped", "cancelled", "refunded"), None),
 }
+FINAL_EVENTS = ("OrderOutOfStock", "OrderPaymentFailed", "OrderRejected", "OrderCancelled")
 
 
 class InvalidOrderState(Conflict):
@@ -82,6 +106,27 @@ class OrderFraud(ApiModel):
     model_version: str | None = None
 
 
+class Shipment(ApiModel):
+    carrier: str | None = None
+    tracking_number: str | None = None
+    shipped_at: str
+
+
+class RefundRequestPublic(ApiModel):
+    """A customer's request for a refund of a delivered order, and what staff decided."""
+
+    id: str
+    status: RefundRequestStatus
+    amount: Money | None = Field(None, description="null: everything not refunded yet")
+    reason: str
+    requested_by: str
+    created_at: str
+    decided_at: str | None = None
+    decided_by: str | None = None
+    note: str | None = None
+    refund_id: str | None = Field(None, description="the refund made when the request was approved")
+
+
 class Order(ApiModel):
     """The order as API.md shows it."""
 
@@ -96,6 +141,11 @@ class Order(ApiModel):
     shipping_address: dict[str, Any]
     payment: OrderPayment | None = None
     fraud: OrderFraud | None = None
+    failure_reason: FailureReason | None = Field(
+        None, description="why the order ended unfulfilled; null while it is in flight or fulfilled"
+    )
+    shipment: Shipment | None = None
+    refund_requests: list[RefundRequestPublic] = Field(default_factory=list)
     created_at: str
     updated_at: str
 
@@ -109,6 +159,7 @@ class OrderState(Order):
     # Internal like the token: kept in the stream and the customer's list for the fraud check only.
     card_fingerprint: str | None = None
     cancel_requested: bool = False
+    cancel_requested_by_staff: bool = False
     customer_email: str | None = None
     risk_signal: str = "normal"
     request_hash: str = ""
@@ -134,6 +185,59 @@ class OrderState(Order):
 
 
 _ORDER_FIELDS = tuple(Order.model_fields)
+
+
+def order_etag(state: OrderState) -> str:
+    """The order's HTTP entity tag: a digest of what a client sees of it. Not the stream version:
+    bookkeeping events (a notification requested, the reservation committed) move that on right
+    after the order looks final, and a support agent's `If-Match` would then fail for a change
+    they cannot see. Weak, because such an event still moves `updatedAt`."""
+    view = state.public().model_dump(mode="json", by_alias=True, exclude={"updated_at"})
+    canonical = json.dumps(view, sort_keys=True, separators=(",", ":"))
+    return f'W/"{hashlib.sha256(canonical.encode()).hexdigest()[:24]}"'
+
+
+def failure_reason_for(state: OrderState, event_type: str, data: dict[str, Any]) -> str | None:
+    """The `failureReason` a final event gives the order (events written before the field existed
+    carry none: it is derived from their `reason` and the order's state, so a replay agrees)."""
+    given = data.get("failureReason")
+    if isinstance(given, str) and given:
+        return given
+    reason = str(data.get("reason") or "")
+    if event_type == "OrderOutOfStock":
+        return "out_of_stock"
+    if event_type == "OrderPaymentFailed":
+        return reason if reason in _SHOWN_DECLINES else "payment_error"
+    if event_type == "OrderRejected":
+        return "review_timeout" if (state.review or {}).get("timedOut") else "fraud_rejected"
+    if event_type == "OrderCancelled":
+        if reason == "processing_error":
+            return "processing_error"
+        return "cancelled_by_staff" if state.cancel_requested_by_staff else "cancelled_by_customer"
+    return None
+
+
+def _refund_request(state: OrderState, request_id: str) -> RefundRequestPublic:
+    found = next((r for r in state.refund_requests if r.id == request_id), None)
+    if found is None:
+        raise InvalidOrderState(f"order {state.id} has no refund request {request_id}")
+    return found
+
+
+def _decide_refund_request(
+    state: OrderState, data: dict[str, Any], status: str, at: str
+) -> list[RefundRequestPublic]:
+    current = _refund_request(state, str(data["requestId"]))
+    decided = current.model_copy(
+        update={
+            "status": status,
+            "decided_at": at,
+            "decided_by": data.get("by"),
+            "note": data.get("note"),
+            "refund_id": data.get("refundId"),
+        }
+    )
+    return [decided if r.id == current.id else r for r in state.refund_requests]
 
 
 def check_transition(state: OrderState, event_type: str) -> None:
@@ -183,7 +287,25 @@ def apply(state: OrderState | None, event_type: str, data: dict[str, Any], at: s
         update["fraud"] = OrderFraud.model_validate(data)
     elif event_type == "OrderCancellationRequested":
         update["cancel_requested"] = True
-    elif event_type == "OrderCancelled" and data.get("refundedAmount"):
+        update["cancel_requested_by_staff"] = bool(data.get("byStaff"))
+    elif event_type == "OrderShipped":
+        update["shipment"] = Shipment.model_validate(
+            {
+                "carrier": data.get("carrier"),
+                "trackingNumber": data.get("trackingNumber"),
+                "shippedAt": data.get("shippedAt") or at,
+            }
+        )
+    elif event_type == "RefundRequested":
+        request = RefundRequestPublic.model_validate({**data, "status": "requested", "createdAt": at})
+        update["refund_requests"] = [*state.refund_requests, request]
+    elif event_type == "RefundRequestApproved":
+        update["refund_requests"] = _decide_refund_request(state, data, "approved", at)
+    elif event_type == "RefundRequestRejected":
+        update["refund_requests"] = _decide_refund_request(state, data, "rejected", at)
+    if event_type in FINAL_EVENTS:
+        update["failure_reason"] = failure_reason_for(state, event_type, data)
+    if event_type == "OrderCancelled" and data.get("refundedAmount"):
         # A cancelled confirmed order: its refund is part of the cancellation, not a separate status.
         update["refunded_amount"] = Money.model_validate(data["refundedAmount"])
         if data.get("payment"):

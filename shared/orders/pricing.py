@@ -1,8 +1,9 @@
 """Pricing an order from the catalog: the client sends skus and quantities, never prices.
 
 The catalog's `find_sku` gives each sku's product, name and unit price (a variant's own price when
-it has one). An unknown sku, an archived product or a sku in another currency than the rest is a
-422 on that line, named as the client sent it (`items[1].sku`).
+it has one). An unknown sku (`unknown_sku`), an archived product's sku (`sku_no_longer_sold`) or a
+sku in another currency than the rest is a 422 on that line, named as the client sent it
+(`items[1].sku`).
 """
 
 from __future__ import annotations
@@ -36,8 +37,14 @@ def price_lines(store: DocumentStore, lines: Sequence[Line]) -> Priced:
     currency: str | None = None
     for index, line in enumerate(lines):
         info = find_sku(store=store, sku=line.sku)
-        if info is None or not info.active:
+        if info is None:
             raise ValidationFailed.field(f"items[{index}].sku", f"unknown sku {line.sku}", code="unknown_sku")
+        if not info.active:
+            # The sku exists but its product was archived: a shopper with an old link or cart
+            # needs "no longer sold", not "unknown" (a distinct problem type and code).
+            raise ValidationFailed.field(
+                f"items[{index}].sku", f"sku {line.sku} is no longer sold", code="sku_no_longer_sold"
+            )
         if currency is not None and info.unit_price.currency != currency:
             raise ValidationFailed.field(
                 f"items[{index}].sku", "all items must be sold in one currency", code="mixed_currencies"

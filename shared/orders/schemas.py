@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from shared.kernel.money import Money
 from shared.kernel.schema import ApiModel, ListQuery
-from shared.orders.model import Order, OrderStatus
+from shared.orders.model import Order, OrderStatus, RefundRequestPublic
 from shared.users.schemas import AddressIn
 
 SKU = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -79,3 +79,35 @@ class RefundResult(ApiModel):
     refund_id: str
     amount: Money
     status: str
+
+
+class ShipRequest(ApiModel):
+    """Body of `POST /orders/{orderId}/ship` (optional: an order may ship untracked)."""
+
+    carrier: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+    tracking_number: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$")
+
+
+class RefundRequestIn(ApiModel):
+    """Body of `POST /orders/{orderId}/refund-requests` (the customer asks; staff decide)."""
+
+    amount: Money | None = None
+    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$")
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: Money | None) -> Money | None:
+        if amount is not None and amount.is_zero():
+            raise ValueError("must be greater than zero (leave it out to ask for the rest)")
+        return amount
+
+
+class RefundRequestDecisionIn(ApiModel):
+    """Body of `.../refund-requests/{requestId}/approve` and `/reject`."""
+
+    note: str | None = Field(None, max_length=1000)
+
+
+class RefundRequestsPage(ApiModel):
+    items: list[RefundRequestPublic]
+    continuation_token: str | None = None

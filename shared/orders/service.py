@@ -13,14 +13,15 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.kernel.errors import Conflict, NotFound, ValidationFailed
+from shared.catalog.model import etag_matches
+from shared.kernel.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.kernel.identity import Principal, ensure_owner
 from shared.kernel.ids import derived_id, prefixed_id
 from shared.orders.compensation import compensate
 from shared.orders.deps import OrderDeps
-from shared.orders.model import IN_FLIGHT, TERMINAL, InvalidOrderState, OrderState
+from shared.orders.model import IN_FLIGHT, TERMINAL, InvalidOrderState, OrderState, order_etag
 from shared.orders.pricing import Line, price_lines
-from shared.orders.schemas import PlaceOrder, RefundRequest, RefundResult
+from shared.orders.schemas import PlaceOrder, RefundRequest, RefundResult, ShipRequest
 from shared.orders.steps import payment_view
 from shared.orders.stream import Loaded, NewEvent, StreamConflict
 from shared.ports.documents import Filter, Page, Query
@@ -107,6 +108,12 @@ def place_order(deps: OrderDeps, principal: Principal, request: PlaceOrder, key:
     return Placed(order_id, "pending", created=True)
 
 
+def check_if_match(state: OrderState, if_match: str | None) -> None:
+    """An optional `If-Match` on an order command: 412 when the order moved on since it was read."""
+    if if_match is not None and not etag_matches(if_match, order_etag(state)):
+        raise PreconditionFailed("the order changed since it was read; fetch it again")
+
+
 def get_order(deps: OrderDeps, order_id: str, principal: Principal) -> OrderState:
     loaded: Loaded | None = deps.stream.load(order_id)
     if loaded is None:
@@ -139,14 +146,28 @@ def order_events(deps: OrderDeps, order_id: str, principal: Principal) -> list[d
     return deps.stream.events(order_id)
 
 
-def request_cancel(deps: OrderDeps, order_id: str, principal: Principal) -> str:
+def _cancelled_by(principal: Principal, state: OrderState) -> str:
+    """`failureReason` of a cancellation: staff cancelling someone else's order, or the customer."""
+    if principal.is_staff and principal.user_id != state.customer_id:
+        return "cancelled_by_staff"
+    return "cancelled_by_customer"
+
+
+def request_cancel(deps: OrderDeps, order_id: str, principal: Principal, if_match: str | None = None) -> str:
     """`signal`: the workflow is running and must undo its steps (tell it); `done`: cancelled here."""
     state = get_order(deps, order_id, principal)
+    check_if_match(state, if_match)
+    by = _cancelled_by(principal, state)
     if state.status in IN_FLIGHT:
         state = deps.stream.update(
             order_id,
             lambda s: (
-                [("OrderCancellationRequested", {"by": principal.sub})]
+                [
+                    (
+                        "OrderCancellationRequested",
+                        {"by": principal.sub, "byStaff": by == "cancelled_by_staff"},
+                    )
+                ]
                 if s.status in IN_FLIGHT and not s.cancel_requested
                 else []
             ),
@@ -160,7 +181,7 @@ def request_cancel(deps: OrderDeps, order_id: str, principal: Principal) -> str:
         raise InvalidOrderState(f"order {order_id} is {state.status}", code="order_finished")
     if state.status == "shipped" and not principal.is_staff:
         raise InvalidOrderState("a shipped order can only be cancelled by support", code="order_shipped")
-    compensate(deps, order_id, "cancelled", "cancelled on request")
+    compensate(deps, order_id, "cancelled", "cancelled on request", by)
     return "done"
 
 
@@ -185,7 +206,12 @@ def check_reviewable(deps: OrderDeps, order_id: str) -> OrderState:
 
 
 def refund_order(
-    deps: OrderDeps, order_id: str, principal: Principal, request: RefundRequest, key: str | None
+    deps: OrderDeps,
+    order_id: str,
+    principal: Principal,
+    request: RefundRequest,
+    key: str | None,
+    if_match: str | None = None,
 ) -> RefundResult:
     state = get_order(deps, order_id, principal)
     digest = request_hash(request.model_dump(mode="json", by_alias=True))
@@ -195,6 +221,7 @@ def refund_order(
         if done.get("requestHash") != digest:
             raise IdempotencyKeyReused.field("Idempotency-Key", "was used with a different request body")
         return RefundResult(refund_id=refund_id, amount=done["amount"], status="succeeded")
+    check_if_match(state, if_match)  # after the replay check: a repeat answers the first result
     if state.status not in ("confirmed", "shipped"):
         raise InvalidOrderState(
             f"order {order_id} is {state.status}; only a confirmed or shipped order is refunded"
@@ -226,13 +253,19 @@ def refund_order(
     return RefundResult(refund_id=refund_id, amount=record.amount, status="succeeded")
 
 
-def ship_order(deps: OrderDeps, order_id: str) -> OrderState:
+def ship_order(
+    deps: OrderDeps, order_id: str, shipment: ShipRequest | None = None, if_match: str | None = None
+) -> OrderState:
     if deps.stream.load(order_id) is None:
         raise NotFound("the order does not exist")
+    data: dict[str, Any] = {}
+    if shipment is not None:
+        data = {"carrier": shipment.carrier, "trackingNumber": shipment.tracking_number}
 
     def decide(s: OrderState) -> list[NewEvent]:
+        check_if_match(s, if_match)
         if s.status != "confirmed":
             raise InvalidOrderState(f"order {order_id} is {s.status}; only a confirmed order ships")
-        return [("OrderShipped", {})]
+        return [("OrderShipped", data)]
 
     return deps.stream.update(order_id, decide)

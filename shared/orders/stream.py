@@ -132,13 +132,16 @@ class OrderStream:
                 }
             )
             if event_type in PUBLISHED:
+                order = state.public().model_dump(mode="json", by_alias=True)
                 payload = PUBLISHED[event_type](
                     order_id=order_id,
                     customer_id=state.customer_id,
                     status=state.status,
-                    order=state.public().model_dump(mode="json", by_alias=True),
+                    order=order,
                     reason=data.get("reason"),
                     refund=data.get("refund"),
+                    failure_reason=order.get("failureReason"),
+                    shipment=order.get("shipment") if event_type == "OrderShipped" else None,
                 )
                 uow.emit(new_event(payload, subject=order_id))
         assert state is not None

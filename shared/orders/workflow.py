@@ -30,10 +30,12 @@ async def start(client: Any, deps: OrderDeps, order_id: str) -> None:
     await ensure_started(client, WORKFLOW, order_id, {"reviewTimeoutSeconds": deps.review_timeout_seconds})
 
 
-async def request_cancellation(client: Any, deps: OrderDeps, order_id: str, principal: Principal) -> None:
+async def request_cancellation(
+    client: Any, deps: OrderDeps, order_id: str, principal: Principal, if_match: str | None = None
+) -> None:
     """Record the cancellation; tell the order's workflow, or undo here if no workflow runs it
     (never started, or ended without finishing the order): else the order would stay in flight."""
-    if service.request_cancel(deps, order_id, principal) != "signal":
+    if service.request_cancel(deps, order_id, principal, if_match) != "signal":
         return
     if await runtime_status(client, order_id) in LIVE:
         await _signal(client, order_id, {"decision": "cancel", "by": principal.sub})
@@ -49,10 +51,14 @@ async def _signal(client: Any, order_id: str, payload: dict[str, Any]) -> None:
         log.info("workflow %s did not take the %s event", order_id, REVIEW_EVENT)
 
 
-async def submit_review(client: Any, deps: OrderDeps, order_id: str, payload: dict[str, Any]) -> OrderState:
+async def submit_review(
+    client: Any, deps: OrderDeps, order_id: str, payload: dict[str, Any], if_match: str | None = None
+) -> OrderState:
     """Hand a person's decision to the workflow waiting for it; 409 `not_awaiting_review` if none
-    waits. Returns the order's state as read before the decision."""
+    waits, 412 if `if_match` names an older version of the order. Returns the order's state as
+    read before the decision."""
     state = service.check_reviewable(deps, order_id)
+    service.check_if_match(state, if_match)
     # The order says "awaiting review"; only a live workflow acts on the decision (one that failed
     # or was terminated would leave a 202 nobody carries out), so ask the engine too.
     if await runtime_status(client, order_id) not in LIVE:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
 import secrets
@@ -29,11 +30,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from shared.kernel.devkeys import load_or_create_secret
 from shared.kernel.errors import NotFound
 from shared.payments.cards import CardDetails, brand_of, card_fingerprint, validate_card
-from shared.ports.documents import Container, DocumentNotFound, DocumentStore
+from shared.ports.documents import Container, DocumentNotFound, DocumentStore, Filter, Query
 from shared.settings import Settings
 
 CONTAINER = "card_tokens"
 DEV_KEY_FILE = "card_vault.key"
+PUBLIC_FIELDS = ("token", "brand", "last4", "expMonth", "expYear")
+# A customer keeps a handful of cards; the list is read whole (no paging) and capped.
+MAX_LISTED_TOKENS = 100
 _NONCE_BYTES = 12
 # HKDF "info": a separate key per purpose, so the fingerprint key is never the encryption key.
 _FINGERPRINT_INFO = b"smartcommerce/card-vault/fingerprint/v1"
@@ -69,7 +73,7 @@ class CardVault:
 
     @classmethod
     def from_store(cls, store: DocumentStore, settings: Settings) -> CardVault:
-        return cls(store.container(CONTAINER, "/id"), load_vault_key(settings))
+        return cls(store.container(CONTAINER, "/id", indexes=("ownerId",)), load_vault_key(settings))
 
     @staticmethod
     def _aad(token: str, owner_id: str) -> bytes:
@@ -115,7 +119,25 @@ class CardVault:
     def describe(self, token: str, owner_id: str) -> dict[str, Any]:
         """Brand, last4 and expiry of the owner's token (no decryption)."""
         doc = self._document(token, owner_id)
-        return {k: doc[k] for k in ("token", "brand", "last4", "expMonth", "expYear")}
+        return {k: doc[k] for k in PUBLIC_FIELDS}
+
+    def list_tokens(self, owner_id: str) -> list[dict[str, Any]]:
+        """The owner's saved cards, newest first: only the public view (never the sealed number
+        or the fingerprint)."""
+        query = Query(where=(Filter("ownerId", "=", owner_id),))
+        page = self._container.query(query, max_items=MAX_LISTED_TOKENS)
+        docs = sorted(page.items, key=lambda d: (str(d.get("createdAt", "")), str(d["id"])), reverse=True)
+        return [{k: doc[k] for k in PUBLIC_FIELDS} for doc in docs]
+
+    def delete_token(self, token: str, owner_id: str) -> None:
+        """Forget the owner's card: the document (ciphertext included) is deleted, not flagged.
+        Another customer's token is a 404, as if it did not exist. An order placed with it before
+        keeps its own copy of what it needs (last4, fingerprint); one not yet authorized fails
+        with `payment_error`."""
+        self._document(token, owner_id)
+        # Deleted concurrently: the outcome the caller asked for.
+        with contextlib.suppress(DocumentNotFound):
+            self._container.delete(token, token)
 
     def fingerprint(self, token: str, owner_id: str) -> str | None:
         """The card fingerprint of the owner's token (NotFound like `describe`); None for a token

@@ -69,7 +69,12 @@ class StoreCatalogView(CatalogView):
         return snapshot
 
     def _rebuild(self) -> None:
-        self._snapshot = self._build()
+        fresh = self._build()
+        # Unchanged (the usual case): keep the old object, so everything derived from it (the
+        # unavailable set, the remembered recommendation lists) stays valid; it is compared by
+        # identity downstream.
+        if fresh != self._snapshot:
+            self._snapshot = fresh
         self._expires = self._clock() + self._refresh_seconds()
 
     def _rebuild_and_release(self) -> None:

@@ -8,7 +8,11 @@ The unit of analysis is the user, not the request: `exposures` counts distinct u
 variant and `conversions` those of them who clicked, added to cart or bought after their first
 exposure. Per-user counts keep the observations independent, which the z-test assumes (a heavy
 user's hundred requests are one observation, not a hundred). Recording an exposure is one create
-per new user, remembered in process afterwards, so repeat requests write nothing.
+per new user, remembered in process afterwards, so repeat requests write nothing; the create
+itself is queued and written by a background writer (`ExposureWriter`), off the request path.
+Everything that reads units here (conversions, results, erasure) first flushes this process's
+queue, so on one instance nothing is ever missed; another instance may see an exposure a few
+milliseconds late (a conversion that early is not counted: the user could not have seen much).
 
 One experiment per target runs at a time (a second `POST` while one runs is a 409): a user is in
 at most one variant, and its results are not confounded by another test's.
@@ -16,6 +20,7 @@ at most one variant, and its results are not confounded by another test's.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -47,6 +52,7 @@ from shared.recommendations.schemas import (
 from shared.recommendations.stats import relative_lift, srm_check, two_proportion_test
 from shared.storage.retry import retry_on_conflict
 
+log = logging.getLogger("smartcommerce.recommendations")
 EXPERIMENTS = "experiments"
 EXPERIMENTS_PK = "/name"
 UNITS = "experiment_units"
@@ -78,6 +84,7 @@ class Experiments:
         *,
         cache_seconds: Callable[[], float] = lambda: 5.0,
         clock: Callable[[], float] = time.monotonic,
+        background_exposures: bool = True,
     ) -> None:
         self._store = store
         self._cache_seconds = cache_seconds
@@ -85,6 +92,11 @@ class Experiments:
         self._lock = threading.Lock()
         self._running: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._exposed: set[tuple[str, str]] = set()
+        self._pending: list[dict[str, Any]] = []
+        self._flush_lock = threading.Lock()
+        self._background = background_exposures
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
 
     @property
     def definitions(self) -> Container:
@@ -180,22 +192,60 @@ class Experiments:
         return Assignment(doc["name"], name, config)
 
     def record_exposure(self, assignment: Assignment, unit: str) -> None:
+        """Remember the unit's first exposure; the create is queued for the background writer."""
         key = (assignment.experiment, unit)
         with self._lock:
             if key in self._exposed:
                 return
-        doc = {
-            "id": unit,
-            "experiment": assignment.experiment,
-            "variant": assignment.variant,
-            "exposedAt": iso(_now()),
-        }
-        with suppress(DocumentExists):  # exposed before (another instance, or before a restart)
-            self.units.create(doc)
-        with self._lock:
             if len(self._exposed) >= MAX_REMEMBERED_EXPOSURES:
                 self._exposed.clear()
             self._exposed.add(key)
+            self._pending.append(
+                {
+                    "id": unit,
+                    "experiment": assignment.experiment,
+                    "variant": assignment.variant,
+                    "exposedAt": iso(_now()),
+                }
+            )
+        if not self._background:
+            self.flush()
+            return
+        self._ensure_writer()
+        self._wake.set()
+
+    def flush(self) -> int:
+        """Write the queued exposures now; how many were new. A failed write is forgotten as
+        remembered, so the unit's next request queues it again."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            written = 0
+            for doc in batch:
+                try:
+                    self.units.create(doc)
+                    written += 1
+                except DocumentExists:  # exposed before (another instance, or before a restart)
+                    pass
+                except Exception:
+                    log.warning("experiment exposure not recorded; retried on the unit's next request")
+                    with self._lock:
+                        self._exposed.discard((doc["experiment"], doc["id"]))
+            return written
+
+    def _ensure_writer(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            return
+        with self._lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_loop, name="recs-exposures", daemon=True)
+                self._writer.start()
+
+    def _write_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.flush()
 
     def record_conversion(
         self, unit: str, *, at: datetime | None = None, target: str = "recommendations"
@@ -205,6 +255,7 @@ class Experiments:
         doc = self.running(target)
         if doc is None:
             return False
+        self.flush()  # this process's queued exposures first
         when = iso(at or _now())
 
         def attempt() -> bool:
@@ -221,6 +272,7 @@ class Experiments:
 
     def erase_unit(self, unit: str) -> int:
         """Forget `unit` in every experiment (account data erasure); counts stay consistent."""
+        self.flush()
         removed = 0
         for doc in self.definitions.query_all(Query()):
             with suppress(DocumentNotFound):
@@ -232,6 +284,7 @@ class Experiments:
 
     # --- results --------------------------------------------------------------------------------
     def results(self, name: str) -> ExperimentResults:
+        self.flush()
         doc = self.get(name)
         counts: dict[str, list[int]] = {v["name"]: [0, 0] for v in doc["variants"]}
         for unit in self.units.query_all(Query(), partition_key=name):

@@ -6,7 +6,9 @@ activities (orchestrations/model_retraining.py) like fraud's, each idempotent by
     train    -> `models.recommend.train_artifact` (fit, ONNX export, parity check), register the
                 version with its metrics; writes _runs/recommendations/<run>/registered.json
     evaluate -> promote when there is no champion, or when the candidate beats the popularity
-                baseline measured in the same run on the same held-out interactions
+                baseline measured in the same run on the same held-out interactions, or when it
+                is a small shop's fallback model (<= 10 products or no interactions yet: content
+                over popularity, nothing collaborative to judge)
 
 Why not "beat the champion" as fraud does: the champion was trained on older interactions that
 include this run's holdout, so it would be scored on data it has seen; and a recommender must be
@@ -185,7 +187,10 @@ def evaluate(blobs_store: BlobStore, *, run_id: str) -> dict[str, Any]:
     candidate = metrics.get(GATE_METRIC)
     baseline = metrics.get(f"popularity_{GATE_METRIC}")
     beats_baseline = candidate is not None and (baseline is None or candidate >= baseline)
-    promote = current is None or (current.version != version and beats_baseline)
+    # A small shop's fallback model (content over popularity, models.recommend.SMALL_CATALOG_ITEMS)
+    # has no collaborative part for the gate to judge, and the fresher popularity is the better one.
+    fallback = bool(metrics.get("fallback"))
+    promote = current is None or (current.version != version and (beats_baseline or fallback))
     evaluation = {
         "candidate": version,
         "champion": current.version if current else None,
@@ -193,7 +198,13 @@ def evaluate(blobs_store: BlobStore, *, run_id: str) -> dict[str, Any]:
         "candidateValue": candidate,
         "popularityValue": baseline,
         "promoted": promote or (current is not None and current.version == version),
-        "rule": "no champion yet" if current is None else "candidate beats popularity on this run's holdout",
+        "rule": (
+            "no champion yet"
+            if current is None
+            else "small-shop fallback model (content over popularity)"
+            if fallback
+            else "candidate beats popularity on this run's holdout"
+        ),
     }
     if promote:
         registry.promote(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from shared.recommendations.feedback import CONVERSION_TYPES, history_weights, p
 from shared.recommendations.interactions import InteractionStore
 from shared.recommendations.popularity import PopularityFallback
 from shared.recommendations.ports import (
+    AccountDataEraser,
     CatalogItem,
     CatalogView,
     ItemScorer,
@@ -195,57 +196,109 @@ _derived: dict[str, tuple[object, dict[str, float], frozenset[str]]] = {}
 MAX_DERIVED = 20_000
 
 
-def _history_facts(deps: RecsDeps, user_id: str | None) -> tuple[dict[str, float], frozenset[str]]:
-    """(fold-in weights, purchased) of the user's history, derived once per cached history
-    (the decay moves by a second's worth meanwhile: nothing a ranking notices)."""
+def _history_facts(
+    deps: RecsDeps, user_id: str | None
+) -> tuple[object, dict[str, float], frozenset[str]]:
+    """(the cached history object, fold-in weights, purchased) of the user's history, derived once
+    per cached history (the decay moves by a second's worth meanwhile: nothing a ranking notices)."""
     if not user_id:
-        return {}, frozenset()
+        return None, {}, frozenset()
     history = deps.interactions.history(user_id)
     cached = _derived.get(user_id)
     if cached is not None and cached[0] is history:
-        return cached[1], cached[2]
+        return cached
     weights = history_weights(history, datetime.now(UTC), half_life_days=deps.half_life_days)
-    bought = frozenset(purchased(history))
+    entry = (history, weights, frozenset(purchased(history)))
     with _derived_lock:
         if len(_derived) >= MAX_DERIVED:
             _derived.clear()
-        _derived[user_id] = (history, weights, bought)
-    return weights, bought
+        _derived[user_id] = entry
+    return entry
+
+
+# Rendered lists, remembered per question and recomputed when any input changed. The inputs are
+# compared by identity: the catalog snapshot, the scorer and the user's cached history are
+# replaced (never mutated) when they change, so "the same objects" means the same answer. A
+# popular list or a product page is shared by every anonymous caller; a personal list lives as
+# long as the user's cached history (RECS_HISTORY_CACHE_SECONDS, dropped on their own writes).
+_lists_lock = threading.Lock()
+_lists: dict[tuple[Any, ...], tuple[tuple[object, ...], list[RecommendedItem], str]] = {}
+MAX_LISTS = 20_000
+
+
+def _memo(
+    key: tuple[Any, ...], inputs: tuple[object, ...], compute: Callable[[], tuple[list[RecommendedItem], str]]
+) -> tuple[list[RecommendedItem], str]:
+    hit = _lists.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True)):
+        return hit[1], hit[2]
+    items, strategy = compute()
+    with _lists_lock:
+        if len(_lists) >= MAX_LISTS:
+            _lists.clear()
+        _lists[key] = (inputs, items, strategy)
+    return items, strategy
+
+
+def forget_lists() -> None:
+    """For tests and benchmarks: the next request computes every list again."""
+    with _lists_lock:
+        _lists.clear()
+    with _derived_lock:
+        _derived.clear()
 
 
 def recommend(
     deps: RecsDeps, caller: Caller, *, product_id: str | None = None, limit: int = 20
 ) -> RecommendationsPublic:
     catalog = deps.catalog.items()
-    weights, bought = _history_facts(deps, caller.user_id)
-    exclude = set(bought | catalog_facts(catalog).unavailable)
+    history, weights, bought = _history_facts(deps, caller.user_id)
     live = deps.scorers.current()
     scorer = live.scorer if live else None
     version = live.version if live else None
+
+    def exclusions() -> set[str]:
+        return set(bought | catalog_facts(catalog).unavailable)
 
     if product_id is not None:
         anchor = deps.catalog.lookup(product_id)
         if anchor is None:
             raise ValidationFailed.field("productId", "no such product", code="unknown_product")
-        exclude.add(product_id)
-        items: list[RecommendedItem] = []
-        if scorer is not None:
-            k = min(limit + SPARE_CANDIDATES, MAX_CANDIDATES)
-            items = _render(scorer.similar_to(product_id, k, exclude=exclude), catalog, exclude, limit)
-        if items:
-            return RecommendationsPublic(items=items, strategy="also_bought", model_version=version)
-        items = _popular(scorer, deps, catalog, exclude, limit, category=anchor.category_id)
-        return RecommendationsPublic(items=items, strategy="popular", model_version=version)
+
+        def product_page() -> tuple[list[RecommendedItem], str]:
+            exclude = exclusions()
+            exclude.add(product_id)
+            if scorer is not None:
+                k = min(limit + SPARE_CANDIDATES, MAX_CANDIDATES)
+                found = _render(scorer.similar_to(product_id, k, exclude=exclude), catalog, exclude, limit)
+                if found:
+                    return found, "also_bought"
+            return _popular(scorer, deps, catalog, exclude, limit, category=anchor.category_id), "popular"
+
+        items, strategy = _cached_list(
+            ("page", product_id, limit, bought), (catalog, scorer), scorer, product_page
+        )
+        return RecommendationsPublic(items=items, strategy=strategy, model_version=version)
 
     assignment = deps.experiments.assignment(caller.unit)
     config: Mapping[str, Any] = assignment.config if assignment else {}
-    strategy = str(config.get("strategy") or "hybrid")
-    items = []
-    if live is not None and weights and strategy != "popular":
-        items = _personal(deps, live, weights, exclude, limit, catalog, strategy, config.get("blend"))
-    if not items:
-        strategy = "popular"
-        items = _popular(scorer, deps, catalog, exclude, limit)
+    wanted = str(config.get("strategy") or "hybrid")
+    blend = config.get("blend")
+
+    def personal() -> tuple[list[RecommendedItem], str]:
+        exclude = exclusions()
+        found: list[RecommendedItem] = []
+        if live is not None and weights and wanted != "popular":
+            found = _personal(deps, live, weights, exclude, limit, catalog, wanted, blend)
+        if found:
+            return found, wanted
+        return _popular(scorer, deps, catalog, exclude, limit), "popular"
+
+    if weights and wanted != "popular":
+        key: tuple[Any, ...] = ("user", caller.user_id, limit, wanted, _frozen(blend))
+        items, strategy = _cached_list(key, (catalog, scorer, history), scorer, personal)
+    else:  # cold start (or a variant that asks for popularity): shared by everyone with these exclusions
+        items, strategy = _cached_list(("popular", limit, bought), (catalog, scorer), scorer, personal)
     if assignment is not None and caller.unit is not None:
         deps.experiments.record_exposure(assignment, caller.unit)
     return RecommendationsPublic(
@@ -254,6 +307,24 @@ def recommend(
         variant=assignment.variant if assignment else None,
         model_version=version,
     )
+
+
+def _cached_list(
+    key: tuple[Any, ...],
+    inputs: tuple[object, ...],
+    scorer: ItemScorer | None,
+    compute: Callable[[], tuple[list[RecommendedItem], str]],
+) -> tuple[list[RecommendedItem], str]:
+    """Without a model the fallback popularity moves by itself (recomputed every few minutes):
+    computed every time then (a fresh deployment, before the first training)."""
+    if scorer is None:
+        return compute()
+    items, strategy = _memo(key, inputs, compute)
+    return list(items), strategy
+
+
+def _frozen(blend: Any) -> Any:
+    return tuple(sorted(blend.items())) if isinstance(blend, Mapping) else blend
 
 
 # What a variant's `strategy` means as blend weights of the one model (hybrid: as trained).
@@ -296,6 +367,17 @@ def record_interaction(deps: RecsDeps, *, user_id: str, product_id: str, kind: s
 def erase_user(deps: RecsDeps, user_id: str) -> int:
     """The user's interactions and experiment units (what `AccountDataEraser` promises)."""
     return deps.interactions.erase_user(user_id) + deps.experiments.erase_unit(user_id)
+
+
+@dataclass(frozen=True)
+class HistoryEraser(AccountDataEraser):
+    """What account deletion (`DELETE /api/me`, registered by the composition root) calls here.
+    `deps` is a getter, so the context's parts are built on the first deletion, not before."""
+
+    deps: Callable[[], RecsDeps]
+
+    def erase_user(self, user_id: str) -> int:
+        return erase_user(self.deps(), user_id)
 
 
 def history_page(

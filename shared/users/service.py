@@ -99,6 +99,12 @@ def forget_known_users() -> None:
         _known.clear()
 
 
+def forget_known_user(user_id: str) -> None:
+    """After an account deletion (erasure.py): the user's next request here checks the store."""
+    with _known_lock:
+        _known.discard(user_id)
+
+
 def _load(repo: UserRepository, user_id: str) -> Document:
     doc = repo.get(user_id)
     if doc is None:

@@ -258,3 +258,59 @@ def test_08_history_is_the_users_own_and_erasable(world: World) -> None:
     assert api.delete("/api/me/interactions", token=alice).status == 204
     assert api.get("/api/me/interactions", token=alice).json()["items"] == []
     assert world.recs(alice)["strategy"] == "popular"
+
+
+def test_09_account_deletion_erases_history_and_exposures_and_keeps_orders(world: World) -> None:
+    api, o = world.api, world.o
+    customer = o.customer()
+    address = {"line1": "1 Main St", "city": "Berlin", "postalCode": "10115", "country": "DE"}
+    assert api.post("/api/me/addresses", address, token=customer).status == 201
+    card = o.card(customer)
+    r = o.place(customer, o.order_body(str(world.products["c0"]["sku"]), card))
+    assert r.status == 202, r
+    order_id = r.json()["orderId"]
+    assert o.final(order_id, customer)["status"] == "confirmed"
+    wait_for(  # the order's purchase (OrderConfirmed) is in the history before the deletion
+        lambda: any(
+            i["source"] == "order" for i in api.get("/api/me/interactions", token=customer).json()["items"]
+        ),
+        timeout=20,
+        message="the order's purchase in the history",
+    )
+    world.interact(customer, "a0", "add_to_cart")
+    world.interact(customer, "a1", "click")
+    assert world.recs(customer, limit=3)["strategy"] == "hybrid"
+    name = unique("erase").lower()
+    body = {
+        "name": name,
+        "target": "recommendations",
+        "variants": [
+            {"name": "control", "weight": 1, "config": {"strategy": "hybrid"}},
+            {"name": "other", "weight": 1, "config": {"strategy": "hybrid"}},
+        ],
+    }
+    assert api.post("/api/experiments", body, token=o.admin).status == 201
+    try:
+        assert world.recs(customer, limit=3)["variant"] in ("control", "other")
+
+        def exposures() -> int:
+            result = api.get(f"/api/experiments/{name}", token=o.admin).json()
+            return sum(v["exposures"] for v in result["variants"])
+
+        assert exposures() == 1
+        assert api.delete("/api/me").status == 401
+        r = api.delete("/api/me", token=customer)
+        assert r.status == 204 and r.body == b"", r
+        assert exposures() == 0  # the experiment membership went with the account
+        assert api.get("/api/me/interactions", token=customer).json()["items"] == []
+        after = world.recs(customer, limit=3)
+        assert after["strategy"] == "popular" and after["modelVersion"] is not None, after
+        assert all(i["reason"].startswith("popular") for i in after["items"])
+    finally:
+        assert api.post(f"/api/experiments/{name}/stop", token=o.admin).status == 200
+    # The profile is gone; the still-valid token's next request provisions a fresh, empty one.
+    profile = api.get("/api/me", token=customer).json()
+    assert profile["addresses"] == [] and profile["phone"] is None
+    # Orders are financial records: kept, still the customer's.
+    assert o.order(order_id, customer)["status"] == "confirmed"
+    assert api.delete("/api/me", token=customer).status == 204  # idempotent

@@ -121,6 +121,12 @@ def test_catalog_view_sees_archive_and_stock_from_the_services(docs: DocumentSto
     assert items[empty].active and not items[empty].in_stock
     assert not items[archived].active and items[archived].in_stock
     assert view.lookup("no-such-product") is None
+    # A rebuild that finds nothing changed keeps the snapshot object (what is derived from it stays
+    # valid downstream); a change gives a new one.
+    assert view.items() is items
+    adjust_stock(store=docs, sku=_sku(docs, empty), delta=1, reason="test")
+    changed = view.items()
+    assert changed is not items and changed[empty].servable
 
 
 def _sku(docs: DocumentStore, product_id: str) -> str:

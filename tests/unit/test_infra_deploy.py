@@ -67,7 +67,8 @@ def test_azure_yaml_service_is_the_function_app_by_its_tag() -> None:
 
 def test_the_package_leaves_out_development_folders() -> None:
     ignored = set((ROOT / ".funcignore").read_text().split())
-    assert {".venv", ".devhost", "tests", "devhost", "local.settings.json", ".worker-runtime"} <= ignored
+    development = {".venv", ".devhost", "tests", "devhost", "local.settings.json", ".worker-runtime"}
+    assert development | {"web"} <= ignored  # web/ is the Static Web App, not part of the API
 
 
 # --- CORS -----------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ class Columns:
         self.categories = Codes()
         self.brands = Codes()
         self.band_edges = np.array([b * 1_000_000 for b in price_bands], dtype=np.int64)
+        self.generation = 0  # bumped by every write: results cached with a filter mask go stale
 
     def _grow(self, rows: int) -> None:
         if rows <= len(self.live):
@@ -65,6 +66,7 @@ class Columns:
             setattr(self, name, grown)
 
     def set(self, row: int, doc: SearchDocument) -> None:
+        self.generation += 1
         self._grow(row + 1)
         self.size = max(self.size, row + 1)
         self.live[row] = doc.searchable
@@ -91,11 +93,13 @@ class Columns:
         for name in self.ARRAYS:
             getattr(self, name)[:size] = arrays[name]
         self.size = size
+        self.generation += 1
         for table, (ids, names) in ((self.categories, tables["categories"]), (self.brands, tables["brands"])):
             for key, name in zip(ids, names, strict=True):
                 table.code(key, name)
 
     def clear(self, row: int) -> None:
+        self.generation += 1
         if row < self.size:
             self.live[row] = False
 

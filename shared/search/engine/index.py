@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,6 +66,12 @@ class SearchIndex:
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
         # query text -> (vector generation, rows, scores, complete): see query._semantic
         self.semantic_cache: OrderedDict[str, tuple[int, np.ndarray, np.ndarray, bool]] = OrderedDict()
+        # (query text, filters) -> (keyword generation, hits), and query text -> (keyword
+        # generation, did-you-mean): see query._keyword / query._did_you_mean
+        self.keyword_cache: OrderedDict[tuple[Any, ...], tuple[int, Any]] = OrderedDict()
+        self.correction_cache: OrderedDict[str, tuple[int, str | None]] = OrderedDict()
+        # (query text, filters) -> ((vector, column generation), semantic matches): query._filtered_semantic
+        self.filtered_cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, int], Any]] = OrderedDict()
         self.lock = threading.RLock()
 
     # -- building ---------------------------------------------------------------------------
@@ -77,6 +84,8 @@ class SearchIndex:
         index = cls(encoder, options)
         index.upsert_many(docs)
         index.keyword.refresh()
+        with index.lock:
+            index.vectors.train(index.columns.size)  # IVF cells for a big catalog (engine/ivf.py)
         return index
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -206,10 +215,10 @@ class SearchIndex:
             return self.suggester.suggest(prefix, limit)
 
     def did_you_mean(self, query: str) -> str | None:
-        from shared.search.engine.query import correct
+        from shared.search.engine.query import cached_correction
 
         with self.lock:
-            return correct(self, query)
+            return cached_correction(self, query)
 
     # -- snapshots --------------------------------------------------------------------------
 

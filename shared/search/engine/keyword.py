@@ -113,6 +113,9 @@ class KeywordIndex:
         self._index.register_tokenizer(PLAIN, self._plain)
         self._writer: tantivy.IndexWriter | None = None
         self._dirty = False
+        # Bumped by every put/remove: results cached against it (SearchIndex's keyword cache) are
+        # stale once it moves. Stock and popularity never touch this index, so they do not bump it.
+        self.generation = 0
         self._searcher = self._index.searcher()
 
     # -- writes (buffered until the next read) ------------------------------------------------
@@ -140,10 +143,12 @@ class KeywordIndex:
         tdoc.add_integer("price", doc.price_micros)
         writer.add_document(tdoc)
         self._dirty = True
+        self.generation += 1
 
     def remove(self, product_id: str) -> None:
         self._w().delete_documents_by_term("pid", product_id)
         self._dirty = True
+        self.generation += 1
 
     def refresh(self) -> None:
         """Make buffered writes visible (one commit for a burst of events)."""

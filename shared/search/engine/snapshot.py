@@ -1,7 +1,8 @@
 """Snapshots: the whole index (keyword engine files, int8 vectors, documents) as bytes or a folder.
 
 Layout: `manifest.json` (format, model, sizes and the sha256 of every other file) beside
-`documents.json`, `vectors.npy`, `scales.npy` and `keyword/<tantivy files>`. Loading checks every
+`documents.json`, `vectors.npy`, `scales.npy`, `keyword/<tantivy files>` and, for a big catalog,
+`ivf/centroids.npy` + `ivf/cells.npy` (the vector scan's cells, engine/ivf.py). Loading checks every
 checksum first: a truncated, altered or foreign snapshot raises SnapshotCorrupt, and the service
 rebuilds from the catalog instead. Format 2 also stores the derived state (filter columns, the
 suggester's entries, the lexicon's word counts), so a load does not re-derive them document by
@@ -63,6 +64,9 @@ def _files(index: SearchIndex) -> dict[str, bytes]:
         }
         for name, array in arrays.items():
             files[f"columns/{name}.npy"] = _npy(array)
+        if index.vectors.ivf is not None:  # optional: a load without them trains the cells again
+            centroids, cells = index.vectors.ivf.export(rows)
+            files["ivf/centroids.npy"], files["ivf/cells.npy"] = _npy(centroids), _npy(cells)
         for path in sorted(index.keyword.path.iterdir()):
             if path.is_file() and not path.name.startswith(".tantivy-") and not path.name.endswith(".lock"):
                 files[f"keyword/{path.name}"] = path.read_bytes()
@@ -155,6 +159,11 @@ def _restore(
             name: np.load(io.BytesIO(files[f"columns/{name}.npy"]), allow_pickle=False)
             for name in Columns.ARRAYS
         }
+        ivf = None
+        if "ivf/centroids.npy" in files and "ivf/cells.npy" in files:
+            ivf = tuple(
+                np.load(io.BytesIO(files[f"ivf/{n}.npy"]), allow_pickle=False) for n in ("centroids", "cells")
+            )
     except (KeyError, ValueError) as exc:
         raise SnapshotCorrupt(f"search snapshot content is unreadable: {exc}") from exc
     rows = manifest["rows"]
@@ -188,7 +197,9 @@ def _restore(
             index.columns.restore(arrays, derived["codes"])
             index.suggester.restore(derived["suggester"])
             index.lexicon.restore(derived["lexicon"])
-        except (KeyError, ValueError, TypeError) as exc:
+            # IVF cells as stored (a snapshot written before they existed: trained now)
+            index.vectors.train(index.columns.size, ivf)  # type: ignore[arg-type]
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise SnapshotCorrupt(f"search snapshot derived state is unreadable: {exc}") from exc
         index.query_counts = dict(body.get("queryCounts", {}))
     if keyword.num_docs != sum(1 for d in index.docs if d is not None and d.searchable):

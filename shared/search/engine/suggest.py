@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,7 @@ WORD = re.compile(r"\w+", re.UNICODE)
 PLAIN = "plain"
 KIND_ORDER: dict[SuggestionKind, int] = {"query": 0, "category": 1, "brand": 2, "product": 3}
 MIN_FUZZY_PREFIX = 3
+CACHE_SIZE = 4096
 
 
 def fold(text: str) -> str:
@@ -97,10 +98,15 @@ class Suggester:
         self._entries: dict[str, _Entry] = {}
         self._by_source: dict[str, set[str]] = {}
         self._pending: set[str] = set()  # keys whose tantivy document is out of date
+        # (folded prefix, limit) -> answer, valid until an entry changes: autocomplete asks the
+        # same short prefixes over and over (every shopper's first keystrokes), and an answer
+        # costs two tantivy searches plus a stored-document read per hit.
+        self._cache: OrderedDict[tuple[str, int], list[Suggestion]] = OrderedDict()
 
     def _write(self, key: str) -> None:
         # A brand's entry changes with each of its products: write it once, at the next read.
         self._pending.add(key)
+        self._cache.clear()
 
     def _flush(self) -> tantivy.Searcher:
         for key in self._pending:
@@ -188,6 +194,18 @@ class Suggester:
         words = fold(prefix).split()
         if not words or limit <= 0:
             return []
+        key = (" ".join(words), limit)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return list(cached)
+        found = self._suggest(words, limit)
+        self._cache[key] = found
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return list(found)
+
+    def _suggest(self, words: list[str], limit: int) -> list[Suggestion]:
         searcher = self._flush()
         found: dict[str, Suggestion] = {}
         # A typo can sit in any word long enough for one (the last as a prefix of 3+ letters).

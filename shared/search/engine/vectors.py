@@ -17,6 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from shared.search.engine import ivf
+from shared.search.engine.ivf import Ivf
+
 QMAX = 127
 ZERO_POINT = 128  # the query goes in as uint8 = int8 + 128 (MLAS's u8 x s8 kernel)
 
@@ -57,6 +60,7 @@ class VectorStore:
         self._colsum = np.zeros(capacity, dtype=np.int32)  # removes the query's zero point
         self._session: Any = None
         self.generation = 0  # bumped by every vector write: cached semantic results go stale
+        self.ivf: Ivf | None = None  # cells for the scan of a big catalog (train())
 
     @property
     def capacity(self) -> int:
@@ -83,7 +87,10 @@ class VectorStore:
         q, scale = quantize(vectors)
         self._matrix[:, rows] = q.T
         self._scale[rows] = scale
-        self._colsum[rows] = q.astype(np.int32).sum(axis=1)
+        colsum = q.astype(np.int32).sum(axis=1)
+        self._colsum[rows] = colsum
+        if self.ivf is not None:
+            self.ivf.put(rows, q, scale, colsum)
 
     def clear(self, row: int) -> None:
         self.generation += 1
@@ -91,19 +98,50 @@ class VectorStore:
             self._matrix[:, row] = 0
             self._scale[row] = 0
             self._colsum[row] = 0
+        if self.ivf is not None:
+            self.ivf.remove(row)
 
     def vector(self, row: int) -> np.ndarray:
         return self._matrix[:, row].astype(np.float32) * self._scale[row]
 
-    def scores(self, query: np.ndarray, rows: int) -> np.ndarray:
-        """Approximate cosine of the unit query with rows 0..rows-1 (cleared rows score 0)."""
+    def train(self, rows: int, stored: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Build the IVF cells over rows 0..rows-1 if there are enough vectors (ivf.MIN_ROWS):
+        from `stored` (centroids, each row's cell: a snapshot's) or by k-means."""
+        present = int(np.count_nonzero(self._scale[:rows] > 0))
+        if present < ivf.MIN_ROWS:
+            self.ivf = None
+        elif stored is not None:
+            self.ivf = Ivf.assigned(self._matrix, self._scale, self._colsum, *stored)
+        else:
+            self.ivf = Ivf.train(self._matrix, self._scale, self._colsum, rows)
+
+    def _query(self, query: np.ndarray) -> tuple[np.ndarray, float]:
         if self._session is None:
             self._session = _session()
         q, qscale = quantize(np.asarray(query, dtype=np.float32)[None, :])
-        shifted = (q.astype(np.int16) + ZERO_POINT).astype(np.uint8)
+        return (q.astype(np.int16) + ZERO_POINT).astype(np.uint8), float(qscale[0])
+
+    def matches(self, query: np.ndarray, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Rows (of 0..rows-1) scoring >= threshold with their scores, unordered, and whether the
+        scan was exhaustive (False: the IVF scanned the query's best cells only)."""
+        if self.ivf is None:
+            scores = self.scores(query, rows)
+            found = np.flatnonzero(scores >= threshold)
+            return found, scores[found], True
+        shifted, qscale = self._query(query)
+        found, scores = self.ivf.search(
+            self._session, shifted, np.asarray(query, dtype=np.float32), qscale, threshold
+        )
+        keep = found < rows
+        return found[keep], scores[keep], False
+
+    def scores(self, query: np.ndarray, rows: int) -> np.ndarray:
+        """Approximate cosine of the unit query with rows 0..rows-1 (cleared rows score 0), by a
+        scan of every vector (exact: the IVF is not used)."""
+        shifted, qscale = self._query(query)
         (dots,) = self._session.run(["y"], {"q": shifted, "m": self._matrix})
         raw = dots[0, :rows] - ZERO_POINT * self._colsum[:rows]
-        return raw.astype(np.float32) * (self._scale[:rows] * qscale[0])
+        return raw.astype(np.float32) * (self._scale[:rows] * qscale)
 
     # -- snapshots --------------------------------------------------------------------------
 

@@ -397,3 +397,25 @@ def test_an_empty_catalog_answers_empty(
     s = make_shop(store, blobs, counting)
     r = s.search("anything")
     assert r.total == 0 and r.items == [] and r.facets.category == []
+
+
+def test_the_rebuild_reads_active_products_and_stock_records_only(shop: Shop) -> None:
+    from shared.inventory import service as inventory
+    from shared.search.projection import CatalogReader
+
+    old = shop.add("Lamna Old Kettle", brand="Lamna", sku="OLD-1")
+    shop.archive(old)
+    shop.stock("KETTLE-1", 5)
+    shop.stock("KETTLE-1", -2)  # adjustment documents beside the stock record; events still in the outbox
+    available = inventory.available_by_sku(store=shop.store)
+    assert available["KETTLE-1"] == 3 and set(available) == {
+        "KETTLE-1",
+        "KETTLE-2",
+        "PAN-1",
+        "TENT-1",
+        "LAMP-1",
+        "OLD-1",
+    }
+    docs = {d.product_id: d for d in CatalogReader(shop.store).all_documents()}
+    assert old not in docs and len(docs) == 5
+    assert [d.name for d in docs.values() if d.in_stock] == ["Northwind Stainless Kettle"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from shared.search.engine import Preference, SearchIndex, SearchRequest
 from tests.unit.search.conftest import CountingEncoder, product
 
@@ -102,3 +104,56 @@ def test_the_semantic_cache_answers_like_a_fresh_scan_and_follows_writes(small: 
     small.delete("k9")
     assert "k9" not in ids("something to boil water")
     assert small.options.semantic_k <= SEMANTIC_CACHE_K
+
+
+def test_the_keyword_cache_answers_like_tantivy_and_follows_writes(small: SearchIndex) -> None:
+    calls: list[str] = []
+    search = small.keyword.search
+
+    def counted(text: str, *args: object, **kw: object) -> object:
+        calls.append(text)
+        return search(text, *args, **kw)  # type: ignore[arg-type]
+
+    small.keyword.search = counted  # type: ignore[method-assign,assignment]
+    first = ids(small, "kettle", "keyword")
+    assert ids(small, "Kettle ", "keyword") == first and calls == ["kettle"]  # the same query: cached
+    assert ids(small, "kettle", "keyword", brand_ids=["brand-contoso"]) == ["k2"]  # filters: in the key
+    assert len(calls) == 2
+    kettle = small.get("k1")
+    assert kettle is not None
+    small.upsert(replace(kettle, in_stock=False, popularity=1))  # columns only: the cache stays valid
+    assert ids(small, "kettle", "keyword", in_stock_only=True) == ["k2"] and len(calls) == 2
+    small.upsert(replace(kettle, name="Northwind Classic Teapot", description="A teapot."))  # text: stale
+    assert ids(small, "kettle", "keyword") == ["k2"] and len(calls) == 3
+    assert "k1" in ids(small, "teapot", "keyword")
+    small.keyword_cache.clear()
+    assert ids(small, "kettle", "keyword") == ["k2"]  # a fresh search agrees
+    assert small.did_you_mean("teapto") == small.did_you_mean("teapto") == "teapot"
+
+
+def test_filtered_semantic_matches_follow_stock_and_price_writes(
+    small: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.search.engine import query
+
+    monkeypatch.setattr(query, "SEMANTIC_CACHE_K", 2)  # the cached best are too few for a filter
+    scans: list[int] = []
+    scores = small.vectors.scores
+
+    def counted(*args: object) -> object:
+        scans.append(1)
+        return scores(*args)  # type: ignore[arg-type]
+
+    small.vectors.scores = counted  # type: ignore[method-assign,assignment]
+    first = ids(small, "kitchen things", "semantic", in_stock_only=True, max_price="40")
+    assert {"k1", "p1"} <= set(first) and scans  # the filtered full scan
+    before = len(scans)
+    assert ids(small, "kitchen things", "semantic", in_stock_only=True, max_price="40") == first
+    assert len(scans) == before  # cached with its filters
+    kettle = small.get("k1")
+    assert kettle is not None
+    small.upsert(replace(kettle, in_stock=False))  # a column write: the cached answer is stale
+    assert "k1" not in ids(small, "kitchen things", "semantic", in_stock_only=True, max_price="40")
+    small.upsert(replace(kettle, in_stock=True, price="99.00"))
+    assert "k1" not in ids(small, "kitchen things", "semantic", in_stock_only=True, max_price="40")
+    assert "k1" in ids(small, "kitchen things", "semantic", in_stock_only=True, min_price="90")
