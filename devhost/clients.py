@@ -1,12 +1,13 @@
 """HTTP client sessions at shutdown: close the ones devhost's functions left open, report any left.
 
 The only aiohttp client in the process is the durable SDK's: `DurableOrchestrationClient` keeps
-one process-wide `aiohttp.ClientSession` (bound to the host loop) for every call it makes to the
-durable webhooks, and the SDK has no shutdown hook, so nothing closed it. It was then collected at
-interpreter exit, when aiohttp logs "Unclosed client session" / "Unclosed connector" as ERROR, or,
-depending on the order in which modules are torn down, silently not at all. The host now closes
-it once the last invocation is done (`close_client_sessions`), and `report_unclosed` checks the
-whole heap for any session or connector still open, so a leak is reported every time, not by luck.
+one process-wide `aiohttp.ClientSession` (bound to the host loop) for the calls it makes to the
+durable webhooks (all but start_new and get_status, which devhost/durable/inproc.py answers),
+and the SDK has no shutdown hook, so nothing closed it. It was then collected at interpreter
+exit, when aiohttp logs "Unclosed client session" / "Unclosed connector" as ERROR, or, depending
+on the order in which modules are torn down, silently not at all. The host now closes it once
+the last invocation is done (`close_client_sessions`), and `report_unclosed` checks the whole
+heap for any session or connector still open, so a leak is reported every time, not by luck.
 The app's own SDK clients (Cosmos, Blob, Service Bus) are the synchronous ones: nothing to close.
 """
 
