@@ -93,6 +93,7 @@ SEMANTIC_422 = {
     "competitorPrice",  # pricing: Money, so per-currency decimal places (as "price" and "amount")
     "paymentToken",  # must name a card the customer saved (POST /payments/tokens)
     "favoriteCategories[]",  # must name existing categories (PUT/PATCH /me/preferences)
+    "variants[].html",  # templates: only email variants carry html (a cross-field rule on channel)
 }
 
 
