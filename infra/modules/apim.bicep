@@ -60,8 +60,10 @@ resource api 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = {
     // The app does its own bearer-token auth; APIM subscription keys would be a second, unrelated credential.
     subscriptionRequired: false
     // Every operation from the app's document (paths without the /api prefix, which `path` adds).
+    // loadJsonContent, not loadTextContent: the document outgrew loadTextContent's 131,072-character
+    // cap (loadJsonContent reads up to 1,048,576); string() turns it back into the text APIM takes.
     format: 'openapi+json'
-    value: loadTextContent('../openapi.json')
+    value: string(loadJsonContent('../openapi.json'))
   }
 }
 

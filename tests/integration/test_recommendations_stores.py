@@ -75,6 +75,8 @@ def test_experiment_units_conversions_and_results(docs: DocumentStore) -> None:
         variants[unit] = assignment.variant
         experiments.record_exposure(assignment, unit)
         experiments.record_exposure(assignment, unit)  # the same user again: one unit
+    # Exposures are written by a background writer; another instance reads them once written.
+    experiments.flush()
     fresh = Experiments(docs, cache_seconds=lambda: 0.0)  # another instance: no in-process memory
     fresh.record_exposure(Assignment(name, variants[units[0]], {}), units[0])
     converted = units[:30]

@@ -140,7 +140,7 @@ def test_a_preflight_operation_lets_options_reach_the_cors_policy() -> None:
 def test_apim_imports_the_openapi_document_instead_of_wildcard_operations() -> None:
     source = APIM.read_text()
     assert "format: 'openapi+json'" in source
-    assert "value: loadTextContent('../openapi.json')" in source
+    assert "value: string(loadJsonContent('../openapi.json'))" in source
     wildcard = re.findall(r"method: '(\w+)'\s+urlTemplate: '/\*'", source)
     assert wildcard == ["OPTIONS"], f"wildcard operations left: {wildcard}"
     assert "for method in methods" not in source
@@ -160,7 +160,7 @@ def test_the_imported_document_is_current() -> None:
 
 def test_the_imported_document_fits_bicep_and_the_api_path() -> None:
     text = OPENAPI.read_text()
-    assert len(text) < 131_072, "loadTextContent reads at most 131,072 characters"
+    assert len(text) < 1_048_576, "loadJsonContent reads at most 1,048,576 characters"
     document = json.loads(text)
     assert document["openapi"].startswith("3.")
     paths = list(document["paths"])
