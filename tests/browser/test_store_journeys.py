@@ -73,7 +73,11 @@ def checkout(page: Any, card: str) -> str:
     page.get_by_role("link", name=re.compile(r"^Cart")).click()
     page.get_by_role("link", name="Checkout").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")
+    saved = page.get_by_role("group", name="Shipping address").get_by_role("radio")
+    if saved.count() > 1:  # a saved address is chosen first: the new-address fields stay out of the way
+        expect(page.get_by_label("Street and number")).to_be_hidden()
     page.get_by_label("A new address").check()
+    expect(page.get_by_label("Street and number")).to_be_visible()
     page.get_by_label("Street and number").fill("1 Test Street")
     page.get_by_label("City").fill("Berlin")
     page.get_by_label("Postal code").fill("10115")
@@ -156,6 +160,20 @@ def test_an_order_held_for_review_turns_confirmed_live_when_staff_approve(page: 
     expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
 
 
+def test_the_order_history_updates_live_too(page: Any, site: Site) -> None:
+    sign_in_as_new_customer(page)
+    add_in_stock_product_from_search(page, "yoga matt", "Yoga Mat")
+    order_id = checkout(page, REVIEW)
+    expect(page.get_by_test_id("order-status")).to_have_text("Awaiting review", timeout=LIVE_TIMEOUT_MS)
+    page.get_by_role("link", name="Orders").click()
+    row = page.locator(f'tr[data-order="{order_id}"]')
+    expect(row).to_contain_text("Awaiting review")
+    expect(page.locator("#orders-list")).to_have_attribute("data-live", "live")
+    r = site.api.post(f"/api/orders/{order_id}/review", {"decision": "approve"}, token=site.admin_token())
+    assert r.status == 202, r
+    expect(row).to_contain_text("Confirmed", timeout=LIVE_TIMEOUT_MS)
+
+
 def test_a_declined_card_shows_why_the_order_failed(page: Any, site: Site) -> None:
     sub = sign_in_as_new_customer(page)
     add_in_stock_product_from_search(page, "yoga matt", "Yoga Mat")
@@ -214,6 +232,13 @@ def test_an_invalid_address_shows_the_field_errors(page: Any, site: Site) -> Non
     page.get_by_label(re.compile("^Country")).fill("FR")
     page.get_by_role("button", name="Save address").click()
     expect(page.get_by_test_id("addresses")).to_contain_text("2 Test Road")
+    # At checkout the saved address is chosen, and the new-address fields stay hidden until asked for.
+    add_in_stock_product_from_search(page, "kettel", "Kettle")
+    page.goto("/#/checkout")
+    expect(page.get_by_role("radio", name=re.compile("^2 Test Road")).first).to_be_checked()
+    expect(page.get_by_label("Street and number")).to_be_hidden()
+    page.get_by_label("A new address").check()
+    expect(page.get_by_label("Street and number")).to_be_visible()
 
 
 def confirmed_order_in_the_page(page: Any, site: Site) -> str:
@@ -260,6 +285,36 @@ def test_a_refund_request_for_a_shipped_order_is_sent_or_the_apis_answer_is_show
         expect(page.get_by_test_id("refund-requested")).to_contain_text("Refund requested")
         expect(page.get_by_test_id("refund-requests")).to_contain_text("It arrived dented")
         expect(page.get_by_role("button", name="Request a refund")).to_have_count(0)  # one open at a time
+
+
+def test_search_facets_narrow_the_results_as_the_api_does(page: Any, site: Site) -> None:
+    page.goto("/#/search?q=kettle")
+    expect(page.get_by_test_id("result-count")).to_be_visible()
+    api = site.api.get("/api/search?q=kettle&limit=12").json()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"^{api['total']} result"))
+    brand = api["facets"]["brand"][0]
+    facets = page.get_by_role("complementary", name="Narrow the results")
+    facets.get_by_role("link", name=brand["name"], exact=True).click()
+    narrowed = site.api.get(f"/api/search?q=kettle&brand={brand['id']}&limit=12").json()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"^{narrowed['total']} result"))
+    assert narrowed["total"] == brand["count"]
+    names = page.get_by_test_id("search-results").locator("h3")
+    expect(names).to_have_count(len(narrowed["items"]))
+    expect(page.get_by_test_id("search-results")).not_to_contain_text(
+        next(i["name"] for i in api["items"] if i["brandId"] != brand["id"])
+    )
+    expect(facets.get_by_role("link", name=brand["name"], exact=True)).to_have_attribute(
+        "aria-current", "true"
+    )
+    # A price band on top, then clear everything.
+    band = next(b for b in narrowed["facets"]["price"] if b.get("max"))
+    facets.get_by_role("link", name=re.compile(rf"^\${float(band['min']):.2f}")).first.click()
+    both = site.api.get(
+        f"/api/search?q=kettle&brand={brand['id']}&minPrice={band['min']}&maxPrice={band['max']}&limit=12"
+    ).json()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"^{both['total']} result"))
+    facets.get_by_role("link", name="Clear filters").click()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"^{api['total']} result"))
 
 
 def test_browse_by_category_and_brand_with_paging(page: Any, site: Site) -> None:
