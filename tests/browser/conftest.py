@@ -66,6 +66,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.xdist_group("browser"))
+            # pytest-timeout counts fixture setup: the first browser test also waits for seeding.
+            item.add_marker(pytest.mark.timeout(SEED_TIMEOUT + 120))
 
 
 @dataclass

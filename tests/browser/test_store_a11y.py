@@ -123,3 +123,19 @@ def test_usable_at_375_px_without_sideways_scrolling(phone_page: Any, site: Site
     expect(page.get_by_role("combobox", name="Search products")).to_be_visible()
     if route == "/#/checkout":
         expect(page.get_by_role("button", name=re.compile("Place order"))).to_be_visible()
+
+
+def test_account_orders_and_notifications_pages_have_no_critical_violations(
+    page: Any, site: Site, axe: Axe
+) -> None:
+    sign_in(page)
+    for url, heading in (
+        ("/#/orders", "Your orders"),
+        ("/#/account", "Your account"),
+        ("/#/notifications", "Notifications"),
+    ):
+        page.goto(url)
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(page.locator("#main .muted", has_text="Loading")).to_have_count(0)
+        violations = axe(page)
+        assert not blocking(violations), f"{url}:\n{summary(violations)}"

@@ -262,6 +262,36 @@ def test_a_refund_request_for_a_shipped_order_is_sent_or_the_apis_answer_is_show
         expect(page.get_by_role("button", name="Request a refund")).to_have_count(0)  # one open at a time
 
 
+def test_search_facets_narrow_the_results_as_the_api_does(page: Any, site: Site) -> None:
+    page.goto("/#/search?q=kettle")
+    expect(page.get_by_test_id("result-count")).to_be_visible()
+    api = site.api.get("/api/search?q=kettle&limit=12").json()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"^{api['total']} result"))
+    brand = api["facets"]["brand"][0]
+    facets = page.get_by_role("complementary", name="Narrow the results")
+    facets.get_by_role("link", name=brand["name"], exact=True).click()
+    narrowed = site.api.get(f"/api/search?q=kettle&brand={brand['id']}&limit=12").json()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"^{narrowed['total']} result"))
+    assert narrowed["total"] == brand["count"]
+    names = page.get_by_test_id("search-results").locator("h3")
+    expect(names).to_have_count(len(narrowed["items"]))
+    expect(page.get_by_test_id("search-results")).not_to_contain_text(
+        next(i["name"] for i in api["items"] if i["brandId"] != brand["id"])
+    )
+    expect(facets.get_by_role("link", name=brand["name"], exact=True)).to_have_attribute(
+        "aria-current", "true"
+    )
+    # A price band on top, then clear everything.
+    band = next(b for b in narrowed["facets"]["price"] if b.get("max"))
+    facets.get_by_role("link", name=re.compile(rf"^\${float(band['min']):.2f}")).first.click()
+    both = site.api.get(
+        f"/api/search?q=kettle&brand={brand['id']}&minPrice={band['min']}&maxPrice={band['max']}&limit=12"
+    ).json()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"^{both['total']} result"))
+    facets.get_by_role("link", name="Clear filters").click()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"^{api['total']} result"))
+
+
 def test_browse_by_category_and_brand_with_paging(page: Any, site: Site) -> None:
     page.goto("/#/browse")
     page.get_by_label("Category").select_option(label="Kitchen")

@@ -40,6 +40,8 @@ async function route() {
   cleanup = null;
   const { path, query } = currentRoute();
   const main = $("#main");
+  const box = $("#search-input");
+  if (path !== "/search" && box && document.activeElement !== box) box.value = ""; // a search's words stay on its page only
   const found = VIEWS.find(([re]) => re.test(path));
   if (!found) {
     document.title = "Not found · SmartCommerce";

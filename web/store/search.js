@@ -19,6 +19,13 @@ function hrefWith(query, changes) {
   return `#/search?${q}`;
 }
 
+function nextHref(query, token, page) {
+  const q = new URLSearchParams(query);
+  q.set("after", token);
+  q.set("page", String(page + 1));
+  return `#/search?${q}`;
+}
+
 function facetList(title, entries, query, key, label) {
   if (!entries || !entries.length) return "";
   const current = query.get(key);
@@ -77,7 +84,7 @@ export default async function search(main, { query }) {
         <nav class="pager" aria-label="Pages">
           ${page > 1 ? html`<button type="button" class="secondary" id="prev-page">Previous page</button>` : ""}
           <span>Page ${page}</span>
-          ${result.continuationToken ? html`<a class="button secondary" rel="next" href="${(() => { const n = new URLSearchParams(query); n.set("after", result.continuationToken); n.set("page", String(page + 1)); return `#/search?${n}`; })()}">Next page</a>` : ""}
+          ${result.continuationToken ? html`<a class="button secondary" rel="next" href="${nextHref(query, result.continuationToken, page)}">Next page</a>` : ""}
         </nav>
       </section>
     </div>`,
