@@ -52,12 +52,11 @@ lint: install
 doctor: install
 	$(VENV)/bin/azure-functions-doctor doctor --path . --profile minimal
 
-# `--dist loadgroup`: the browser tests share one seeded devhost and one Chromium (xdist group
-# "browser", tests/browser/conftest.py); every other test is distributed as with `load`.
+# The browser tests share one seeded devhost across the workers (tests/browser/shared_devhost.py).
 test: install browser-deps
 	$(MAKE) lint
 	$(MAKE) doctor
-	$(PY) -m tests.servers.run -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider -q -rfE tests
+	$(PY) -m tests.servers.run -- $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -q -rfE tests
 
 # What the browser tests need besides pip packages: Debian's chromium (apt-get, as root) and
 # axe-core (npm ci into .browser-tools/). Playwright's own browser download is never used.

@@ -4,8 +4,7 @@
         page.goto(site.url + "/#/browse")          # the seeded devhost, shared by the session
         assert not [v for v in axe(page) if v["impact"] == "critical"]
 
-- `site`: ONE seeded devhost per test session (per xdist worker; every test here is put in the
-  `browser` xdist group, so with `--dist loadgroup` they all run on one worker): the demo catalog,
+- `site`: ONE seeded devhost per test run, shared by the xdist workers (shared_devhost.py): the demo catalog,
   first models and recommendation history, exactly as `make run` seeds them, plus an API client
   and dev tokens for setting up or checking state from outside the browser.
 - `browser`: Chromium at /usr/bin/chromium (Playwright's `playwright install` downloads its own
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 
 from tests.browser.deps import AXE_JS, CHROMIUM
+from tests.browser.shared_devhost import SharedDevhost
 from tests.e2e.conftest import Launcher
 from tests.e2e.helpers import ApiClient, wait_for
 
@@ -61,13 +61,10 @@ DEMO_CLAIMS = {
 Axe = Callable[..., list[dict[str, Any]]]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-            # pytest-timeout counts fixture setup: the first browser test also waits for seeding.
-            item.add_marker(pytest.mark.timeout(SEED_TIMEOUT + 120))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+        # pytest-timeout counts fixture setup: the first browser test also waits for seeding.
+        item.add_marker(pytest.mark.timeout(SEED_TIMEOUT + 120))
 
 
 @dataclass
@@ -89,7 +86,8 @@ class Site:
 
 @pytest.fixture(scope="session")
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A seeded devhost serving web/ at / and the API at /api, for the whole session.
+    """A seeded devhost serving web/ at / and the API at /api, for the whole session, shared by
+    the xdist workers of the run (tests/browser/shared_devhost.py).
 
     SC_BROWSER_DEVHOST=http://127.0.0.1:7071 uses a devhost that is already running (`make run`)
     instead, to iterate on the pages without seeding again; its data dir is then unknown."""
@@ -97,23 +95,28 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     if reuse:
         yield Site(reuse.rstrip("/"), ApiClient(reuse.rstrip("/"), timeout=30), Path())
         return
-    launcher = Launcher(tmp_path_factory.mktemp("browser-devhost"))
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's base temp dir is <run dir>/popen-gwN: the run dir is shared.
+    shared_dir = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared = SharedDevhost(shared_dir, Launcher(tmp_path_factory.mktemp("browser-devhost")))
     failed_before = request.session.testsfailed
+    lease = shared.acquire()
     try:
-        dh = launcher.start(seed=True)
-        api = ApiClient(dh.url, timeout=30)
+        api = ApiClient(lease.url, timeout=30)
         wait_for(
             lambda: api.get("/runtime/devhost/status").json()["seeded"],
             timeout=SEED_TIMEOUT,
             interval=0.5,
             message="devhost's first-start seeding (demo catalog, models, sales, recommendations)",
         )
-        _warm_up(ApiClient(dh.url, timeout=120))
-        yield Site(dh.url, api, dh.data_dir)
+        _warm_up(ApiClient(lease.url, timeout=120))
+        yield Site(lease.url, api, lease.data_dir)
     finally:
         if request.session.testsfailed > failed_before:
-            print(f"\n=== devhost output ===\n{launcher.tails()}")
-        launcher.stop_all()
+            log = lease.data_dir / "devhost.log"
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:]) if log.exists() else ""
+            print(f"\n=== devhost output ({log}) ===\n{tail}")
+        shared.release(lease)
 
 
 def _warm_up(api: ApiClient) -> None:

@@ -33,7 +33,8 @@ def ensure_chromium() -> Path:
         raise SystemExit(f"{CHROMIUM} is missing: run `sudo apt-get install -y chromium`")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("installing Debian's chromium (apt-get)...", file=sys.stderr, flush=True)
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    # With its recommends (fonts among them): screenshots need real fonts, not fallback boxes.
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
     if subprocess.run(install, env=env, check=False, stdout=subprocess.DEVNULL).returncode != 0:
         # A fresh machine has no package lists yet.
         subprocess.run(["apt-get", "update", "-q"], env=env, check=True, stdout=subprocess.DEVNULL)
