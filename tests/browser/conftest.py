@@ -1,17 +1,19 @@
 """Browser tests: the storefront and the back office in Debian's Chromium, driven by Playwright.
 
     def test_x(page: Page, site: Site, axe: Axe) -> None:
-        page.goto(site.url + "/#/browse")          # the seeded devhost, shared by the session
+        page.goto("/#/browse")                     # the page's base URL is the seeded devhost
         assert not [v for v in axe(page) if v["impact"] == "critical"]
 
-- `site`: ONE seeded devhost per test run, shared by the xdist workers (shared_devhost.py): the demo catalog,
-  first models and recommendation history, exactly as `make run` seeds them, plus an API client
-  and dev tokens for setting up or checking state from outside the browser.
+- `site`: ONE seeded devhost per test run, shared by the xdist workers (shared_devhost.py): the
+  demo catalog, first models and recommendation history, exactly as `make run` seeds them, plus an
+  API client and dev tokens for setting up or checking state from outside the browser.
 - `browser`: Chromium at /usr/bin/chromium (Playwright's `playwright install` downloads its own
   builds from a CDN, which these machines cannot reach), headless, flags for a sandboxed CI.
 - `page`: a fresh context (own storage: nobody is signed in) per test; a JavaScript error on the
   page fails the test.
+- `phone_page`: the same at 375 px wide.
 - `axe(page)`: axe-core's violations for the current page (`[{id, impact, help, nodes}]`).
+- `sign_in_as(page, persona, at="/")`: sign in through web/lib/auth.js (storefront or /admin/).
 
 Install the browser and axe-core with `make browser-deps` (part of `make test`). A missing one is
 an error here, never a skip: a browser suite that silently does not run proves nothing.

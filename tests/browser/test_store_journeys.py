@@ -73,7 +73,11 @@ def checkout(page: Any, card: str) -> str:
     page.get_by_role("link", name=re.compile(r"^Cart")).click()
     page.get_by_role("link", name="Checkout").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")
+    saved = page.get_by_role("group", name="Shipping address").get_by_role("radio")
+    if saved.count() > 1:  # a saved address is chosen first: the new-address fields stay out of the way
+        expect(page.get_by_label("Street and number")).to_be_hidden()
     page.get_by_label("A new address").check()
+    expect(page.get_by_label("Street and number")).to_be_visible()
     page.get_by_label("Street and number").fill("1 Test Street")
     page.get_by_label("City").fill("Berlin")
     page.get_by_label("Postal code").fill("10115")
@@ -214,6 +218,13 @@ def test_an_invalid_address_shows_the_field_errors(page: Any, site: Site) -> Non
     page.get_by_label(re.compile("^Country")).fill("FR")
     page.get_by_role("button", name="Save address").click()
     expect(page.get_by_test_id("addresses")).to_contain_text("2 Test Road")
+    # At checkout the saved address is chosen, and the new-address fields stay hidden until asked for.
+    add_in_stock_product_from_search(page, "kettel", "Kettle")
+    page.goto("/#/checkout")
+    expect(page.get_by_role("radio", name=re.compile("^2 Test Road")).first).to_be_checked()
+    expect(page.get_by_label("Street and number")).to_be_hidden()
+    page.get_by_label("A new address").check()
+    expect(page.get_by_label("Street and number")).to_be_visible()
 
 
 def confirmed_order_in_the_page(page: Any, site: Site) -> str:
