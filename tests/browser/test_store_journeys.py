@@ -160,6 +160,20 @@ def test_an_order_held_for_review_turns_confirmed_live_when_staff_approve(page: 
     expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
 
 
+def test_the_order_history_updates_live_too(page: Any, site: Site) -> None:
+    sign_in_as_new_customer(page)
+    add_in_stock_product_from_search(page, "yoga matt", "Yoga Mat")
+    order_id = checkout(page, REVIEW)
+    expect(page.get_by_test_id("order-status")).to_have_text("Awaiting review", timeout=LIVE_TIMEOUT_MS)
+    page.get_by_role("link", name="Orders").click()
+    row = page.locator(f'tr[data-order="{order_id}"]')
+    expect(row).to_contain_text("Awaiting review")
+    expect(page.locator("#orders-list")).to_have_attribute("data-live", "live")
+    r = site.api.post(f"/api/orders/{order_id}/review", {"decision": "approve"}, token=site.admin_token())
+    assert r.status == 202, r
+    expect(row).to_contain_text("Confirmed", timeout=LIVE_TIMEOUT_MS)
+
+
 def test_a_declined_card_shows_why_the_order_failed(page: Any, site: Site) -> None:
     sub = sign_in_as_new_customer(page)
     add_in_stock_product_from_search(page, "yoga matt", "Yoga Mat")

@@ -60,10 +60,14 @@ export default async function orders(main, { query }) {
           ${page.continuationToken ? html`<p><a class="button secondary" href="#/orders?${new URLSearchParams({ ...(status ? { status } : {}), after: page.continuationToken })}">Older orders</a></p>` : ""}`
       : html`<p>No orders yet. <a href="#/browse">Start shopping</a>.</p>`,
   );
+  const list = main.querySelector("#orders-list");
   const watcher = watchOrders({
     onStatus: (msg) => {
       const cell = main.querySelector(`tr[data-order="${CSS.escape(msg.orderId)}"] .status-cell`);
       if (cell) render(cell, statusBadge(msg.status));
+    },
+    onState: (state) => {
+      list.dataset.live = state; // "live" once updates are pushed (tests wait for it)
     },
   });
   for (const o of page.items) if (!FINAL.has(o.status)) watcher.watch(o.id, o.status);
