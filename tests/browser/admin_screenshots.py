@@ -21,9 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def _prepare(site: Site) -> dict[str, str]:
     bo = backoffice(site)
     review, _ = bo.order(HIGHEST)
-    confirmed, _ = bo.order(APPROVED)
+    confirmed, customer = bo.order(APPROVED)
     bo.wait_status(review, {"awaiting_review"})
     bo.wait_status(confirmed, {"confirmed"})
+    # Shipped with tracking, and the customer asks for a refund: the order page's fullest state.
+    shipment = {"carrier": "DHL", "trackingNumber": "JD014600000001"}
+    if site.api.post(f"/api/orders/{confirmed}/ship", shipment, token=bo.admin).status == 202:
+        bo.wait_status(confirmed, {"shipped"})
+        ask = {"reason": "arrived scratched"}
+        site.api.post(f"/api/orders/{confirmed}/refund-requests", ask, token=customer)
     product = site.api.get("/api/products?limit=1").json()["items"][0]["id"]
     recs = site.api.get("/api/inventory/reorder-recommendations", token=bo.admin).json()["items"]
     for q in ("kettle", "kettel", "yoga mat", "wireless earbuds", "zzqxnothing"):

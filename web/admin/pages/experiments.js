@@ -95,7 +95,10 @@ async function showResults(into, name) {
 
 function startForm() {
   const name = h("input", { name: "newName", required: true, autocomplete: "off", pattern: "[a-z0-9][a-z0-9_\\-]{0,63}", class: "mono" });
-  const strategy = h("select", { name: "strategy" }, STRATEGIES.filter((s) => s !== "hybrid").map((s) => h("option", { value: s }, s)));
+  const strategy = h("select", { name: "strategy" },
+    STRATEGIES.filter((s) => s !== "hybrid").map((s) => h("option", { value: s }, s)),
+    // Same as control: an A/A test checks the split and the statistics before a real one.
+    h("option", { value: "hybrid" }, "hybrid (A/A test: same as control)"));
   const share = h("input", { name: "share", type: "number", min: "1", max: "99", step: "1", value: "50", required: true });
   const go = h("button", { type: "submit" }, "Start experiment");
   const out = h("div", { "aria-live": "polite" });

@@ -97,11 +97,21 @@ function eventDetails(data) {
   return parts.join("; ") || "—";
 }
 
+/** The customer's id, then their name and email from GET /users/{id} (staff) when it answers. */
+function customer(id) {
+  const name = h("span");
+  const cell = h("span", {}, h("span", { class: "mono" }, id), name);
+  api(`/users/${encodeURIComponent(id)}`)
+    .then(({ data: u }) => name.append(` · ${[u.displayName, u.email].filter(Boolean).join(", ")}`))
+    .catch(() => {}); // the id alone still identifies them
+  return cell;
+}
+
 function summary(order) {
   const facts = [
     ["Status", badge(order.status)],
     ["Failure reason", order.failureReason !== undefined ? reason(order.failureReason) : null],
-    ["Customer", h("span", { class: "mono" }, order.customerId)],
+    ["Customer", customer(order.customerId)],
     ["Placed", when(order.createdAt)],
     ["Total", money(order.total)],
     ["Refunded", money(order.refundedAmount)],
