@@ -197,38 +197,16 @@ def _refuse_unknown_body_fields(
     The edge refuses unknown body fields with a 422 (shared.http.parsing.parse_body), so the document
     says so and clients (and schemathesis) know an extra field is invalid, not ignored. A schema a
     response shares (Money) gets it too: responses serialize exactly their declared fields."""
-    pending = [refs[(info.body, "validation")] for info in selected if info.body is not None]
-    seen: set[int] = set()
-    while pending:
-        node = pending.pop()
-        if isinstance(node, list):
-            pending.extend(node)
-            continue
-        if not isinstance(node, dict) or id(node) in seen:
-            continue
-        seen.add(id(node))
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            pending.append(components[ref.rsplit("/", 1)[1]])
+    for node in _walk_schemas([info.body for info in selected], refs, components):
         if node.get("type") == "object" and "properties" in node:
             node.setdefault("additionalProperties", False)
-        for key, value in node.items():
-            if key in ("properties", "$defs"):
-                pending.extend(value.values())
-            elif isinstance(value, dict | list):
-                pending.append(value)
 
 
-def _walk_input_schemas(
-    selected: list[RouteInfo], refs: dict[Any, Any], components: dict[str, Any]
+def _walk_schemas(
+    models: list[Any], refs: dict[Any, Any], components: dict[str, Any]
 ) -> Iterator[dict[str, Any]]:
-    """Every schema node a request body or query string reaches, once each."""
-    pending: list[Any] = [
-        refs[(model, "validation")]
-        for info in selected
-        for model in (info.body, info.query)
-        if model is not None
-    ]
+    """Every schema node the given (validation-mode) models reach, once each."""
+    pending: list[Any] = [refs[(model, "validation")] for model in models if model is not None]
     seen: set[int] = set()
     while pending:
         node = pending.pop()
@@ -272,7 +250,8 @@ def _state_no_control_characters(
     """The edge refuses control characters in every string a client sends (shared.kernel.text):
     each string (unless an enum, a const or a format already rules them out) and each free-form
     object's keys say so, so that schema-valid input is never refused for it."""
-    for node in list(_walk_input_schemas(selected, refs, components)):
+    models = [model for info in selected for model in (info.body, info.query)]
+    for node in list(_walk_schemas(models, refs, components)):
         if node.get("type") == "string" and not {"enum", "const", "format"} & node.keys():
             _no_control_characters(node)
         elif node.get("type") == "object" and isinstance(node.get("additionalProperties"), dict):
