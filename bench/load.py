@@ -1,6 +1,7 @@
 """Load test: virtual shoppers against devhost on loopback, then a check that nothing went wrong.
 
     .venv/bin/python bench/load.py [--users 50 200] [--seconds 60]      (or `make load`)
+    .venv/bin/python bench/load.py --users 200 --seconds 30 --root /work/main .   (before/after)
 
 A bounded asyncio client (aiohttp; one task per user, no more requests in flight than users).
 Each user, for a fixed time: browses a listing, opens two products, searches (skipped, with a
@@ -21,7 +22,9 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +56,7 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     orders: list[tuple[str, str, str]] = field(default_factory=list)  # (order id, sku, token)
+    searches: list[tuple[float, float]] = field(default_factory=list)  # (sent, answered) perf_counter
 
     def record(self, step: str, began: float, ok: bool) -> None:
         self.latencies[step].append(time.perf_counter() - began)
@@ -104,9 +108,11 @@ async def shopper(
             await shop.call("open product", "GET", f"/api/products/{pid}")
             await think()
         if shop.search_ok is not False:
+            sent = time.perf_counter()
             status, _ = await shop.call(
                 "search", "GET", f"/api/search?q={rng.choice(QUERIES)}&limit=10", ok=(200, 404)
             )
+            shop.stats.searches.append((sent, time.perf_counter()))
             if status == 404 and shop.search_ok is None:
                 shop.search_ok = False
                 print("  GET /api/search answers 404 (no search route yet): search step skipped")
@@ -160,6 +166,33 @@ async def reviewer(shop: Shop, staff: str, until: float) -> None:
 def pct(data: list[float], p: float) -> float:
     data = sorted(data)
     return data[min(len(data) - 1, int(p * len(data)))] * 1000
+
+
+def search_report(stats: Stats, began: float) -> None:
+    """Search split by when it was sent: before the first search answered (a worker's index
+    start: every search sent then waits for it) and after (the index warm)."""
+    if not stats.searches:
+        return
+    first = min(done for _, done in stats.searches)
+    print(f"  first search answered {first - began:.1f} s after the start")
+    for label, part in (
+        ("sent before it", [d - s for s, d in stats.searches if s < first]),
+        ("sent after it", [d - s for s, d in stats.searches if s >= first]),
+    ):
+        if part:
+            print(
+                f"    search {label:<15} n {len(part):>5}  p50 {pct(part, 0.5):>7.0f}"
+                f"  p95 {pct(part, 0.95):>7.0f}  p99 {pct(part, 0.99):>7.0f} ms"
+            )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def report(users: int, seconds: float, stats: Stats) -> None:
@@ -220,6 +253,7 @@ async def run_level(
         staff = await token(shop, "load-support", "support")
         before = await stock(shop, set(skus.values()))
         began = time.monotonic()
+        began_perf = time.perf_counter()
         until = began + seconds
         await asyncio.gather(
             reviewer(shop, staff, until),
@@ -227,6 +261,7 @@ async def run_level(
         )
         elapsed = time.monotonic() - began
         report(users, min(elapsed, seconds), stats)
+        search_report(stats, began_perf)
         statuses = await drain(shop, staff, stats, timeout=180)
         after = await stock(shop, set(skus.values()))
     return stats, statuses, before, after
@@ -273,45 +308,91 @@ def double_captures(data_dir: Path, order_ids: list[str]) -> int:
     return sum(1 for oid in order_ids if captures.get(oid, 0) > 1)
 
 
+def start_devhost(root: Path, data_dir: str) -> tuple[subprocess.Popen[str], str]:
+    """devhost of the tree at `root` (its code and cwd) over `data_dir`; returns (process, url)."""
+    env = {**os.environ, "PYTHONPATH": str(root), "SC_LOG_LEVEL": "WARNING"}
+    cmd = [sys.executable, "-m", "devhost", "start", "--port", "0", "--no-seed", "--data-dir", data_dir]
+    if root == ROOT:
+        return spawn(cmd, r"devhost listening on (http://\S+)", env, timeout=90)
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        m = re.search(r"devhost listening on (http://\S+)", line)
+        if m:
+            return proc, m.group(1)
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise SystemExit(f"devhost of {root} did not start")
+
+
+def load_average() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--root",
+        type=Path,
+        nargs="+",
+        default=[ROOT],
+        help="run devhost from these trees, one after the other, each level (e.g. a main checkout"
+        " then this one: a before/after in one session; the shoppers are this tree's)",
+    )
     args = parser.parse_args()
     failed = False
     for users in args.users:
-        with tempfile.TemporaryDirectory() as tmp:
-            data_dir = Path(tmp)
-            product_ids, categories = seed(data_dir)
-            from shared.adapters.sqlite_documents import SqliteDocumentStore
-            from shared.catalog.service import get_product
-
-            store = SqliteDocumentStore(data_dir / "documents.db")
-            skus = {pid: get_product(store=store, product_id=pid).value.sku for pid in product_ids}
-            env = {**os.environ, "PYTHONPATH": str(ROOT), "SC_LOG_LEVEL": "WARNING"}
-            cmd = [sys.executable, "-m", "devhost", "start", "--port", "0", "--no-seed", "--data-dir", tmp]
-            proc, url = spawn(cmd, r"devhost listening on (http://\S+)", env, timeout=90)
-            try:
-                stats, statuses, before, after = asyncio.run(
-                    run_level(url, users, args.seconds, product_ids, skus, categories)
-                )
-            finally:
-                proc.terminate()
-                proc.wait(30)
-            problems = verify(stats, statuses, before, after)
-            doubles = double_captures(data_dir, [oid for oid, _, _ in stats.orders])
-            if doubles:
-                problems.append(f"{doubles} order(s) captured twice")
-            settled = stats.latencies.get("order -> settled", [])
-            if settled:
-                print(f"  order placed -> settled: p50 {statistics.median(settled) * 1000:.0f} ms")
-            print(f"  double captures: {doubles}")
-            for problem in problems:
-                print(f"  FAIL {problem}")
-            if not problems:
-                print("  OK: every order final, stock adds up, no payment captured twice")
-            failed = failed or bool(problems)
+        for root in [r.resolve() for r in args.root]:
+            failed = run_one(users, args.seconds, root) or failed
     return 1 if failed else 0
+
+
+def run_one(users: int, seconds: float, root: Path) -> bool:
+    """One level against a fresh devhost of `root`; True if a check failed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        product_ids, categories = seed(data_dir)
+        from shared.adapters.sqlite_documents import SqliteDocumentStore
+        from shared.catalog.service import get_product
+
+        store = SqliteDocumentStore(data_dir / "documents.db")
+        skus = {pid: get_product(store=store, product_id=pid).value.sku for pid in product_ids}
+        print(f"\n== devhost of {root}, {users} users, load average {load_average()} (1/5/15 min)")
+        proc, url = start_devhost(root, tmp)
+        cpu_before = cpu_seconds(proc.pid)
+        try:
+            stats, statuses, before, after = asyncio.run(
+                run_level(url, users, seconds, product_ids, skus, categories)
+            )
+            cpu = cpu_seconds(proc.pid) - cpu_before
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        requests = sum(len(v) for k, v in stats.latencies.items() if k not in NOT_STEPS)
+        print(
+            f"  devhost CPU {cpu:.1f} s over the level and drain ({cpu / max(requests, 1) * 1000:.1f} ms"
+            f" per request); load average at the end {load_average()}"
+        )
+        problems = verify(stats, statuses, before, after)
+        doubles = double_captures(data_dir, [oid for oid, _, _ in stats.orders])
+        if doubles:
+            problems.append(f"{doubles} order(s) captured twice")
+        settled = stats.latencies.get("order -> settled", [])
+        if settled:
+            print(f"  order placed -> settled: p50 {statistics.median(settled) * 1000:.0f} ms")
+        print(f"  double captures: {doubles}")
+        for problem in problems:
+            print(f"  FAIL {problem}")
+        if not problems:
+            print("  OK: every order final, stock adds up, no payment captured twice")
+        return bool(problems)
 
 
 if __name__ == "__main__":

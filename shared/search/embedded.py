@@ -2,7 +2,9 @@
 
 Lifecycle of the live index (one per worker process):
 - start: load the latest snapshot from the blob store and catch up on the change log since its
-  watermark; a missing or corrupt snapshot (or a missing blob) rebuilds from the catalog instead;
+  watermark; a missing or corrupt snapshot (or a missing blob) rebuilds from the catalog instead.
+  The first catalog or inventory event in a worker starts this in a background thread (`warm`),
+  so that shoppers' first searches find the index loaded instead of all waiting for the start;
 - keep current: the event handler re-indexes changed products at once in the worker it runs in,
   and every worker catches up on the change log before a search, at most every `sync_seconds`;
 - rebuild: read the whole catalog, build a complete second index, catch it up, then swap the
@@ -73,6 +75,8 @@ class EmbeddedSearch:
         self._start_lock = threading.Lock()
         self._rebuild_lock = threading.Lock()
         self._adopting = threading.Lock()
+        self._warming: threading.Thread | None = None
+        self._warm_lock = threading.Lock()
         self._last_pointer_check = time.monotonic()
         self._last_popular = time.monotonic()
 
@@ -96,6 +100,25 @@ class EmbeddedSearch:
         if at is not None:
             for product_id in product_ids:
                 live.applied[product_id] = max(at, live.applied.get(product_id, EPOCH))
+
+    def warm(self) -> None:
+        """Start loading the index in a background thread if this worker has none yet; returns at
+        once. Searches that come meanwhile wait for that start (one start, never two)."""
+        if self._live is not None or self._warming is not None:
+            return
+        with self._warm_lock:
+            if self._live is None and self._warming is None:
+                self._warming = threading.Thread(target=self._warm, name="search-start", daemon=True)
+                self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            self._current()
+        except Exception:  # the first search tries again (and answers the error)
+            log.exception("search index could not be loaded in the background")
+        finally:
+            with self._warm_lock:
+                self._warming = None
 
     def set_popular_queries(self, counts: dict[str, int]) -> None:
         live = self._live
@@ -126,6 +149,11 @@ class EmbeddedSearch:
         return live
 
     def _start(self) -> _Live:
+        # The serving session too (it loads lazily on the first query embedding otherwise, and
+        # every search would queue on its load lock behind the start).
+        load = getattr(self.encoder, "load", None)
+        if callable(load):
+            load()
         info = self.snapshots.latest()
         if info is not None:
             live = self._from_snapshot(info)

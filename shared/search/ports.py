@@ -48,6 +48,11 @@ class SearchBackend(Protocol):
 
     def set_popular_queries(self, counts: dict[str, int]) -> None: ...
 
+    def warm(self) -> None:
+        """Start loading what a search needs in the background, without waiting (the embedded
+        index at a worker's first event; a service adapter has nothing to load)."""
+        ...
+
 
 class TasteSource(Protocol):
     def item_scorer(self, user_id: str) -> ItemScorer | None:

@@ -303,6 +303,9 @@ def handle_event(body: bytes | str) -> list[str]:
         log.error("search: dropping a message that is not a CloudEvent")
         return []
     ctx = context()
+    # A worker's first event starts its index in the background: its shoppers' first searches
+    # then find it loaded instead of each waiting for the start (docs/search.md, under load).
+    ctx.backend.warm()
     with processed_once(event.id, HANDLER, store=ctx.store) as first:
         if not first:
             return []

@@ -1,11 +1,13 @@
 """SearchIndex: one in-process product index (keyword + vectors + facts), an ordinary object.
 
 No global state: the service holds a reference and swaps it for a rebuilt one (IndexHolder). All
-reads and writes of one index are serialized by its lock; query embedding runs outside it.
+reads and writes of one index are serialized by its lock; query embedding runs outside it, and
+a repeated plain request is answered from the result cache without taking the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -39,6 +41,9 @@ class IndexOptions:
     max_matches: int = 1_000
     price_bands: tuple[int, ...] = DEFAULT_PRICE_BANDS
     query_cache: int = 2048
+    # Whole results of plain (not personalized) requests, read without the index lock while no
+    # generation moved (query.cached_result): docs/search.md, "Search under concurrent load".
+    result_cache: int = 4096
 
 
 class SearchIndex:
@@ -72,7 +77,14 @@ class SearchIndex:
         self.correction_cache: OrderedDict[str, tuple[int, str | None]] = OrderedDict()
         # (query text, filters) -> ((vector, column generation), semantic matches): query._filtered_semantic
         self.filtered_cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, int], Any]] = OrderedDict()
+        # request key -> (generations, result): see query.cached_result
+        self.result_cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, int, int], SearchResult]] = (
+            OrderedDict()
+        )
         self.lock = threading.RLock()
+        # One embedding per query text in flight: concurrent first searches of a text wait for it.
+        self._embedding: dict[str, threading.Event] = {}
+        self._embedding_lock = threading.Lock()
 
     # -- building ---------------------------------------------------------------------------
 
@@ -134,6 +146,10 @@ class SearchIndex:
     def _apply(self, doc: SearchDocument) -> None:
         row = self._row(doc.product_id)
         old = self.docs[row]
+        if old == doc:
+            # A stock event that did not flip availability, a replayed event: nothing changed, so
+            # no generation moves and no cached result goes stale (most events under order load).
+            return
         view = documents.keyword_view(doc)
         if view is None:
             self.keyword.remove(doc.product_id)
@@ -195,15 +211,34 @@ class SearchIndex:
         if self.encoder is None:
             return None
         key = " ".join(text.lower().split())
-        cached = self._qcache.get(key)
-        if cached is None:
-            cached = self.encoder.encode([key])[0]
-            self._qcache[key] = cached
-            if len(self._qcache) > self.options.query_cache:
-                self._qcache.popitem(last=False)
-        else:
-            self._qcache.move_to_end(key)
-        return cached
+        while True:
+            cached = self._qcache.get(key)
+            if cached is not None:
+                with contextlib.suppress(KeyError):  # evicted meanwhile by another thread
+                    self._qcache.move_to_end(key)
+                return cached
+            with self._embedding_lock:
+                pending = self._embedding.get(key)
+                mine = pending is None
+                if mine:
+                    pending = self._embedding[key] = threading.Event()
+            assert pending is not None
+            if not mine:  # another search embeds this text now: wait for it, then read the cache
+                pending.wait(timeout=10.0)
+                if key in self._qcache:
+                    continue
+                return self.encoder.encode([key])[0]  # it failed: embed here (its error, if any)
+            try:
+                vector = self.encoder.encode([key])[0]
+                self._qcache[key] = vector
+                while len(self._qcache) > self.options.query_cache:
+                    with contextlib.suppress(KeyError):
+                        self._qcache.popitem(last=False)
+                return vector
+            finally:
+                with self._embedding_lock:
+                    del self._embedding[key]
+                pending.set()
 
     def search(self, request: SearchRequest) -> SearchResult:
         from shared.search.engine.query import run_search

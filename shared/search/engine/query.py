@@ -3,6 +3,7 @@ stable order -> facets over the whole result set -> one page (and a did-you-mean
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -48,6 +49,11 @@ def _check(request: SearchRequest) -> tuple[int | None, int | None]:
 
 def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     low, high = _check(request)
+    key = _result_key(request)
+    if key is not None:
+        hit = cached_result(index, key)
+        if hit is not None:
+            return hit
     text = request.query.strip()
     wants_semantic = bool(text) and request.mode in ("semantic", "hybrid") and index.encoder is not None
     qvec = index.embed_query(text) if wants_semantic else None  # outside the lock: ~2-5 ms
@@ -101,7 +107,7 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
         dym = None
         if text and (total == 0 or (request.mode != "semantic" and not strict_hit)):
             dym = cached_correction(index, text)
-        return SearchResult(
+        result = SearchResult(
             items=items,
             total=total,
             total_exact=exact,
@@ -111,6 +117,49 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
             did_you_mean=dym,
             mode=request.mode,
         )
+        if key is not None:  # the generations read under the lock: this result is of that state
+            _remember(index.result_cache, key, (_generations(index), result), index.options.result_cache)
+        return result
+
+
+# Whole results of plain requests (no personalization), checked against the generations of the
+# keyword index, the vectors and the filter columns (every document write moves the columns'
+# one). Read WITHOUT the index lock: under 200 concurrent shoppers every search queued on that
+# lock and each hand-over waited for the GIL (docs/search.md, "Search under concurrent load"). A
+# hit is a result computed whole under the lock from one state; a write in progress has already
+# moved a generation, or else its result would not differ from the cached one yet; a write that
+# finished has moved one, so the next search recomputes. Unchanged documents (a stock event that
+# did not flip availability) move nothing (SearchIndex._apply).
+
+
+def _result_key(request: SearchRequest) -> tuple[Any, ...] | None:
+    if request.preference is not None:
+        return None
+    return (
+        request.query.strip(),
+        request.mode,
+        tuple(request.category_ids),
+        tuple(request.brand_ids),
+        str(request.min_price) if request.min_price is not None else None,
+        str(request.max_price) if request.max_price is not None else None,
+        request.in_stock_only,
+        request.sort,
+        request.limit,
+        request.offset,
+    )
+
+
+def _generations(index: SearchIndex) -> tuple[int, int, int]:
+    return (index.keyword.generation, index.vectors.generation, index.columns.generation)
+
+
+def cached_result(index: SearchIndex, key: tuple[Any, ...]) -> SearchResult | None:
+    cached = index.result_cache.get(key)
+    if cached is None or cached[0] != _generations(index):
+        return None
+    with contextlib.suppress(KeyError):  # evicted meanwhile by another thread
+        index.result_cache.move_to_end(key)
+    return cached[1]
 
 
 # Keyword hits of a query and its filters, and did-you-mean corrections, cached while the keyword
@@ -152,10 +201,11 @@ def cached_correction(index: SearchIndex, text: str) -> str | None:
     return found
 
 
-def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, size: int = 0) -> None:
     cache[key] = value
-    if len(cache) > KEYWORD_CACHE_SIZE:
-        cache.popitem(last=False)
+    while len(cache) > (size or KEYWORD_CACHE_SIZE):
+        with contextlib.suppress(KeyError):  # the result cache is also read without the lock
+            cache.popitem(last=False)
 
 
 # Semantic matches of a query before filters, best first, at most SEMANTIC_CACHE_K: a query's
