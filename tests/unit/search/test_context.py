@@ -5,6 +5,7 @@ snapshots, corrupt snapshot). Real SQLite store, folder blobs, outbox relay, int
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -419,3 +420,18 @@ def test_the_rebuild_reads_active_products_and_stock_records_only(shop: Shop) ->
     docs = {d.product_id: d for d in CatalogReader(shop.store).all_documents()}
     assert old not in docs and len(docs) == 5
     assert [d.name for d in docs.values() if d.in_stock] == ["Northwind Stainless Kettle"]
+
+
+def test_the_first_event_in_a_worker_starts_its_index_in_the_background(
+    store: SqliteDocumentStore, blobs: FolderBlobStore, counting: CountingEncoder
+) -> None:
+    # Without it, every shopper's first search waited for the start (docs/search.md, under load).
+    s = make_shop(store, blobs, counting)
+    kettle = s.add("Northwind Stainless Kettle", sku="KETTLE-1")
+    assert not s.backend.loaded
+    s.deliver()  # the consumer: marks the change and starts the index, without waiting for it
+    deadline = time.monotonic() + 60
+    while not s.backend.loaded and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert s.backend.loaded
+    assert s.ids("stainless kettle") == [kettle]
