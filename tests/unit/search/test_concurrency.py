@@ -29,7 +29,12 @@ def _search_while_locked(index: SearchIndex, request: SearchRequest, timeout: fl
     t.start()
     held.wait(timeout)
     answered = threading.Event()
-    searcher = threading.Thread(target=lambda: (index.search(request), answered.set()), daemon=True)
+
+    def search() -> None:
+        index.search(request)
+        answered.set()
+
+    searcher = threading.Thread(target=search, daemon=True)
     searcher.start()
     ok = answered.wait(1.0)
     release.set()
@@ -95,4 +100,6 @@ def test_concurrent_first_searches_of_a_text_embed_it_once(
     for t in threads:
         t.join(30)
     assert slow.texts == ["something to boil water on a camping trip"]
-    assert len(results) == 8 and all(r is not None and np.array_equal(r, results[0]) for r in results)
+    first = results[0]
+    assert len(results) == 8 and first is not None
+    assert all(r is not None and np.array_equal(r, first) for r in results)
