@@ -3,6 +3,8 @@
 Lifecycle of the live index (one per worker process):
 - start: load the latest snapshot from the blob store and catch up on the change log since its
   watermark; a missing or corrupt snapshot (or a missing blob) rebuilds from the catalog instead.
+  Without a usable snapshot it serves from a keyword-only index (no embeddings: built in well
+  under a second at 300 products) and builds the complete one beside it, swapped in when done.
   The first catalog or inventory event in a worker starts this in a background thread (`warm`),
   so that shoppers' first searches find the index loaded instead of all waiting for the start;
 - keep current: the event handler re-indexes changed products at once in the worker it runs in,
@@ -76,6 +78,7 @@ class EmbeddedSearch:
         self._rebuild_lock = threading.Lock()
         self._adopting = threading.Lock()
         self._warming: threading.Thread | None = None
+        self._completing: threading.Thread | None = None
         self._warm_lock = threading.Lock()
         self._last_pointer_check = time.monotonic()
         self._last_popular = time.monotonic()
@@ -101,9 +104,14 @@ class EmbeddedSearch:
             for product_id in product_ids:
                 live.applied[product_id] = max(at, live.applied.get(product_id, EPOCH))
 
-    def warm(self) -> None:
+    def warm(self, *, wait: bool = False) -> None:
         """Start loading the index in a background thread if this worker has none yet; returns at
-        once. Searches that come meanwhile wait for that start (one start, never two)."""
+        once. Searches that come meanwhile wait for that start (one start, never two). `wait`:
+        load it here and wait for the complete index (tests, tools)."""
+        if wait:
+            self._current()
+            self.wait_complete()
+            return
         if self._live is not None or self._warming is not None:
             return
         with self._warm_lock:
@@ -149,19 +157,58 @@ class EmbeddedSearch:
         return live
 
     def _start(self) -> _Live:
-        # The serving session too (it loads lazily on the first query embedding otherwise, and
-        # every search would queue on its load lock behind the start).
-        load = getattr(self.encoder, "load", None)
-        if callable(load):
-            load()
         info = self.snapshots.latest()
         if info is not None:
             live = self._from_snapshot(info)
             if live is not None:
+                self._load_encoder()
                 self._catch_up(live)
                 return live
-        with self._rebuild_lock:
-            return self._build()
+        if self.encoder is None:
+            with self._rebuild_lock:
+                return self._build()
+        # No usable snapshot: the catalog has to be embedded (seconds at 300 products on a busy
+        # machine, minutes at 100k), and every search meanwhile would wait. Serve from a keyword
+        # index at once (no vectors: answers say mode "keyword"), build the complete one beside
+        # it and swap it in when done, as a rebuild does.
+        live = self._keyword_only()
+        self._completing = threading.Thread(target=self._complete, name="search-complete", daemon=True)
+        self._completing.start()
+        return live
+
+    def _load_encoder(self) -> None:
+        # The serving session loads lazily on the first query embedding otherwise, and every
+        # search would queue on its load lock.
+        load = getattr(self.encoder, "load", None)
+        if callable(load):
+            load()
+
+    def _keyword_only(self) -> _Live:
+        started = time.monotonic()
+        watermark = self.changes.latest()
+        index = SearchIndex.build(self.reader.all_documents(), None)
+        index.set_query_counts(self._popular())
+        live = _Live(index, watermark, None, datetime.now(UTC).isoformat())
+        self._catch_up(live)
+        log.info("search keyword index: %d products in %.2f s", len(index), time.monotonic() - started)
+        return live
+
+    def _complete(self) -> None:
+        try:
+            with self._rebuild_lock:
+                self._load_encoder()
+                live = self._build()
+                self._swap(live)
+        except Exception:  # the keyword index keeps serving; the next rebuild completes it
+            log.exception("search index could not be completed after a keyword-only start")
+
+    def wait_complete(self, timeout: float = 600.0) -> bool:
+        """Block until a keyword-only start has been completed (tests and tools)."""
+        thread = self._completing
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def _from_snapshot(self, info: SnapshotInfo) -> _Live | None:
         try:

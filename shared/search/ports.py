@@ -48,9 +48,10 @@ class SearchBackend(Protocol):
 
     def set_popular_queries(self, counts: dict[str, int]) -> None: ...
 
-    def warm(self) -> None:
+    def warm(self, *, wait: bool = False) -> None:
         """Start loading what a search needs in the background, without waiting (the embedded
-        index at a worker's first event; a service adapter has nothing to load)."""
+        index at a worker's first event; a service adapter has nothing to load); `wait`: load it
+        now and return when it is complete (tests, tools)."""
         ...
 
 

@@ -397,5 +397,5 @@ def refresh_popular_queries() -> None:
 
 
 def warm() -> None:
-    """Load the index now (a test, a tool); otherwise the first search does."""
-    context().backend.suggest("a", 1)
+    """Load the complete index now (a test, a tool); otherwise the first event or search does."""
+    context().backend.warm(wait=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,10 @@ def _check(request: SearchRequest) -> tuple[int | None, int | None]:
 
 def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     low, high = _check(request)
+    if index.encoder is None and request.mode != "keyword":
+        # An index without vectors (a worker's keyword-only start, embedded.py) ranks by keyword
+        # and says so in `mode`, rather than answering a semantic query with nothing.
+        request = replace(request, mode="keyword")
     key = _result_key(request)
     if key is not None:
         hit = cached_result(index, key)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from shared.adapters.folder_blobs import FolderBlobStore
@@ -388,6 +390,7 @@ def test_a_corrupt_or_missing_snapshot_rebuilds_from_the_catalog(
     from shared.search.engine import SearchRequest
 
     assert worker_b.search(SearchRequest("stainless kettle")).total >= 1
+    assert worker_b.wait_complete()  # it answered from a keyword index; the complete one follows
     fresh = snaps.latest()
     assert fresh is not None and fresh.snapshot_id != info.snapshot_id  # rebuilt and re-published
 
@@ -435,3 +438,41 @@ def test_the_first_event_in_a_worker_starts_its_index_in_the_background(
         time.sleep(0.05)
     assert s.backend.loaded
     assert s.ids("stainless kettle") == [kettle]
+    assert s.backend.wait_complete()
+
+
+class GatedEncoder(CountingEncoder):
+    """Embeds only once the gate opens (a slow catalog embedding)."""
+
+    def __init__(self, inner: CountingEncoder) -> None:
+        super().__init__(inner.inner)
+        self.gate = threading.Event()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        assert self.gate.wait(60)
+        return super().encode(texts)
+
+
+def test_without_a_snapshot_a_worker_answers_by_keyword_at_once_then_swaps_in_the_full_index(
+    store: SqliteDocumentStore, blobs: FolderBlobStore, counting: CountingEncoder
+) -> None:
+    s = make_shop(store, blobs, counting)
+    kettle = s.add("Northwind Stainless Kettle", sku="KETTLE-1")
+    gated = GatedEncoder(counting)
+    worker = EmbeddedSearch(store, blobs, gated, sync_seconds=0.0)
+    from shared.search.engine import SearchRequest
+
+    answers: list[Any] = []
+    first = threading.Thread(target=lambda: answers.append(worker.search(SearchRequest("stainless kettle"))))
+    first.start()
+    first.join(20)
+    try:
+        assert answers, "the first search waited for the catalog's embedding"
+        assert answers[0].mode == "keyword" and [h.product_id for h in answers[0].items] == [kettle]
+        assert SnapshotStore(blobs).latest() is None  # the complete index is still being built
+    finally:
+        gated.gate.set()
+    assert worker.wait_complete()
+    full = worker.search(SearchRequest("something to boil water"))
+    assert full.mode == "hybrid" and kettle in [h.product_id for h in full.items]
+    assert SnapshotStore(blobs).latest() is not None
