@@ -10,10 +10,13 @@ product with a sandbox card: mostly approved, some declined (4000 ...0002) and s
 review (4000 ...4954), and follows the order until it leaves `pending`; a staff user decides
 the orders waiting for review. Think time between steps: 50-200 ms.
 
-Prints per level: throughput, p50/p95/p99 and errors per step; then waits until every order is
-final and verifies: every order final, stock adds up per sku (on hand before - units confirmed =
-on hand after, nothing left reserved), no payment captured twice (the sandbox ledger, read from
-the data dir after devhost stopped). Exit status 1 if a check fails.
+Prints per level: the load average, throughput, p50/p95/p99 and errors per step, search split
+at the moment the first search answered (what a worker's index start costs the searches sent
+before it), and devhost's CPU time; `--root` runs the level against devhost of each given tree in
+turn (e.g. a main checkout, then this one: a before/after in one session). Then waits until
+every order is final and verifies: every order final, stock adds up per sku (on hand before -
+units confirmed = on hand after, nothing left reserved), no payment captured twice (the sandbox
+ledger, read from the data dir after devhost stopped). Exit status 1 if a check fails.
 """
 
 from __future__ import annotations
