@@ -60,6 +60,7 @@ class Stats:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     orders: list[tuple[str, str, str]] = field(default_factory=list)  # (order id, sku, token)
     searches: list[tuple[float, float]] = field(default_factory=list)  # (sent, answered) perf_counter
+    search_modes: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # answers' `mode`
 
     def record(self, step: str, began: float, ok: bool) -> None:
         self.latencies[step].append(time.perf_counter() - began)
@@ -112,10 +113,12 @@ async def shopper(
             await think()
         if shop.search_ok is not False:
             sent = time.perf_counter()
-            status, _ = await shop.call(
+            status, found = await shop.call(
                 "search", "GET", f"/api/search?q={rng.choice(QUERIES)}&limit=10", ok=(200, 404)
             )
             shop.stats.searches.append((sent, time.perf_counter()))
+            if status == 200 and isinstance(found, dict):
+                shop.stats.search_modes[str(found.get("mode"))] += 1
             if status == 404 and shop.search_ok is None:
                 shop.search_ok = False
                 print("  GET /api/search answers 404 (no search route yet): search step skipped")
@@ -177,7 +180,8 @@ def search_report(stats: Stats, began: float) -> None:
     if not stats.searches:
         return
     first = min(done for _, done in stats.searches)
-    print(f"  first search answered {first - began:.1f} s after the start")
+    modes = ", ".join(f"{mode} {n}" for mode, n in sorted(stats.search_modes.items()))
+    print(f"  first search answered {first - began:.1f} s after the start; answers by mode: {modes}")
     for label, part in (
         ("sent before it", [d - s for s, d in stats.searches if s < first]),
         ("sent after it", [d - s for s, d in stats.searches if s >= first]),
