@@ -16,7 +16,9 @@ from shared.search.engine.types import Preference
 from tests.unit.search.conftest import CountingEncoder
 
 
-def _search_while_locked(index: SearchIndex, request: SearchRequest, timeout: float = 5.0) -> bool:
+def _search_while_locked(
+    index: SearchIndex, request: SearchRequest, wait: float = 5.0, timeout: float = 10.0
+) -> bool:
     """True if the search answered while another thread held the index lock."""
     held, release = threading.Event(), threading.Event()
 
@@ -36,7 +38,7 @@ def _search_while_locked(index: SearchIndex, request: SearchRequest, timeout: fl
 
     searcher = threading.Thread(target=search, daemon=True)
     searcher.start()
-    ok = answered.wait(1.0)
+    ok = answered.wait(wait)
     release.set()
     t.join()
     searcher.join(timeout)
@@ -71,7 +73,7 @@ def test_a_personalized_search_is_not_cached(small: SearchIndex) -> None:
     before = len(small.result_cache)
     small.search(mine)
     assert len(small.result_cache) == before
-    assert not _search_while_locked(small, mine)  # computed under the lock, each time
+    assert not _search_while_locked(small, mine, wait=0.5)  # computed under the lock, each time
 
 
 class SlowCounting(CountingEncoder):
