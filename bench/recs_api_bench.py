@@ -145,12 +145,14 @@ def shopper_tokens(url: str, data_dir: Path, subs: list[str]) -> list[str]:
     ms of its CPU each: thousands of shoppers would take minutes and skew the CPU figures)."""
     import jwt
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     from shared.kernel.devkeys import dev_signing_key
 
     first = token(url, subs[0], ["customer"])
     header, claims = jwt.get_unverified_header(first), jwt.decode(first, options={"verify_signature": False})
     key = serialization.load_pem_private_key(dev_signing_key(data_dir).private_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
     return [first] + [
         jwt.encode({**claims, "sub": sub}, key, algorithm=header["alg"], headers={"kid": header["kid"]})
         for sub in subs[1:]
