@@ -222,8 +222,13 @@ def _history_facts(deps: RecsDeps, user_id: str | None) -> tuple[object, dict[st
 # long as the user's cached history object (kept while a re-read finds it unchanged, replaced on
 # their own writes). A remembered response is frozen (`freeze_json`): a hit sends its bytes
 # without serializing again, and nobody may mutate it.
+#
+# A question is remembered the second time it is asked with the same inputs; the first time only
+# leaves a marker. A response is ~50 objects the garbage collector tracks (pydantic models, their
+# field sets, the list): remembering every one-off visitor's list made full collections walk
+# hundreds of thousands of objects that nobody would read again (docs/recommendations.md).
 _lists_lock = threading.Lock()
-_lists: dict[tuple[Any, ...], tuple[tuple[object, ...], RecommendationsPublic]] = {}
+_lists: dict[tuple[Any, ...], tuple[tuple[object, ...], RecommendationsPublic | None]] = {}
 MAX_LISTS = 5_000  # ~15 KB each (20 items, the models and their JSON): bounded at ~75 MB
 
 
@@ -231,14 +236,16 @@ def _memo(
     key: tuple[Any, ...], inputs: tuple[object, ...], compute: Callable[[], RecommendationsPublic]
 ) -> RecommendationsPublic:
     hit = _lists.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True)):
+    asked_before = hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True))
+    if asked_before and hit is not None and hit[1] is not None:
         return hit[1]
     response = compute()
-    freeze_json(response)
+    if asked_before:
+        freeze_json(response)
     with _lists_lock:
         if len(_lists) >= MAX_LISTS:
             _lists.clear()
-        _lists[key] = (inputs, response)
+        _lists[key] = (inputs, response if asked_before else None)
     return response
 
 

@@ -82,24 +82,41 @@ def ids(out: Any) -> list[str]:
 def test_a_repeated_question_is_answered_from_the_cache_until_an_input_changes(tmp_path: Path) -> None:
     deps, catalog, scorer = _setup(tmp_path)
     alice = Caller("alice", None)
+
+    def ask(limit: int = 2) -> list[str]:
+        """Twice: a question is remembered the second time it is asked with the same inputs."""
+        first = ids(recommend(deps, alice, limit=limit))
+        assert ids(recommend(deps, alice, limit=limit)) == first
+        return first
+
     record_interaction(deps, user_id="alice", product_id="p1", kind="click")
-    first = recommend(deps, alice, limit=2)
-    assert ids(first) == ["p2", "p3"] and scorer.calls == 1
-    assert ids(recommend(deps, alice, limit=2)) == ["p2", "p3"] and scorer.calls == 1  # cached
+    assert ask() == ["p2", "p3"] and scorer.calls == 2
+    assert ids(recommend(deps, alice, limit=2)) == ["p2", "p3"] and scorer.calls == 2  # cached
     # Her own new interaction replaces her cached history: the very next answer changes.
     record_interaction(deps, user_id="alice", product_id="p4", kind="add_to_cart")
-    assert ids(recommend(deps, alice, limit=2)) == ["p5", "p2"] and scorer.calls == 2
+    assert ids(recommend(deps, alice, limit=2)) == ["p5", "p2"] and scorer.calls == 3
+    assert ids(recommend(deps, alice, limit=2)) == ["p5", "p2"] and scorer.calls == 4
+    assert ids(recommend(deps, alice, limit=2)) == ["p5", "p2"] and scorer.calls == 4  # cached
     # A new catalog snapshot (an archived product) recomputes.
     catalog.archive("p5")
-    assert ids(recommend(deps, alice, limit=2)) == ["p2", "p6"] and scorer.calls == 3
+    assert ids(recommend(deps, alice, limit=2)) == ["p2", "p6"] and scorer.calls == 5
     # Another limit is another question.
-    assert len(recommend(deps, alice, limit=1).items) == 1 and scorer.calls == 4
+    assert len(recommend(deps, alice, limit=1).items) == 1 and scorer.calls == 6
+
+
+def test_a_one_off_question_leaves_only_a_marker(tmp_path: Path) -> None:
+    deps, _, _ = _setup(tmp_path)
+    record_interaction(deps, user_id="once", product_id="p1", kind="click")
+    first = recommend(deps, Caller("once", None), limit=2)
+    assert frozen_json(first) is None  # not remembered: nothing for the collector to keep walking
+    second = recommend(deps, Caller("once", None), limit=2)
+    assert frozen_json(second) is not None and recommend(deps, Caller("once", None), limit=2) is second
 
 
 def test_the_popular_list_is_shared_by_anonymous_callers_but_not_with_a_buyer(tmp_path: Path) -> None:
     deps, _, scorer = _setup(tmp_path)
     anon = [recommend(deps, Caller(None, f"client-{n}"), limit=3) for n in range(5)]
-    assert all(ids(out) == ["p6", "p5", "p4"] for out in anon) and scorer.calls == 1
+    assert all(ids(out) == ["p6", "p5", "p4"] for out in anon) and scorer.calls == 2
     # A buyer of p6 who has no other signal: the popular list without what they bought.
     record_interaction(deps, user_id="bob", product_id="p6", kind="purchase")
     bob = recommend(deps, Caller("bob", None), limit=3)
@@ -219,12 +236,13 @@ def test_a_re_read_unchanged_history_serves_the_remembered_frozen_response(tmp_p
     clock = Clock()
     deps.interactions = InteractionStore(deps.interactions.store, cache_seconds=lambda: 1.0, clock=clock)
     record_interaction(deps, user_id="alice", product_id="p1", kind="click")
+    recommend(deps, Caller("alice", None), limit=2)
     first = recommend(deps, Caller("alice", None), limit=2)
     assert frozen_json(first) == first.model_dump_json(by_alias=True).encode()  # sent as these bytes
     clock.now += 5.0  # the history was read again and found unchanged: nothing recomputed
-    assert recommend(deps, Caller("alice", None), limit=2) is first and scorer.calls == 1
+    assert recommend(deps, Caller("alice", None), limit=2) is first and scorer.calls == 2
     record_interaction(deps, user_id="alice", product_id="p4", kind="add_to_cart")
-    assert ids(recommend(deps, Caller("alice", None), limit=2)) == ["p5", "p2"] and scorer.calls == 2
+    assert ids(recommend(deps, Caller("alice", None), limit=2)) == ["p5", "p2"] and scorer.calls == 3
 
 
 def test_queued_exposures_are_written_in_batches_and_one_seen_before_does_not_lose_the_rest(
