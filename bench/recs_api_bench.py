@@ -22,6 +22,13 @@ Prints requests/s, p50/p99, the devhost process's CPU time per request (user + s
 load-insensitive figure; the client's CPU is not in it) and each scenario's p50/p99 as a multiple
 of ping's and of me's; `--tail` adds where in time the slowest 1 % fell (start offsets modulo the
 history cache's second). The target is p99 <= 15 ms for `personal`.
+
+`--in-process` runs no HTTP at all, two load-insensitive probes on the seeded shop instead:
+- burst: the 40 users of `personal` in turn for 4 s (~1,400 requests/s): how many lists were
+  computed (fold-in + ONNX + render) and the busiest 50 ms window's service CPU (a burst of
+  recomputations queued together is what a request arriving then waits behind);
+- gc: 3,000 unseen shoppers one request each after `import function_app`: CPU per cold request,
+  garbage collections per generation and their time (`gc.callbacks`), tracked objects after.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -159,6 +167,72 @@ def shopper_tokens(url: str, data_dir: Path, subs: list[str]) -> list[str]:
     ]
 
 
+def in_process_probes(users: int) -> None:
+    import gc
+
+    with tempfile.TemporaryDirectory() as tmp:
+        seed(Path(tmp), 3000)
+        import function_app  # noqa: F401  # the whole app's heap, as devhost holds it
+        from shared.composition import get_recs_deps
+        from shared.recommendations import service
+
+        deps = get_recs_deps()
+        warm = [service.Caller(f"demo-shopper-{n:04d}", None) for n in range(users)]
+        live = deps.scorers.current()
+        assert live is not None
+        scorer: Any = live.scorer
+        computed = 0
+        real = scorer.recommend_from
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            nonlocal computed
+            computed += 1
+            return real(*args, **kwargs)
+
+        scorer.recommend_from = counting
+        for caller in warm * 2:
+            service.recommend(deps, caller)
+        computed, windows, served = 0, dict[int, float](), 0
+        began = time.perf_counter()
+        while time.perf_counter() - began < 4.0:
+            cpu, at = time.process_time(), time.perf_counter()
+            service.recommend(deps, warm[served % len(warm)])
+            served += 1
+            slot = int((at - began) / 0.05)
+            windows[slot] = windows.get(slot, 0.0) + time.process_time() - cpu
+            time.sleep(0.0007)
+        del scorer.recommend_from
+        print(
+            f"burst: {served} requests of {len(warm)} users in 4 s; lists computed {computed} "
+            f"({computed / 4:.0f}/s); busiest 50 ms window {max(windows.values()) * 1000:.1f} ms of CPU"
+        )
+        gc.collect()
+        timings: list[tuple[int, float]] = []
+        started = [0.0]
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                timings.append((info["generation"], (time.perf_counter() - started[0]) * 1000))
+
+        gc.callbacks.append(on_gc)
+        cpu = time.process_time()
+        for n in range(SHOPPERS, SHOPPERS + 3000):
+            service.recommend(deps, service.Caller(f"demo-shopper-{n:04d}", None))
+        cpu = time.process_time() - cpu
+        gc.callbacks.remove(on_gc)
+        per_gen = ", ".join(
+            f"gen{g} {len(t)} ({sum(t):.0f} ms, longest {max(t, default=0):.0f})"
+            for g in range(3)
+            for t in [[ms for gen, ms in timings if gen == g]]
+        )
+        print(
+            f"gc: 3000 cold requests {cpu / 3000 * 1000:.2f} ms CPU each; collections {per_gen}; "
+            f"tracked objects after {len(gc.get_objects())}; load average {os.getloadavg()[0]:.1f}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
@@ -169,7 +243,11 @@ def main() -> int:
         "--cold-users", type=int, default=0, help="users (= requests) per cold scenario (default 1500)"
     )
     parser.add_argument("--tail", action="store_true", help="print where the slowest 1 %% fell in time")
+    parser.add_argument("--in-process", action="store_true", help="the burst and gc probes, no HTTP")
     args = parser.parse_args()
+    if args.in_process:
+        in_process_probes(args.users)
+        return 0
     # Every shopper's token stays in devhost's verified-token cache (4096, shared/http/auth.py):
     # 400 + 2 x 1500 of them at most by default.
     cold_users = args.cold_users or min(args.requests, 1500)
