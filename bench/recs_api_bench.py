@@ -12,13 +12,23 @@ interactions and the first recommendation model (devhost/seed_recommendations.py
 - anonymous: `GET /api/recommendations` without a token (popularity);
 - personal:  with the tokens of `--users` demo shoppers, each asking again within the history
              cache's second (the cached list: what a page with two widgets, or a reload, costs);
-- personal-cold: all 400 demo shoppers in turn, so each request's history is read again, folded
-             in through the ONNX graph, excluded and explained (the cost of a first request);
+- personal-cold: `--cold-users` more shoppers (seeded like the demo ones; 1500, one request
+             each), each asked once, so every request's history is read, folded in through the
+             ONNX graph, excluded and explained (the cost of a user's first request);
 - product:   `?productId=` cycling over 100 products ("customers also bought");
-- experiment: personal-cold while a 50/50 experiment runs (assignment + one queued exposure per
-             new user, written by the background writer).
-Prints requests/s, p50/p99 and each scenario's p50/p99 as a multiple of ping's and of me's. The
-target is p99 <= 15 ms for `personal`.
+- experiment: personal-cold (the next `--cold-users` shoppers) while a 50/50 experiment runs:
+             assignment + one queued exposure per request, written by the background writer.
+Prints requests/s, p50/p99, the devhost process's CPU time per request (user + system, /proc: the
+load-insensitive figure; the client's CPU is not in it) and each scenario's p50/p99 as a multiple
+of ping's and of me's; `--tail` adds where in time the slowest 1 % fell (start offsets modulo the
+history cache's second). The target is p99 <= 15 ms for `personal`.
+
+`--in-process` runs no HTTP at all, two load-insensitive probes on the seeded shop instead:
+- burst: the 40 users of `personal` in turn for 4 s (~1,400 requests/s): how many lists were
+  computed (fold-in + ONNX + render) and the busiest 50 ms window's service CPU (a burst of
+  recomputations queued together is what a request arriving then waits behind);
+- gc: 3,000 unseen shoppers one request each after `import function_app`: CPU per cold request,
+  garbage collections per generation and their time (`gc.callbacks`), tracked objects after.
 """
 
 from __future__ import annotations
@@ -32,25 +42,53 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.http_bench import Result, load, spawn  # noqa: E402
+from bench.http_bench import Result, spawn  # noqa: E402
+from bench.order_bench import cpu_seconds  # noqa: E402
 from devhost.seed_recommendations import SHOPPERS  # noqa: E402
 
 DEVHOST = [sys.executable, "-m", "devhost", "start", "--port", "0", "--no-seed", "--data-dir"]
 READY = r"devhost listening on (http://\S+)"
 
 
+@dataclass
+class Measured:
+    result: Result
+    cpu_ms: float  # devhost CPU per request (user + system), warm-up excluded
+    starts: list[float] = field(default_factory=list)  # offsets from the scenario's start, s
+
+    def tail(self, period: float = 1.0, bins: int = 10) -> str:
+        """Where the slowest 1 % started: a histogram of (offset mod period), and how many
+        distinct 50 ms windows they fall in (a burst is few windows)."""
+        lat = self.result.latencies_ms
+        cut = self.result.pct(0.99)
+        slow = [t for t, ms in zip(self.starts, lat, strict=True) if ms >= cut]
+        hist = [0] * bins
+        for t in slow:
+            hist[int((t % period) / period * bins) % bins] += 1
+        windows = len({int(t / 0.05) for t in slow})
+        return f"slowest {len(slow)} by start mod {period:g} s: {hist}; in {windows} windows of 50 ms"
+
+
 async def load_requests(
-    name: str, requests: list[tuple[str, dict[str, str]]], total: int, concurrency: int, warmup: int
-) -> Result:
+    name: str,
+    requests: list[tuple[str, dict[str, str]]],
+    total: int,
+    concurrency: int,
+    warmup: int,
+    pid: int,
+) -> Measured:
     """Like http_bench.load over rotating (url, headers); an error is any status but 200."""
     latencies: list[float] = []
+    starts: list[float] = []
     errors = 0
     counter = iter(range(total))
     rotation = itertools.cycle(requests)
@@ -68,19 +106,23 @@ async def load_requests(
                 async with session.get(url, headers=headers) as r:
                     await r.read()
                 latencies.append((time.perf_counter() - start) * 1000)
+                starts.append(start - began)
                 errors += r.status != 200
 
-        start = time.perf_counter()
+        cpu = cpu_seconds(pid)
+        began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
-    return Result(name, total, elapsed, latencies, errors)
+        elapsed = time.perf_counter() - began
+        cpu = cpu_seconds(pid) - cpu
+    return Measured(Result(name, total, elapsed, latencies, errors), cpu / total * 1000, starts)
 
 
-def seed(data_dir: Path) -> list[str]:
-    """Demo catalog, shoppers and the first model in data_dir; returns product ids."""
+def seed(data_dir: Path, extra_shoppers: int = 0) -> list[str]:
+    """Demo catalog, shoppers and the first model in data_dir, then `extra_shoppers` more
+    shoppers seeded the same way (after training: users the model never saw); returns product ids."""
     os.environ["SC_DATA_DIR"] = str(data_dir)
     from devhost.demo_data import seed_catalog
-    from devhost.seed_recommendations import seed_recommendations_into
+    from devhost.seed_recommendations import seed_interactions, seed_recommendations_into
     from shared.adapters.folder_blobs import FolderBlobStore
     from shared.adapters.sqlite_documents import SqliteDocumentStore
     from shared.catalog.schemas import ProductListQuery
@@ -89,6 +131,8 @@ def seed(data_dir: Path) -> list[str]:
     store = SqliteDocumentStore(data_dir / "documents.db")
     seed_catalog(store=store, count=300)
     seed_recommendations_into(store, FolderBlobStore(data_dir / "blobs"))
+    if extra_shoppers:
+        seed_interactions(store, shoppers=SHOPPERS + extra_shoppers)
     return [p.id for p in list_products(store=store, query=ProductListQuery(limit=100)).items]
 
 
@@ -103,25 +147,129 @@ def token(url: str, sub: str, roles: list[str]) -> str:
     return str(post(f"{url}/api/dev/token", {"sub": sub, "roles": roles})["accessToken"])
 
 
+def shopper_tokens(url: str, data_dir: Path, subs: list[str]) -> list[str]:
+    """Customer tokens for `subs`: one minted by devhost, the rest signed here with the data dir's
+    key and that token's claims (devhost's `/api/dev/token` parses the PEM key on every call, ~60
+    ms of its CPU each: thousands of shoppers would take minutes and skew the CPU figures)."""
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from shared.kernel.devkeys import dev_signing_key
+
+    first = token(url, subs[0], ["customer"])
+    header, claims = jwt.get_unverified_header(first), jwt.decode(first, options={"verify_signature": False})
+    key = serialization.load_pem_private_key(dev_signing_key(data_dir).private_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return [first] + [
+        jwt.encode({**claims, "sub": sub}, key, algorithm=header["alg"], headers={"kid": header["kid"]})
+        for sub in subs[1:]
+    ]
+
+
+def in_process_probes(users: int) -> None:
+    import gc
+
+    with tempfile.TemporaryDirectory() as tmp:
+        seed(Path(tmp), 3000)
+        import function_app  # noqa: F401  # the whole app's heap, as devhost holds it
+        from shared.composition import get_recs_deps
+        from shared.recommendations import service
+
+        deps = get_recs_deps()
+        warm = [service.Caller(f"demo-shopper-{n:04d}", None) for n in range(users)]
+        live = deps.scorers.current()
+        assert live is not None
+        scorer: Any = live.scorer
+        computed = 0
+        real = scorer.recommend_from
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            nonlocal computed
+            computed += 1
+            return real(*args, **kwargs)
+
+        scorer.recommend_from = counting
+        for caller in warm * 2:
+            service.recommend(deps, caller)
+        computed, windows, served = 0, dict[int, float](), 0
+        began = time.perf_counter()
+        while time.perf_counter() - began < 4.0:
+            cpu, at = time.process_time(), time.perf_counter()
+            service.recommend(deps, warm[served % len(warm)])
+            served += 1
+            slot = int((at - began) / 0.05)
+            windows[slot] = windows.get(slot, 0.0) + time.process_time() - cpu
+            time.sleep(0.0007)
+        del scorer.recommend_from
+        print(
+            f"burst: {served} requests of {len(warm)} users in 4 s; lists computed {computed} "
+            f"({computed / 4:.0f}/s); busiest 50 ms window {max(windows.values()) * 1000:.1f} ms of CPU"
+        )
+        gc.collect()
+        timings: list[tuple[int, float]] = []
+        started = [0.0]
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                timings.append((info["generation"], (time.perf_counter() - started[0]) * 1000))
+
+        gc.callbacks.append(on_gc)
+        cpu = time.process_time()
+        for n in range(SHOPPERS, SHOPPERS + 3000):
+            service.recommend(deps, service.Caller(f"demo-shopper-{n:04d}", None))
+        cpu = time.process_time() - cpu
+        gc.callbacks.remove(on_gc)
+        per_gen = ", ".join(
+            f"gen{g} {len(t)} ({sum(t):.0f} ms, longest {max(t, default=0):.0f})"
+            for g in range(3)
+            for t in [[ms for gen, ms in timings if gen == g]]
+        )
+        print(
+            f"gc: 3000 cold requests {cpu / 3000 * 1000:.2f} ms CPU each; collections {per_gen}; "
+            f"tracked objects after {len(gc.get_objects())}; load average {os.getloadavg()[0]:.1f}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--users", type=int, default=40)
+    parser.add_argument(
+        "--cold-users", type=int, default=0, help="users (= requests) per cold scenario (default 1500)"
+    )
+    parser.add_argument("--tail", action="store_true", help="print where the slowest 1 %% fell in time")
+    parser.add_argument("--in-process", action="store_true", help="the burst and gc probes, no HTTP")
     args = parser.parse_args()
+    if args.in_process:
+        in_process_probes(args.users)
+        return 0
+    # Every shopper's token stays in devhost's verified-token cache (4096, shared/http/auth.py):
+    # 400 + 2 x 1500 of them at most by default.
+    cold_users = args.cold_users or min(args.requests, 1500)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    results: list[Result] = []
+    results: list[Measured] = []
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as ping_dir:
         data_dir = Path(tmp)
         started = time.perf_counter()
-        product_ids = seed(data_dir)
+        product_ids = seed(data_dir, 2 * cold_users)
         print(f"seeded catalog, shoppers and model in {time.perf_counter() - started:.1f} s")
         ping, ping_url = spawn([*DEVHOST, ping_dir, "--app", "bench.http_bench:app"], READY, env)
         try:
             results.append(
                 asyncio.run(
-                    load("ping", ping_url + "/api/ping", args.requests, args.concurrency, args.warmup)
+                    load_requests(
+                        "ping",
+                        [(ping_url + "/api/ping", {})],
+                        args.requests,
+                        args.concurrency,
+                        args.warmup,
+                        ping.pid,
+                    )
                 )
             )
         finally:
@@ -130,24 +278,27 @@ def main() -> int:
         dh, url = spawn([*DEVHOST, str(data_dir)], READY, env)
         try:
             base = f"{url}/api/recommendations"
-            every = [
-                {"Authorization": f"Bearer {token(url, f'demo-shopper-{n:04d}', ['customer'])}"}
-                for n in range(SHOPPERS)
-            ]
+            subs = [f"demo-shopper-{n:04d}" for n in range(SHOPPERS + 2 * cold_users)]
+            every = [{"Authorization": f"Bearer {t}"} for t in shopper_tokens(url, data_dir, subs)]
             auth = every[: args.users]
+            cold, cold_experiment = every[SHOPPERS : SHOPPERS + cold_users], every[SHOPPERS + cold_users :]
             scenarios: list[tuple[str, list[tuple[str, dict[str, str]]]]] = [
                 ("me", [(f"{url}/api/me", h) for h in every]),
                 ("anonymous", [(f"{base}?limit=20", {})]),
                 ("personal", [(f"{base}?limit=20", h) for h in auth]),
-                ("personal-cold", [(f"{base}?limit=20", h) for h in every]),
+                ("personal-cold", [(f"{base}?limit=20", h) for h in cold]),
                 ("product", [(f"{base}?productId={pid}&limit=10", {}) for pid in product_ids]),
             ]
             for name, requests in scenarios:
                 # The first scenario's warm-up provisions every shopper's profile (the just-in-time
-                # hook writes once per user): no scenario pays a first-request write.
+                # hook writes once per user): no scenario pays a first-request write. The cold
+                # scenarios skip their warm-up (it would spend their users).
                 warmup = max(args.warmup, len(every)) if name == "me" else args.warmup
+                total = args.requests
+                if name == "personal-cold":
+                    warmup, total = 0, min(total, len(requests))
                 results.append(
-                    asyncio.run(load_requests(name, requests, args.requests, args.concurrency, warmup))
+                    asyncio.run(load_requests(name, requests, total, args.concurrency, warmup, dh.pid))
                 )
             admin = token(url, "bench-admin", ["admin"])
             post(
@@ -160,26 +311,32 @@ def main() -> int:
                 admin,
             )
             time.sleep(6)  # the running-experiment cache (RECS_EXPERIMENT_CACHE_SECONDS) expires
-            requests = [(f"{base}?limit=20", h) for h in every]
+            requests = [(f"{base}?limit=20", h) for h in cold_experiment]
+            total = min(args.requests, len(requests))
             results.append(
-                asyncio.run(load_requests("experiment", requests, args.requests, args.concurrency, 0))
+                asyncio.run(load_requests("experiment", requests, total, args.concurrency, 0, dh.pid))
             )
         finally:
             dh.terminate()
             dh.wait(20)
-    floor, me = results[0], results[1]
+    floor, me = results[0].result, results[1].result
     print(
-        f"{args.requests} requests per scenario, {args.concurrency} concurrent, after {args.warmup} warm-up; "
+        f"{args.requests} requests per scenario ({min(args.requests, cold_users)} in the cold ones, "
+        "without warm-up), "
+        f"{args.concurrency} concurrent, after {args.warmup} warm-up; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    for r in results:
-        ratio = ""
+    for measured in results:
+        r = measured.result
+        ratio = f"   cpu {measured.cpu_ms:5.2f} ms/req"
         for base_result in (floor, me):
             if r is not base_result and not (r is floor and base_result is me):
                 p50, p99 = r.pct(0.5) / base_result.pct(0.5), r.pct(0.99) / base_result.pct(0.99)
                 ratio += f"   vs {base_result.name}: p50 {p50:.1f}x, p99 {p99:.1f}x"
         print(r.line().replace(r.name.ljust(8), r.name.ljust(14), 1) + ratio)
-    return 1 if any(r.errors for r in results) else 0
+        if args.tail:
+            print(f"{'':14s} {measured.tail()}")
+    return 1 if any(m.result.errors for m in results) else 0
 
 
 if __name__ == "__main__":

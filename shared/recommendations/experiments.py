@@ -9,7 +9,11 @@ variant and `conversions` those of them who clicked, added to cart or bought aft
 exposure. Per-user counts keep the observations independent, which the z-test assumes (a heavy
 user's hundred requests are one observation, not a hundred). Recording an exposure is one create
 per new user, remembered in process afterwards, so repeat requests write nothing; the create
-itself is queued and written by a background writer (`ExposureWriter`), off the request path.
+itself is queued and written by a background writer thread, off the request path, in one
+transactional batch per experiment and 100 units (a unit seen before elsewhere fails its batch:
+that batch is then written one create each). The writer waits `LINGER_SECONDS` after being woken
+so that a burst of new users is one write, not one each; the queue is flushed at interpreter exit
+too (atexit), so a normal shutdown loses nothing.
 Everything that reads units here (conversions, results, erasure) first flushes this process's
 queue, so on one instance nothing is ever missed; another instance may see an exposure a few
 milliseconds late (a conversion that early is not counted: the user could not have seen much).
@@ -20,10 +24,12 @@ at most one variant, and its results are not confounded by another test's.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -32,6 +38,8 @@ from typing import Any
 
 from shared.kernel.errors import Conflict, NotFound
 from shared.ports.documents import (
+    BatchFailed,
+    BatchOp,
     Container,
     DocumentExists,
     DocumentNotFound,
@@ -61,6 +69,8 @@ CONTROL = "control"
 _NAME = re.compile(NAME_PATTERN)
 MAX_REMEMBERED_EXPOSURES = 200_000
 WRITER_IDLE_SECONDS = 30.0
+LINGER_SECONDS = 0.02  # after a wake-up: what else arrives meanwhile goes in the same batch
+BATCH_LIMIT = 100  # Cosmos DB's transactional batch limit
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ class Experiments:
         self._background = background_exposures
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
+        _instances.add(self)
 
     @property
     def definitions(self) -> Container:
@@ -213,23 +224,42 @@ class Experiments:
             self.flush()
             return
         self._ensure_writer()
-        self._wake.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     def flush(self) -> int:
         """Write the queued exposures now; how many were new. A failed write is forgotten as
         remembered, so the unit's next request queues it again."""
         with self._flush_lock:
             with self._lock:
-                batch, self._pending = self._pending, []
+                pending, self._pending = self._pending, []
+            by_experiment: dict[str, list[dict[str, Any]]] = {}
+            for doc in pending:
+                by_experiment.setdefault(doc["experiment"], []).append(doc)
             written = 0
-            for doc in batch:
-                try:
-                    written += self._create_unit(doc)
-                except Exception:
-                    log.warning("experiment exposure not recorded; retried on the unit's next request")
-                    with self._lock:
-                        self._exposed.discard((doc["experiment"], doc["id"]))
+            for experiment, docs in by_experiment.items():
+                for start in range(0, len(docs), BATCH_LIMIT):
+                    written += self._write_batch(experiment, docs[start : start + BATCH_LIMIT])
             return written
+
+    def _write_batch(self, experiment: str, docs: list[dict[str, Any]]) -> int:
+        if len(docs) > 1:
+            try:
+                self.units.batch(experiment, [BatchOp("create", document=doc) for doc in docs])
+                return len(docs)
+            except BatchFailed:
+                pass  # one of them exists already (or the batch failed): one by one, below
+            except Exception:
+                log.warning("experiment exposure batch failed; writing its %d units one by one", len(docs))
+        written = 0
+        for doc in docs:
+            try:
+                written += self._create_unit(doc)
+            except Exception:
+                log.warning("experiment exposure not recorded; retried on the unit's next request")
+                with self._lock:
+                    self._exposed.discard((doc["experiment"], doc["id"]))
+        return written
 
     def _create_unit(self, doc: dict[str, Any]) -> int:
         with suppress(DocumentExists):  # exposed before (another instance, or before a restart)
@@ -249,6 +279,8 @@ class Experiments:
         later exposure starts a new writer)."""
         while True:
             woken = self._wake.wait(WRITER_IDLE_SECONDS)
+            if woken:
+                time.sleep(LINGER_SECONDS)
             self._wake.clear()
             if not woken:
                 with self._lock:
@@ -333,3 +365,17 @@ class Experiments:
             created_at=doc["createdAt"],
             stopped_at=doc.get("stoppedAt"),
         )
+
+
+# Every live instance's queue is written at interpreter exit (after devhost's graceful shutdown,
+# or the worker's): the writer is a daemon thread, which exit would otherwise abandon mid-queue.
+_instances: weakref.WeakSet[Experiments] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all() -> None:
+    for experiments in list(_instances):
+        try:
+            experiments.flush()
+        except Exception:
+            log.exception("experiment exposures not written at exit")

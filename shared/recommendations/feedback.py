@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 InteractionType = Literal["view", "click", "add_to_cart", "purchase"]
 TYPE_WEIGHTS: Mapping[str, float] = {"view": 1.0, "click": 2.0, "add_to_cart": 4.0, "purchase": 8.0}
@@ -21,8 +20,10 @@ TYPE_WEIGHTS: Mapping[str, float] = {"view": 1.0, "click": 2.0, "add_to_cart": 4
 CONVERSION_TYPES = frozenset({"click", "add_to_cart", "purchase"})
 
 
-@dataclass(frozen=True)
-class Interaction:
+class Interaction(NamedTuple):
+    """A tuple of atoms (str, str, datetime): the garbage collector stops tracking it, so the
+    history cache (thousands of users x hundreds of these) adds nothing to a full collection."""
+
     product_id: str
     type: str
     at: datetime

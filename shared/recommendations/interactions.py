@@ -7,10 +7,19 @@ documents there). Serving reads a user's newest `HISTORY_LIMIT` interactions, on
 cached per process for `RECS_HISTORY_CACHE_SECONDS` (default 1 s) and dropped on this instance's
 own writes: a new interaction shows in the next response here at once, on other instances within
 that second, and no retrain is involved (the model folds the history in at request time).
+
+An expired entry is read again, and if nothing changed the cached list object is kept: what the
+service derived from it (fold-in weights, the rendered list, remembered by identity) stays valid,
+so re-checking an active user's history costs one query instead of a fold-in, an ONNX run and a
+rendering. Kept at most `KEEP_SECONDS` (the weights' recency decay moves meanwhile). Each entry
+lives a random 50-100 % of the cache time, so users whose histories were read together (a burst
+of first requests, a deployment) do not all expire, and queue behind each other, in the same
+millisecond every second; the tail of `GET /recommendations` was that (docs/recommendations.md).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
@@ -25,6 +34,8 @@ CONTAINER = "interactions"
 PARTITION_KEY = "/userId"
 HISTORY_LIMIT = 500
 MAX_CACHED_USERS = 20_000
+KEEP_SECONDS = 60.0  # an unchanged history keeps its object (and derived weights) this long at most
+JITTER = 0.5  # an entry lives (1 - JITTER * U[0, 1)) x the cache time: never longer than it
 
 
 def iso(at: datetime) -> str:
@@ -50,7 +61,10 @@ class InteractionStore:
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, list[Interaction]]] = {}
+        # user -> (expires, history, keep until): see the module docstring
+        self._cache: dict[str, tuple[float, list[Interaction], float]] = {}
+        self._random = random.Random()
+        self._forgets = 0  # bumped by every forget: a read that overlapped one is not cached
 
     @property
     def store(self) -> DocumentStore:
@@ -96,14 +110,16 @@ class InteractionStore:
     def forget_cached(self, user_id: str) -> None:
         with self._lock:
             self._cache.pop(user_id, None)
+            self._forgets += 1
 
     def history(self, user_id: str) -> list[Interaction]:
         """The user's newest interactions, newest first."""
         ttl = self._cache_seconds()
         now = self._clock()
+        entry, forgets = None, 0
         if ttl > 0:
             with self._lock:
-                entry = self._cache.get(user_id)
+                entry, forgets = self._cache.get(user_id), self._forgets
             if entry is not None and entry[0] > now:
                 return entry[1]
         page = self.container.query(
@@ -111,10 +127,15 @@ class InteractionStore:
         )
         items = [Interaction(d["productId"], d["type"], parse_at(d["at"])) for d in page.items]
         if ttl > 0:
+            keep = now + KEEP_SECONDS * (1 - JITTER * self._random.random())
+            if entry is not None and now < entry[2] and entry[1] == items:
+                items, keep = entry[1], entry[2]  # unchanged: the same object, derived facts stay valid
+            expires = now + ttl * (1 - JITTER * self._random.random())
             with self._lock:
                 if len(self._cache) >= MAX_CACHED_USERS:
                     self._cache.clear()
-                self._cache[user_id] = (now + ttl, items)
+                if self._forgets == forgets:  # no write landed while we read (it may be missing)
+                    self._cache[user_id] = (expires, items, keep)
         return items
 
     def page(

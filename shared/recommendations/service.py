@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.kernel.errors import ValidationFailed
+from shared.kernel.frozen import freeze_json
 from shared.recommendations.experiments import Experiments
 from shared.recommendations.feedback import CONVERSION_TYPES, history_weights, purchased
 from shared.recommendations.interactions import InteractionStore
@@ -196,9 +197,7 @@ _derived: dict[str, tuple[object, dict[str, float], frozenset[str]]] = {}
 MAX_DERIVED = 20_000
 
 
-def _history_facts(
-    deps: RecsDeps, user_id: str | None
-) -> tuple[object, dict[str, float], frozenset[str]]:
+def _history_facts(deps: RecsDeps, user_id: str | None) -> tuple[object, dict[str, float], frozenset[str]]:
     """(the cached history object, fold-in weights, purchased) of the user's history, derived once
     per cached history (the decay moves by a second's worth meanwhile: nothing a ranking notices)."""
     if not user_id:
@@ -216,28 +215,38 @@ def _history_facts(
     return entry
 
 
-# Rendered lists, remembered per question and recomputed when any input changed. The inputs are
+# Responses, remembered per question and recomputed when any input changed. The inputs are
 # compared by identity: the catalog snapshot, the scorer and the user's cached history are
 # replaced (never mutated) when they change, so "the same objects" means the same answer. A
 # popular list or a product page is shared by every anonymous caller; a personal list lives as
-# long as the user's cached history (RECS_HISTORY_CACHE_SECONDS, dropped on their own writes).
+# long as the user's cached history object (kept while a re-read finds it unchanged, replaced on
+# their own writes). A remembered response is frozen (`freeze_json`): a hit sends its bytes
+# without serializing again, and nobody may mutate it.
+#
+# A question is remembered the second time it is asked with the same inputs; the first time only
+# leaves a marker. A response is ~50 objects the garbage collector tracks (pydantic models, their
+# field sets, the list): remembering every one-off visitor's list made full collections walk
+# hundreds of thousands of objects that nobody would read again (docs/recommendations.md).
 _lists_lock = threading.Lock()
-_lists: dict[tuple[Any, ...], tuple[tuple[object, ...], list[RecommendedItem], str]] = {}
-MAX_LISTS = 5_000  # ~10 KB each (20 rendered items): bounded at ~50 MB
+_lists: dict[tuple[Any, ...], tuple[tuple[object, ...], RecommendationsPublic | None]] = {}
+MAX_LISTS = 5_000  # ~15 KB each (20 items, the models and their JSON): bounded at ~75 MB
 
 
 def _memo(
-    key: tuple[Any, ...], inputs: tuple[object, ...], compute: Callable[[], tuple[list[RecommendedItem], str]]
-) -> tuple[list[RecommendedItem], str]:
+    key: tuple[Any, ...], inputs: tuple[object, ...], compute: Callable[[], RecommendationsPublic]
+) -> RecommendationsPublic:
     hit = _lists.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True)):
-        return hit[1], hit[2]
-    items, strategy = compute()
+    asked_before = hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True))
+    if asked_before and hit is not None and hit[1] is not None:
+        return hit[1]
+    response = compute()
+    if asked_before:
+        freeze_json(response)
     with _lists_lock:
         if len(_lists) >= MAX_LISTS:
             _lists.clear()
-        _lists[key] = (inputs, items, strategy)
-    return items, strategy
+        _lists[key] = (inputs, response if asked_before else None)
+    return response
 
 
 def forget_lists() -> None:
@@ -251,6 +260,8 @@ def forget_lists() -> None:
 def recommend(
     deps: RecsDeps, caller: Caller, *, product_id: str | None = None, limit: int = 20
 ) -> RecommendationsPublic:
+    """The response for this caller. With a model it may be a remembered, frozen object shared
+    with other callers: read it, never change it."""
     catalog = deps.catalog.items()
     history, weights, bought = _history_facts(deps, caller.user_id)
     live = deps.scorers.current()
@@ -265,62 +276,56 @@ def recommend(
         if anchor is None:
             raise ValidationFailed.field("productId", "no such product", code="unknown_product")
 
-        def product_page() -> tuple[list[RecommendedItem], str]:
+        def product_page() -> RecommendationsPublic:
             exclude = exclusions()
             exclude.add(product_id)
             if scorer is not None:
                 k = min(limit + SPARE_CANDIDATES, MAX_CANDIDATES)
                 found = _render(scorer.similar_to(product_id, k, exclude=exclude), catalog, exclude, limit)
                 if found:
-                    return found, "also_bought"
-            return _popular(scorer, deps, catalog, exclude, limit, category=anchor.category_id), "popular"
+                    return RecommendationsPublic(items=found, strategy="also_bought", model_version=version)
+            items = _popular(scorer, deps, catalog, exclude, limit, category=anchor.category_id)
+            return RecommendationsPublic(items=items, strategy="popular", model_version=version)
 
-        items, strategy = _cached_list(
-            ("page", product_id, limit, bought), (catalog, scorer), scorer, product_page
-        )
-        return RecommendationsPublic(items=items, strategy=strategy, model_version=version)
+        return _cached(("page", product_id, limit, bought, version), (catalog, scorer), scorer, product_page)
 
     assignment = deps.experiments.assignment(caller.unit)
     config: Mapping[str, Any] = assignment.config if assignment else {}
     wanted = str(config.get("strategy") or "hybrid")
     blend = config.get("blend")
+    variant = assignment.variant if assignment else None
 
-    def personal() -> tuple[list[RecommendedItem], str]:
+    def personal() -> RecommendationsPublic:
         exclude = exclusions()
         found: list[RecommendedItem] = []
+        strategy = wanted
         if live is not None and weights and wanted != "popular":
             found = _personal(deps, live, weights, exclude, limit, catalog, wanted, blend)
-        if found:
-            return found, wanted
-        return _popular(scorer, deps, catalog, exclude, limit), "popular"
+        if not found:
+            found, strategy = _popular(scorer, deps, catalog, exclude, limit), "popular"
+        return RecommendationsPublic(items=found, strategy=strategy, variant=variant, model_version=version)
 
     if weights and wanted != "popular":
-        key: tuple[Any, ...] = ("user", caller.user_id, limit, wanted, _frozen(blend))
-        items, strategy = _cached_list(key, (catalog, scorer, history), scorer, personal)
+        key: tuple[Any, ...] = ("user", caller.user_id, limit, wanted, _frozen(blend), variant, version)
+        response = _cached(key, (catalog, scorer, history), scorer, personal)
     else:  # cold start (or a variant that asks for popularity): shared by everyone with these exclusions
-        items, strategy = _cached_list(("popular", limit, bought), (catalog, scorer), scorer, personal)
+        response = _cached(("popular", limit, bought, variant, version), (catalog, scorer), scorer, personal)
     if assignment is not None and caller.unit is not None:
         deps.experiments.record_exposure(assignment, caller.unit)
-    return RecommendationsPublic(
-        items=items,
-        strategy=strategy,
-        variant=assignment.variant if assignment else None,
-        model_version=version,
-    )
+    return response
 
 
-def _cached_list(
+def _cached(
     key: tuple[Any, ...],
     inputs: tuple[object, ...],
     scorer: ItemScorer | None,
-    compute: Callable[[], tuple[list[RecommendedItem], str]],
-) -> tuple[list[RecommendedItem], str]:
+    compute: Callable[[], RecommendationsPublic],
+) -> RecommendationsPublic:
     """Without a model the fallback popularity moves by itself (recomputed every few minutes):
     computed every time then (a fresh deployment, before the first training)."""
     if scorer is None:
         return compute()
-    items, strategy = _memo(key, inputs, compute)
-    return list(items), strategy
+    return _memo(key, inputs, compute)
 
 
 def _frozen(blend: Any) -> Any:

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 
 from shared.adapters.sqlite_documents import SqliteDocumentStore
-from shared.ports.documents import DocumentNotFound
+from shared.kernel.frozen import frozen_json
+from shared.ports.documents import DocumentNotFound, Query
 from shared.recommendations import experiments as experiments_module
+from shared.recommendations import interactions as interactions_module
 from shared.recommendations.experiments import Assignment, Experiments
 from shared.recommendations.interactions import InteractionStore
 from shared.recommendations.popularity import PopularityFallback
@@ -80,24 +82,41 @@ def ids(out: Any) -> list[str]:
 def test_a_repeated_question_is_answered_from_the_cache_until_an_input_changes(tmp_path: Path) -> None:
     deps, catalog, scorer = _setup(tmp_path)
     alice = Caller("alice", None)
+
+    def ask(limit: int = 2) -> list[str]:
+        """Twice: a question is remembered the second time it is asked with the same inputs."""
+        first = ids(recommend(deps, alice, limit=limit))
+        assert ids(recommend(deps, alice, limit=limit)) == first
+        return first
+
     record_interaction(deps, user_id="alice", product_id="p1", kind="click")
-    first = recommend(deps, alice, limit=2)
-    assert ids(first) == ["p2", "p3"] and scorer.calls == 1
-    assert ids(recommend(deps, alice, limit=2)) == ["p2", "p3"] and scorer.calls == 1  # cached
+    assert ask() == ["p2", "p3"] and scorer.calls == 2
+    assert ids(recommend(deps, alice, limit=2)) == ["p2", "p3"] and scorer.calls == 2  # cached
     # Her own new interaction replaces her cached history: the very next answer changes.
     record_interaction(deps, user_id="alice", product_id="p4", kind="add_to_cart")
-    assert ids(recommend(deps, alice, limit=2)) == ["p5", "p2"] and scorer.calls == 2
+    assert ids(recommend(deps, alice, limit=2)) == ["p5", "p2"] and scorer.calls == 3
+    assert ids(recommend(deps, alice, limit=2)) == ["p5", "p2"] and scorer.calls == 4
+    assert ids(recommend(deps, alice, limit=2)) == ["p5", "p2"] and scorer.calls == 4  # cached
     # A new catalog snapshot (an archived product) recomputes.
     catalog.archive("p5")
-    assert ids(recommend(deps, alice, limit=2)) == ["p2", "p6"] and scorer.calls == 3
+    assert ids(recommend(deps, alice, limit=2)) == ["p2", "p6"] and scorer.calls == 5
     # Another limit is another question.
-    assert len(recommend(deps, alice, limit=1).items) == 1 and scorer.calls == 4
+    assert len(recommend(deps, alice, limit=1).items) == 1 and scorer.calls == 6
+
+
+def test_a_one_off_question_leaves_only_a_marker(tmp_path: Path) -> None:
+    deps, _, _ = _setup(tmp_path)
+    record_interaction(deps, user_id="once", product_id="p1", kind="click")
+    first = recommend(deps, Caller("once", None), limit=2)
+    assert frozen_json(first) is None  # not remembered: nothing for the collector to keep walking
+    second = recommend(deps, Caller("once", None), limit=2)
+    assert frozen_json(second) is not None and recommend(deps, Caller("once", None), limit=2) is second
 
 
 def test_the_popular_list_is_shared_by_anonymous_callers_but_not_with_a_buyer(tmp_path: Path) -> None:
     deps, _, scorer = _setup(tmp_path)
     anon = [recommend(deps, Caller(None, f"client-{n}"), limit=3) for n in range(5)]
-    assert all(ids(out) == ["p6", "p5", "p4"] for out in anon) and scorer.calls == 1
+    assert all(ids(out) == ["p6", "p5", "p4"] for out in anon) and scorer.calls == 2
     # A buyer of p6 who has no other signal: the popular list without what they bought.
     record_interaction(deps, user_id="bob", product_id="p6", kind="purchase")
     bob = recommend(deps, Caller("bob", None), limit=3)
@@ -146,3 +165,104 @@ def test_the_idle_exposure_writer_leaves_and_a_later_exposure_starts_a_new_one(
         time.sleep(0.01)
     else:
         raise AssertionError("the second exposure was never written")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _other_instance_writes(store: SqliteDocumentStore, user: str, product: str, n: int) -> None:
+    """A write through another instance: this process's cache is not told."""
+    doc = {"id": f"other-{n}", "userId": user, "productId": product, "type": "click", "source": "api"}
+    doc["at"] = f"2026-12-0{n}T00:00:00.000000Z"
+    InteractionStore(store, cache_seconds=lambda: 0.0).container.create(doc)
+
+
+def test_an_unchanged_history_keeps_its_object_and_a_change_elsewhere_shows_within_the_cache_time(
+    tmp_path: Path,
+) -> None:
+    store = SqliteDocumentStore(tmp_path / "documents.db")
+    clock = Clock()
+    history = InteractionStore(store, cache_seconds=lambda: 1.0, clock=clock)
+    _other_instance_writes(store, "ann", "p1", 1)
+    first = history.history("ann")
+    clock.now += 1.0  # expired (an entry never lives longer than the cache time): read again...
+    assert history.history("ann") is first  # ...unchanged: the very same object
+    _other_instance_writes(store, "ann", "p2", 2)
+    clock.now += 1.0
+    changed = history.history("ann")
+    assert changed is not first and [i.product_id for i in changed] == ["p2", "p1"]
+    # Kept at most KEEP_SECONDS: the derived weights' decay is recomputed now and then.
+    clock.now += interactions_module.KEEP_SECONDS + 1.0
+    again = history.history("ann")
+    assert again == changed and again is not changed
+
+
+def test_histories_read_together_do_not_all_expire_together(tmp_path: Path) -> None:
+    store = SqliteDocumentStore(tmp_path / "documents.db")
+    clock = Clock()
+    history = InteractionStore(store, cache_seconds=lambda: 1.0, clock=clock)
+    queries = 0
+    container = history.container
+    real_query = container.query
+
+    def counting_query(*args: Any, **kwargs: Any) -> Any:
+        nonlocal queries
+        queries += 1
+        return real_query(*args, **kwargs)
+
+    container.query = counting_query  # type: ignore[method-assign]
+    users = [f"u{n}" for n in range(200)]
+    for user in users:
+        history.history(user)
+    assert queries == 200
+    clock.now += 0.75  # spread over 50-100 % of the cache time: about half expired by now
+    for user in users:
+        history.history(user)
+    second = queries - 200
+    assert 40 < second < 160
+    clock.now += 0.25  # and every entry of the first pass by the cache time
+    for user in users:
+        history.history(user)
+    assert queries - 200 - second == 200 - second
+
+
+def test_a_re_read_unchanged_history_serves_the_remembered_frozen_response(tmp_path: Path) -> None:
+    deps, _, scorer = _setup(tmp_path)
+    clock = Clock()
+    deps.interactions = InteractionStore(deps.interactions.store, cache_seconds=lambda: 1.0, clock=clock)
+    record_interaction(deps, user_id="alice", product_id="p1", kind="click")
+    recommend(deps, Caller("alice", None), limit=2)
+    first = recommend(deps, Caller("alice", None), limit=2)
+    assert frozen_json(first) == first.model_dump_json(by_alias=True).encode()  # sent as these bytes
+    clock.now += 5.0  # the history was read again and found unchanged: nothing recomputed
+    assert recommend(deps, Caller("alice", None), limit=2) is first and scorer.calls == 2
+    record_interaction(deps, user_id="alice", product_id="p4", kind="add_to_cart")
+    assert ids(recommend(deps, Caller("alice", None), limit=2)) == ["p5", "p2"] and scorer.calls == 3
+
+
+def test_queued_exposures_are_written_in_batches_and_one_seen_before_does_not_lose_the_rest(
+    tmp_path: Path,
+) -> None:
+    experiments = Experiments(
+        SqliteDocumentStore(tmp_path / "documents.db"), cache_seconds=lambda: 0.0, background_exposures=False
+    )
+    experiments.units.create({"id": "u7", "experiment": "exp", "variant": "control", "exposedAt": "x"})
+    experiments._background = True  # queue without a writer thread: flush by hand below
+    experiments._ensure_writer = lambda: None  # type: ignore[method-assign]
+    for n in range(250):
+        experiments.record_exposure(Assignment("exp", "control", {}), f"u{n}")
+    assert experiments.flush() == 249  # u7 existed: its batch is written one by one
+    assert len(experiments.units.query_all(Query(), partition_key="exp")) == 250
+
+
+def test_exposures_still_queued_at_exit_are_written(tmp_path: Path) -> None:
+    experiments = Experiments(SqliteDocumentStore(tmp_path / "documents.db"), cache_seconds=lambda: 0.0)
+    experiments._ensure_writer = lambda: None  # type: ignore[method-assign]  # no writer got to it
+    experiments.record_exposure(Assignment("exp", "other", {}), "late")
+    experiments_module._flush_all()  # what atexit runs after a graceful shutdown
+    assert experiments.units.read("late", "exp")["variant"] == "other"
