@@ -6,6 +6,7 @@ import contextlib
 import logging
 import random
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,9 +16,6 @@ from urllib.parse import urlsplit
 import azure.functions as func
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import DEFAULT_ON
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import ValidationError
@@ -94,14 +92,17 @@ def _unrecorded_span(parent: Context) -> Span | None:
     observable effect then is its context (the `traceparent` put on outgoing messages), which this
     span carries exactly as the SDK would have made it: the parent's trace id, state and sampled
     flag, or a new sampled trace. None: take the SDK's path."""
-    provider = trace.get_tracer_provider()
-    if type(provider) is not TracerProvider or provider.sampler is not DEFAULT_ON:
+    sdk = sys.modules.get("opentelemetry.sdk.trace")
+    if sdk is None:  # not loaded, so not the provider (and `import function_app` stays without it)
+        return None
+    provider: Any = trace.get_tracer_provider()
+    if type(provider) is not sdk.TracerProvider or provider.sampler is not sdk.sampling.DEFAULT_ON:
         return None
     processor = getattr(provider, "_active_span_processor", None)
     if getattr(processor, "_span_processors", True):  # any processor (or an unknown SDK): record
         return None
     ids = provider.id_generator
-    if type(ids) is not RandomIdGenerator:
+    if type(ids) is not sdk.id_generator.RandomIdGenerator:
         return None
     incoming = trace.get_current_span(parent).get_span_context()
     if incoming.is_valid:
