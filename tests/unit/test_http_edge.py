@@ -573,3 +573,29 @@ def test_request_span_is_recorded_when_a_processor_listens(
     assert got.split("-")[2] == format(ok.context.span_id, "016x")
     assert failed.attributes is not None and failed.attributes["http.response.status_code"] == 500
     assert failed.status.status_code is StatusCode.ERROR
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:7071/api/products/p1?x=1#f",
+        "https://shop.example/api/orders/o1/ship",
+        "http://h",
+        "http://h?q=/api",
+        "http://h#/api",
+        "https://h/a;b/c?d#e",
+        "http://h/a%0Ab",
+        "http://h/a\nb",
+        " http://h/x",
+        "HTTP://h/x",
+        "ftp://h/x",
+        "/api/relative?x=1",
+    ],
+)
+def test_the_access_line_path_is_urlsplits(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    from shared.http.pipeline import _instance
+
+    req = func.HttpRequest("GET", url, headers={}, params={}, route_params={}, body=b"")
+    assert _instance(req) == (urlsplit(url).path or "/")
