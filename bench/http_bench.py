@@ -4,8 +4,9 @@
 
 Both servers run as their own subprocess on 127.0.0.1 and answer `GET /api/ping` with "pong"; one
 aiohttp client with N concurrent workers sends a bounded number of requests to each (after a
-warm-up), and the script prints requests/s, p50 and p99 latency, and devhost's ratio to the bare
-server. The difference is devhost's cost: routing, building func.HttpRequest/HttpResponse, the
+warm-up), and the script prints requests/s, p50 and p99 latency, each server's CPU time per
+request (which a busy shared machine distorts far less than req/s), and devhost's ratio to the
+bare server. The difference is devhost's cost: routing, building func.HttpRequest/HttpResponse, the
 thread-pool hop for a sync function, and the invocation log line.
 """
 
@@ -138,6 +139,9 @@ def main() -> int:
         run_bare_server()
         return 0
 
+    sys.path.insert(0, str(ROOT))
+    from bench.order_bench import cpu_seconds
+
     env = {**os.environ, "PYTHONPATH": str(ROOT)}  # default logging: the log line is part of the cost
     procs: list[subprocess.Popen[str]] = []
     try:
@@ -165,21 +169,26 @@ def main() -> int:
             )
             procs.append(bare)
             print(f"{args.requests} requests, {args.concurrency} concurrent, after {args.warmup} warm-up")
-            base = asyncio.run(
-                load("bare", bare_url + "/api/ping", args.requests, args.concurrency, args.warmup)
-            )
-            host = asyncio.run(
-                load("devhost", dh_url + "/api/ping", args.requests, args.concurrency, args.warmup)
-            )
+            cpu_ms: dict[str, float] = {}
+            runs: dict[str, Result] = {}
+            for name, proc, url in (("bare", bare, bare_url), ("devhost", dh, dh_url)):
+                before = cpu_seconds(proc.pid)
+                runs[name] = asyncio.run(
+                    load(name, url + "/api/ping", args.requests, args.concurrency, args.warmup)
+                )
+                cpu_ms[name] = (cpu_seconds(proc.pid) - before) / (args.requests + args.warmup) * 1000
+            base, host = runs["bare"], runs["devhost"]
     finally:
         for p in procs:
             p.terminate()
             p.wait(10)
-    print(base.line())
-    print(host.line())
+    print(base.line() + f"   CPU {cpu_ms['bare']:.3f} ms/req")
+    print(host.line() + f"   CPU {cpu_ms['devhost']:.3f} ms/req")
     print(
         f"ratio devhost/bare: throughput {host.rps / base.rps:.2f}x   "
-        f"p50 {host.pct(0.5) / base.pct(0.5):.2f}x   p99 {host.pct(0.99) / base.pct(0.99):.2f}x"
+        f"p50 {host.pct(0.5) / base.pct(0.5):.2f}x   p99 {host.pct(0.99) / base.pct(0.99):.2f}x   "
+        f"CPU per request {cpu_ms['devhost'] / cpu_ms['bare']:.2f}x; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     return 1 if host.errors or base.errors else 0
 

@@ -184,16 +184,25 @@ class HttpDispatcher:
                 500, "Internal Server Error", f"{type(exc).__name__} in {fn.name}", "internal_error"
             )
         cid = response.headers.get(CORRELATION_HEADER) or request.headers.get(CORRELATION_HEADER) or "-"
-        log.info(
-            "http %s %s -> %s status=%d duration_ms=%.1f correlation_id=%s",
-            request.method,
-            request.rel_url.path,
-            fn.name,
-            response.status,
-            (time.perf_counter() - start) * 1000,
-            cid,
-        )
+        _log_invocation(request, fn.name, response.status, (time.perf_counter() - start) * 1000, cid)
         return response
+
+
+def _log_invocation(request: web.Request, function: str, status: int, elapsed_ms: float, cid: str) -> None:
+    """The host's invocation line, built as one string and handed to the handlers directly: the
+    same text `log.info(fmt, *args)` gives (the record factory escapes control characters in the
+    whole line as it would in each argument), without the per-argument work and the stack walk
+    for the caller (19 -> 13 us of CPU per request, docs/performance.md)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    line = (
+        f"http {request.method} {request.rel_url.path} -> {function} "
+        f"status={status:d} duration_ms={elapsed_ms:.1f} correlation_id={cid}"
+    )
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, _LOG_LINENO, line, (), None, "handle"))
+
+
+_LOG_LINENO = _log_invocation.__code__.co_firstlineno
 
 
 class ProblemRequestHandler(RequestHandler):  # type: ignore[type-arg]

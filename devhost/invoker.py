@@ -1,5 +1,10 @@
 """Calling functions: sync ones in a thread pool, async ones on the host's one event loop.
 
+Sync functions finish on a pool thread; their results reach the loop through `_Completions`, which
+wakes the loop once for every batch of results rather than once per call (run_in_executor's
+call_soon_threadsafe per result costs a self-pipe write, a wake-up and a read each: about half
+of a trivial HTTP request's devhost overhead under concurrent load, docs/performance.md).
+
 The durable SDK's client keeps a process-wide aiohttp session bound to the loop that created it,
 so every async function must run on the same long-lived loop. Arguments go by keyword: the
 trigger's parameter name, plus every other input binding resolved by the binding providers
@@ -9,10 +14,12 @@ trigger's parameter name, plus every other input binding resolved by the binding
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import contextvars
-import functools
 import inspect
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,10 +31,54 @@ log = logging.getLogger("devhost")
 BindingProvider = Callable[[FunctionInfo, dict[str, Any]], Any]
 
 
+_Outcome = tuple["asyncio.Future[Any]", bool, Any]
+
+
+class _Completions:
+    """Pool threads hand results to the loop in batches: one call_soon_threadsafe wakes the loop,
+    which settles every result posted until then (each future exactly as run_in_executor would:
+    the value, or the exception raised in the thread)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._done: collections.deque[_Outcome] = collections.deque()
+        self._lock = threading.Lock()
+        self._armed = False  # a drain is scheduled and has not started emptying the queue yet
+
+    def post(self, future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+        """From a pool thread."""
+        self._done.append((future, ok, value))
+        with self._lock:
+            if self._armed:
+                return
+            self._armed = True
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody awaits the result any more
+            self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._lock:
+            self._armed = False  # before emptying: a result posted from now on schedules a drain
+        done = self._done
+        while done:
+            future, ok, value = done.popleft()
+            if future.cancelled():
+                continue
+            if ok:
+                future.set_result(value)
+                continue
+            try:
+                future.set_exception(value)
+            except TypeError:  # StopIteration cannot be set on a future (it would hang the caller)
+                error = RuntimeError(f"the function raised {type(value).__name__}")
+                error.__cause__ = value
+                future.set_exception(error)
+
+
 class Invoker:
     def __init__(self, loop: asyncio.AbstractEventLoop, pool: ThreadPoolExecutor) -> None:
         self.loop = loop
         self.pool = pool
+        self._completions = _Completions(loop)
         self.providers: list[BindingProvider] = []
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -63,10 +114,7 @@ class Invoker:
             if fn.is_async:
                 result = fn.user_function(**kwargs)
             else:
-                # copy_context: contextvars set by the caller (correlation id) reach the thread.
-                ctx = contextvars.copy_context()
-                call = functools.partial(ctx.run, fn.user_function, **kwargs)
-                result = await self.loop.run_in_executor(self.pool, call)
+                result = await self._in_pool(fn.user_function, kwargs)
             if inspect.isawaitable(result):
                 result = await result
             return result
@@ -74,6 +122,29 @@ class Invoker:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+
+    async def _in_pool(self, function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        """`function(**kwargs)` on a pool thread, as run_in_executor would (a cancelled caller
+        cancels a call that has not started), with the result delivered in a batch."""
+        # copy_context: contextvars set by the caller (correlation id) reach the thread.
+        ctx = contextvars.copy_context()
+        future: asyncio.Future[Any] = self.loop.create_future()
+        post = self._completions.post
+
+        def run() -> None:
+            try:
+                value = ctx.run(function, **kwargs)
+            except BaseException as exc:  # delivered to the caller, as run_in_executor does
+                post(future, False, exc)
+            else:
+                post(future, True, value)
+
+        work = self.pool.submit(run)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            work.cancel()
+            raise
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait for in-flight invocations to finish; False if some were still running."""

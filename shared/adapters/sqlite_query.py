@@ -10,6 +10,7 @@ tie-breaker, so pages are stable under ties and never use OFFSET.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,15 +20,24 @@ from shared.ports.documents import Filter, Query
 _NUMBER_TYPES = "('integer','real')"
 
 
+# The SQL text of a path is a pure function of it, and a listing asks for the same few paths dozens
+# of times (each filter, sort key and continuation term): validated and built once per path. An
+# invalid path raises (and is not remembered); the caches hold at most that many distinct paths.
+_PATH_CACHE = 1024
+
+
+@functools.lru_cache(maxsize=_PATH_CACHE)
 def json_path(path: str) -> str:
     return "$." + ".".join(f'"{part}"' for part in validate_path(path))
 
 
+@functools.lru_cache(maxsize=_PATH_CACHE)
 def extract(path: str) -> str:
     """The SQL expression for a dotted path; index DDL and queries must use this same text."""
     return f"json_extract(body, '{json_path(path)}')"
 
 
+@functools.lru_cache(maxsize=_PATH_CACHE)
 def _type(path: str) -> str:
     return f"json_type(body, '{json_path(path)}')"
 

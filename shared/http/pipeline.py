@@ -6,6 +6,7 @@ import contextlib
 import logging
 import random
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,8 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import azure.functions as func
+from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import ValidationError
 
@@ -77,6 +79,54 @@ def _parent_context(req: func.HttpRequest) -> Context:
     return _propagator.extract(carrier)
 
 
+# The trace flags a child takes from its parent under the default sampler (ParentBased(ALWAYS_ON)):
+# its sampled bit and its random-trace-id bit.
+_INHERITED_FLAGS = TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID
+
+
+def _unrecorded_span(parent: Context) -> Span | None:
+    """The request's span without the SDK's recording machinery, when nothing would ever read it:
+    the SDK provider with no span processor (devhost and tests without an exporter; App Insights
+    and the console exporter add one), the default sampler and id generator. Creating, attributing
+    and ending an SDK span costs about a fifth of a trivial authenticated request; the span's only
+    observable effect then is its context (the `traceparent` put on outgoing messages), which this
+    span carries exactly as the SDK would have made it: the parent's trace id, state and sampled
+    flag, or a new sampled trace. None: take the SDK's path."""
+    sdk = sys.modules.get("opentelemetry.sdk.trace")
+    if sdk is None:  # not loaded, so not the provider (and `import function_app` stays without it)
+        return None
+    provider: Any = trace.get_tracer_provider()
+    if type(provider) is not sdk.TracerProvider or provider.sampler is not sdk.sampling.DEFAULT_ON:
+        return None
+    processor = getattr(provider, "_active_span_processor", None)
+    if getattr(processor, "_span_processors", True):  # any processor (or an unknown SDK): record
+        return None
+    ids = provider.id_generator
+    if type(ids) is not sdk.id_generator.RandomIdGenerator:
+        return None
+    incoming = trace.get_current_span(parent).get_span_context()
+    if incoming.is_valid:
+        flags = TraceFlags(incoming.trace_flags & _INHERITED_FLAGS)
+        context = SpanContext(incoming.trace_id, ids.generate_span_id(), False, flags, incoming.trace_state)
+    else:
+        flags = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
+        context = SpanContext(ids.generate_trace_id(), ids.generate_span_id(), False, flags)
+    return NonRecordingSpan(context)
+
+
+@contextlib.contextmanager
+def _server_span(name: str, parent: Context, attributes: dict[str, Any]) -> Iterator[Span]:
+    unrecorded = _unrecorded_span(parent)
+    if unrecorded is not None:
+        with trace.use_span(unrecorded, end_on_exit=False):
+            yield unrecorded
+        return
+    with tracer().start_as_current_span(
+        name, context=parent, kind=SpanKind.SERVER, attributes=attributes
+    ) as span:
+        yield span
+
+
 def _principal(info: RouteInfo, req: func.HttpRequest) -> Principal | None:
     if info.auth is None:
         # Anonymous routes personalise when a valid token comes along and ignore a bad one.
@@ -124,35 +174,64 @@ def _request_scope(info: RouteInfo, req: func.HttpRequest) -> Iterator[tuple[str
         "smartcommerce.correlation_id": correlation_id,
     }
     try:
-        with tracer().start_as_current_span(
-            f"{req.method} /api/{info.path}", context=parent, kind=SpanKind.SERVER, attributes=attributes
-        ) as span:
+        with _server_span(f"{req.method} /api/{info.path}", parent, attributes) as span:
             yield correlation_id, outcome
             span.set_attribute("http.response.status_code", outcome["status"])
             if outcome["status"] >= 500:
                 span.set_status(Status(StatusCode.ERROR))
     finally:
         elapsed = (time.perf_counter() - started) * 1000
-        path = _instance(req)
-        log.info(
-            "%s %s %s %.1fms",
-            req.method,
-            path,
-            outcome["status"],
-            elapsed,
-            extra={
-                "http_method": req.method,
-                "route": info.path,
-                "status": outcome["status"],
-                "duration_ms": round(elapsed, 1),
-            },
-        )
+        _log_request(req.method, _instance(req), info.path, outcome["status"], elapsed)
         function_name_var.reset(tokens[1])
         correlation_id_var.reset(tokens[0])
 
 
+_LOG_LINE = "%s %s %s %.1fms"
+# Where the access line is logged from (what findCaller would find, without walking the stack).
+_LOG_FUNC = "_request_scope"
+
+
+def _log_request(method: str, path: str, route: str, status: int, elapsed: float) -> None:
+    """The access log line (App Insights' request log): the same record `log.info` would make,
+    with the caller's file and function given rather than searched for on every request."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    extra = {"http_method": method, "route": route, "status": status, "duration_ms": round(elapsed, 1)}
+    record = log.makeRecord(
+        log.name,
+        logging.INFO,
+        __file__,
+        _LOG_LINENO,
+        _LOG_LINE,
+        (method, path, status, elapsed),
+        None,
+        _LOG_FUNC,
+        extra,
+    )
+    log.handle(record)
+
+
+_LOG_LINENO = _request_scope.__wrapped__.__code__.co_firstlineno  # type: ignore[attr-defined]
+
+
 def _instance(req: func.HttpRequest) -> str:
-    return urlsplit(req.url).path or "/"
+    """urlsplit(url).path, without urlsplit for the plain `http(s)://host/path?query` URLs hosts
+    pass (urlsplit first strips tabs, newlines and leading blanks: such URLs take its path)."""
+    url = req.url
+    if url.startswith("http://"):
+        authority = 7
+    elif url.startswith("https://"):
+        authority = 8
+    else:
+        return urlsplit(url).path or "/"
+    if "\t" in url or "\n" in url or "\r" in url:
+        return urlsplit(url).path or "/"
+    start = url.find("/", authority)
+    cut = [at for at in (url.find("?", authority), url.find("#", authority)) if at >= 0]
+    if start < 0 or (cut and min(cut) < start):
+        return urlsplit(url).path or "/"
+    end = min((at for at in cut if at > start), default=len(url))
+    return url[start:end] or "/"
 
 
 def _error(exc: BaseException, req: func.HttpRequest, correlation_id: str) -> func.HttpResponse:

@@ -503,3 +503,99 @@ def test_without_traceparent_a_request_starts_its_own_trace(routes: dict[str, Ro
     # A tracestate alone (no traceparent) is ignored the same way.
     req = request("GET", "/api/async/1", route_params={"id": "1"}, headers={"tracestate": "k=v"})
     assert json.loads(call(routes["async_thing"], req).get_body())["traceparent"] is not None
+
+
+def test_request_span_context_without_a_recording_provider(
+    routes: dict[str, RouteInfo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing records spans (no processor): the request's span context is the one the SDK's span
+    would have had: the parent's trace id and flags (sampled or not) with a new span id, or a new
+    trace with the SDK's flags."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from shared.http import pipeline
+
+    configure_tracing(get_settings())
+    assert isinstance(trace.get_tracer_provider(), TracerProvider)
+    assert pipeline._unrecorded_span(pipeline.Context()) is not None  # the path under test
+
+    def traceparents(headers: dict[str, str]) -> list[list[str]]:
+        req = request("GET", "/api/async/1", route_params={"id": "1"}, headers=headers)
+        return [
+            json.loads(call(routes["async_thing"], req).get_body())["traceparent"].split("-") for _ in "ab"
+        ]
+
+    cases = [
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": "k=v"},
+        {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"},
+        {},
+    ]
+    fast = [traceparents(headers) for headers in cases]
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_unrecorded_span", lambda parent: None)  # the SDK's own span
+        sdk = [traceparents(headers) for headers in cases]
+    for headers, got, expected in zip(cases, fast, sdk, strict=True):
+        for (version, trace_id, span_id, flags), sdk_made in zip(got, expected, strict=True):
+            assert (version, flags) == (sdk_made[0], sdk_made[3])
+            assert span_id != "b7ad6b7169203331" and int(span_id, 16) != 0
+            if headers:
+                assert trace_id == sdk_made[1] == "0af7651916cd43dd8448eb211c80319c"
+        if not headers:
+            assert got[0][1] != got[1][1]  # each request without a parent starts its own trace
+        assert got[0][2] != got[1][2]
+
+
+def test_request_span_is_recorded_when_a_processor_listens(
+    routes: dict[str, RouteInfo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an exporter (App Insights, the console one, a test's), every request is a SERVER span
+    with its route, status and error status, as before."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind, StatusCode
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    req = request("GET", "/api/async/1", route_params={"id": "1"}, headers={"traceparent": parent})
+    got = json.loads(call(routes["async_thing"], req).get_body())["traceparent"]
+    call(routes["boom"], request("GET", "/api/boom"))
+    ok, failed = exporter.get_finished_spans()
+    assert ok.name == "GET /api/async/{id:int}" and ok.kind is SpanKind.SERVER
+    assert ok.attributes is not None and ok.attributes["http.route"] == "/api/async/{id:int}"
+    assert ok.attributes["http.response.status_code"] == 200
+    assert ok.parent is not None and format(ok.parent.span_id, "016x") == "b7ad6b7169203331"
+    assert got.split("-")[2] == format(ok.context.span_id, "016x")
+    assert failed.attributes is not None and failed.attributes["http.response.status_code"] == 500
+    assert failed.status.status_code is StatusCode.ERROR
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:7071/api/products/p1?x=1#f",
+        "https://shop.example/api/orders/o1/ship",
+        "http://h",
+        "http://h?q=/api",
+        "http://h#/api",
+        "https://h/a;b/c?d#e",
+        "http://h/a%0Ab",
+        "http://h/a\nb",
+        " http://h/x",
+        "HTTP://h/x",
+        "ftp://h/x",
+        "/api/relative?x=1",
+    ],
+)
+def test_the_access_line_path_is_urlsplits(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    from shared.http.pipeline import _instance
+
+    req = func.HttpRequest("GET", url, headers={}, params={}, route_params={}, body=b"")
+    assert _instance(req) == (urlsplit(url).path or "/")

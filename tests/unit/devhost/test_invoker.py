@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.functions as func
+import pytest
 
 from devhost.index import FunctionIndex, FunctionInfo
 from devhost.invoker import Invoker
@@ -93,5 +95,65 @@ def test_unprovided_binding_is_none_and_wait_idle_tracks_in_flight() -> None:
             release.set()
             await task
             assert invoker.in_flight == 0 and await invoker.wait_idle(0.1)
+
+    asyncio.run(main())
+
+
+batch_app = func.FunctionApp()
+request_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_var", default="unset")
+
+
+@batch_app.route("echo")
+def echo_fn(req: Any) -> Any:
+    if req == "stop":
+        raise StopIteration
+    if isinstance(req, BaseException):
+        raise req
+    time.sleep(0.001 * (hash(req) % 3))  # results come back out of order
+    return (req, request_var.get(), threading.current_thread().name)
+
+
+def test_sync_results_batched_back_each_to_its_caller() -> None:
+    """Many sync calls in flight: every caller gets its own result, its own exception (including
+    one a future cannot hold), its contextvars in the thread; a cancelled caller's unstarted call
+    never runs."""
+    echo = FunctionIndex.from_app(batch_app).get("echo_fn")
+    assert echo is not None
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(4, thread_name_prefix="batch") as pool:
+            invoker = Invoker(loop, pool)
+
+            async def one(n: int) -> Any:
+                request_var.set(f"ctx-{n}")
+                return await invoker.invoke(echo, req=n)
+
+            results = await asyncio.gather(*(one(n) for n in range(200)))
+            assert [r[:2] for r in results] == [(n, f"ctx-{n}") for n in range(200)]
+            assert all(r[2].startswith("batch") for r in results)
+
+            with pytest.raises(KeyError, match="boom"):
+                await invoker.invoke(echo, req=KeyError("boom"))
+            with pytest.raises(RuntimeError, match="StopIteration"):
+                await asyncio.wait_for(invoker.invoke(echo, req="stop"), 5)
+
+            # Occupy every thread, then cancel a queued call: it must not run.
+            gate = threading.Event()
+            ran: list[str] = []
+
+            def mark(value: str) -> None:
+                ran.append(value)
+
+            blockers = [loop.run_in_executor(pool, gate.wait) for _ in range(4)]
+            queued = asyncio.create_task(invoker._in_pool(mark, {"value": "queued"}))
+            await asyncio.sleep(0.05)
+            queued.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await queued
+            gate.set()
+            await asyncio.gather(*blockers)
+            await asyncio.sleep(0.05)
+            assert ran == [] and invoker.in_flight == 0
 
     asyncio.run(main())
