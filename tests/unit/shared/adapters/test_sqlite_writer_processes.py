@@ -3,13 +3,16 @@ process waits in the kernel for the holder, instead of in SQLite's sleeping busy
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from shared.adapters.sqlite_writer import lock_path_for, writer_lock
+import pytest
+
+from shared.adapters.sqlite_writer import cross_process, lock_path_for, writer_lock
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -26,10 +29,15 @@ print("released", flush=True)
 """
 
 
-def test_another_process_waits_for_the_holder(tmp_path: Path) -> None:
+def test_another_process_waits_for_the_holder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNCTIONS_WORKER_PROCESS_COUNT", "2")  # what every devhost worker inherits
     db = tmp_path / "x.db"
     child = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db), "0.6"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(db), "0.6"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         assert child.stdout is not None
@@ -44,7 +52,18 @@ def test_another_process_waits_for_the_holder(tmp_path: Path) -> None:
     assert Path(lock_path_for(db)).exists()
 
 
-def test_threads_of_one_process_still_queue_and_nest(tmp_path: Path) -> None:
+def test_one_worker_keeps_the_plain_thread_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FUNCTIONS_WORKER_PROCESS_COUNT", raising=False)
+    assert not cross_process()
+    assert type(writer_lock(tmp_path / "z.db")) is type(threading.RLock())
+    assert not Path(lock_path_for(tmp_path / "z.db")).exists()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_threads_of_one_process_still_queue_and_nest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    monkeypatch.setenv("FUNCTIONS_WORKER_PROCESS_COUNT", workers)
     lock = writer_lock(tmp_path / "y.db")
     assert lock is writer_lock(tmp_path / "y.db")
     order: list[str] = []
