@@ -71,9 +71,11 @@ class Client:
         return str(body["accessToken"])
 
 
-def start_devhost(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_devhost(data_dir: Path, workers: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     log = (data_dir / "devhost.log").open("wb")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SC_LOG_LEVEL": "WARNING"}
+    if workers is not None:  # devhost worker processes (docs/devhost.md); else the environment's
+        env["FUNCTIONS_WORKER_PROCESS_COUNT"] = str(workers)
     proc = subprocess.Popen(
         [sys.executable, "-m", "devhost", "start", "--port", "0", "--data-dir", str(data_dir), "--no-seed"],
         cwd=ROOT,
@@ -171,7 +173,26 @@ def one_order(
 
 
 def cpu_split(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process so far (Linux /proc; zeros where there is none)."""
+    """(user, system) CPU seconds of devhost so far: the process and its worker processes
+    (FUNCTIONS_WORKER_PROCESS_COUNT; Linux /proc; zeros where there is none)."""
+    user, system = _cpu_split_one(pid)
+    for child in _children(pid):
+        u, s = _cpu_split_one(child)
+        user, system = user + u, system + s
+    return user, system
+
+
+def _children(pid: int) -> list[int]:
+    pids: list[int] = []
+    for path in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            pids += [int(p) for p in path.read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _cpu_split_one(pid: int) -> tuple[float, float]:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -245,10 +266,10 @@ def stop_profile(spy: subprocess.Popen[bytes] | None) -> None:
         spy.wait(60)
 
 
-def main(orders: int, profile: str | None = None) -> int:
+def main(orders: int, profile: str | None = None, workers: int | None = None) -> int:
     stock = orders * 4
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_devhost(Path(tmp))
+        proc, url = start_devhost(Path(tmp), workers)
         try:
             api = Client(url)
             setup_shop(api, 20, stock)
@@ -336,5 +357,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200, help="orders placed by the 20 clients")
     parser.add_argument("--profile", metavar="OUT", help="py-spy the 20-client phase into OUT (raw stacks)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="devhost worker processes (FUNCTIONS_WORKER_PROCESS_COUNT; default: the environment's, else 1)",
+    )
     args = parser.parse_args()
-    sys.exit(main(args.orders, args.profile))
+    count = args.workers or os.environ.get("FUNCTIONS_WORKER_PROCESS_COUNT") or 1
+    print(f"devhost worker processes: {count}")
+    sys.exit(main(args.orders, args.profile, args.workers))

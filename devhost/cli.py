@@ -85,10 +85,17 @@ def _setup_logging() -> None:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
+    from devhost import workers
     from devhost.config import load_host_json, load_local_settings
 
+    workers.die_with_parent()  # a child worker: first, so a dead worker 0 leaves no orphan
     root = Path.cwd()
     load_local_settings(root)
+    try:
+        count = workers.worker_count()
+    except ValueError as exc:
+        print(f"devhost: not starting: {exc}", file=sys.stderr)
+        return 2
     os.environ["SC_DATA_DIR"] = args.data_dir or _default_data_dir()
     # Everything devhost writes under its data dir (documents, bus, blobs, notification sinks, durable
     # history) may hold customer data: owner-only, as the signing keys already are.
@@ -107,6 +114,9 @@ def cmd_start(args: argparse.Namespace) -> int:
         seed=not args.no_seed,
         services=service_list(SERVICES, args.extension),
         web_root=None if args.no_web else (Path(args.web_dir) if args.web_dir else default_web_root(root)),
+        worker_index=workers.worker_index(),
+        worker_count=count,
+        worker_argv=lambda _index, port: _child_argv(args, port),
     )
     from devhost.worker_check import UnloadableApp
 
@@ -117,6 +127,20 @@ def cmd_start(args: argparse.Namespace) -> int:
         return 1
     asyncio.run(host.run())
     return 0
+
+
+def _child_argv(args: argparse.Namespace, port: int) -> list[str]:
+    """Another worker process's command line: this one's, on the port worker 0 bound, unseeded
+    (seeding, timers and periodic services run in worker 0 only; devhost/workers.py)."""
+    argv = [sys.executable, "-m", "devhost", "start", "--host", args.host, "--port", str(port)]
+    argv += ["--data-dir", os.environ["SC_DATA_DIR"], "--app", args.app, "--no-seed"]
+    for ext in args.extension:
+        argv += ["--extension", ext]
+    if args.no_web:
+        argv.append("--no-web")
+    elif args.web_dir:
+        argv += ["--web-dir", args.web_dir]
+    return argv
 
 
 def service_list(defaults: list[ServiceSpec], extra: list[str]) -> list[ServiceSpec]:

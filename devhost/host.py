@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import os
 import signal
 import socket
 import threading
@@ -36,10 +37,12 @@ from devhost.services import SERVICES, ServiceSpec
 from devhost.static import StaticSite
 from devhost.timers import Timers
 from devhost.worker_check import refuse_unloadable
+from devhost.workers import WorkerSet, report_ready
 from shared.adapters.localbus import LocalBus, load_topology
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger("devhost")
+ORPHAN_SWEEP_SECONDS = 2.0  # with several workers: how soon a dead one's message locks go back
 
 
 @dataclass
@@ -53,6 +56,11 @@ class HostOptions:
     services: list[ServiceSpec] = field(default_factory=lambda: list(SERVICES))
     # The browser front ends (web/: storefront at /, back office at /admin/); None serves none.
     web_root: Path | None = None
+    # FUNCTIONS_WORKER_PROCESS_COUNT (devhost/workers.py): this process's index and the count;
+    # worker 0 starts the others with `worker_argv(index, port)`.
+    worker_index: int = 0
+    worker_count: int = 1
+    worker_argv: Callable[[int, int], list[str]] | None = None
 
 
 class Host:
@@ -72,6 +80,12 @@ class Host:
         self.seed_done = threading.Event()
         self._stop = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
+        self.workers: WorkerSet | None = None
+
+    @property
+    def is_primary(self) -> bool:
+        """Worker 0: the one that runs the singletons (timers, periodic services, seeding)."""
+        return self.options.worker_index == 0
 
     # --- what extensions use --------------------------------------------------------------------
     async def invoke(self, fn: FunctionInfo, /, **kwargs: Any) -> Any:
@@ -106,6 +120,8 @@ class Host:
     def _bind(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.options.worker_count > 1:  # every worker listens; the kernel spreads connections
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((self.options.host, self.options.port))
         sock.listen(512)
         sock.setblocking(False)
@@ -116,6 +132,8 @@ class Host:
     async def _start_extensions(self) -> None:
         for spec in self.options.services:
             if spec.every_seconds is not None:
+                if not self.is_primary:
+                    continue  # periodic services are singletons, like timers: worker 0 runs them
                 target = load_optional(spec.target) if spec.optional else resolve(spec.target)
                 if target is not None:
                     self.every(spec.every_seconds, target)
@@ -142,6 +160,9 @@ class Host:
                 "seeded": self.seed_done.is_set(),
                 "extensions": [e.name for e in self.extensions],
                 "inFlight": self.invoker.in_flight,
+                # FUNCTIONS_WORKER_PROCESS_COUNT: which worker answered, and worker 0's children.
+                "worker": {"index": self.options.worker_index, "pid": os.getpid()},
+                "workers": self.workers.pids() if self.workers is not None else {},
             }
         )
 
@@ -170,14 +191,28 @@ class Host:
         await runner.setup()
         await web.SockSite(runner, sock).start()
         triggers = ServiceBusTriggers(
-            list(self.functions), self.bus, self.invoker, self.config.max_concurrent_calls
+            list(self.functions),
+            self.bus,
+            self.invoker,
+            self.config.max_concurrent_calls,
+            sweep_seconds=ORPHAN_SWEEP_SECONDS if self.options.worker_count > 1 else None,
         )
-        timers = Timers(list(self.functions), self.invoker, self.data_dir)
+        timers = Timers(list(self.functions) if self.is_primary else [], self.invoker, self.data_dir)
         await triggers.start()
         await timers.start()
         self._install_signals()
         log.info("functions: %s", self.functions.summary())
-        print(f"devhost listening on {self.base_url}", flush=True)
+        if not self.is_primary:
+            print(f"devhost worker {self.options.worker_index} listening on {self.base_url}", flush=True)
+            report_ready()
+        else:
+            if self.options.worker_count > 1 and self.options.worker_argv is not None:
+                port = int(self.base_url.rsplit(":", 1)[1])
+                argv = self.options.worker_argv
+                self.workers = WorkerSet(self.options.worker_count, lambda i: argv(i, port))
+                await self.workers.start()
+                log.info("%d worker processes listening on %s", self.options.worker_count, self.base_url)
+            print(f"devhost listening on {self.base_url}", flush=True)
         if on_ready is not None:
             maybe = on_ready(self.base_url)
             if inspect.isawaitable(maybe):
@@ -187,7 +222,7 @@ class Host:
         await self._shutdown(runner, triggers, timers)
 
     def _start_seeding(self) -> None:
-        if not self.options.seed or not seed.needs_seed(self.data_dir):
+        if not self.is_primary or not self.options.seed or not seed.needs_seed(self.data_dir):
             self.seed_done.set()
             return
 
@@ -211,7 +246,8 @@ class Host:
 
     async def _shutdown(self, runner: web.AppRunner, triggers: ServiceBusTriggers, timers: Timers) -> None:
         grace = self.options.shutdown_grace_seconds
-        await asyncio.gather(runner.cleanup(), triggers.stop(grace), timers.stop(grace))
+        workers = [self.workers.stop(grace)] if self.workers is not None else []
+        await asyncio.gather(runner.cleanup(), triggers.stop(grace), timers.stop(grace), *workers)
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

@@ -197,9 +197,18 @@ class Pump:
 
 class ServiceBusTriggers:
     def __init__(
-        self, functions: list[FunctionInfo], bus: LocalBus, invoker: Invoker, max_concurrent: int
+        self,
+        functions: list[FunctionInfo],
+        bus: LocalBus,
+        invoker: Invoker,
+        max_concurrent: int,
+        *,
+        sweep_seconds: float | None = None,
     ) -> None:
         self.bus = bus
+        # With several worker processes one may die while its siblings run on: they give its
+        # message locks back every `sweep_seconds` instead of waiting for the locks to expire.
+        self.sweep_seconds = sweep_seconds
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="devhost-bus")
         self.pumps: list[Pump] = []
         self._listener: Any = None
@@ -236,6 +245,20 @@ class ServiceBusTriggers:
         if released:
             log.info("released %d message locks held by a crashed process", released)
         self.tasks = [asyncio.create_task(p.run(), name=f"pump:{p.fn.name}") for p in self.pumps]
+        if self.sweep_seconds is not None and self.pumps:
+            self.tasks.append(asyncio.create_task(self._sweep(self.sweep_seconds), name="bus-sweep"))
+
+    async def _sweep(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                released = await loop.run_in_executor(self.pool, self.bus.release_orphaned_locks)
+            except Exception:
+                log.exception("releasing a dead worker's message locks failed")
+                continue
+            if released:
+                log.warning("released %d message locks held by a dead worker process", released)
 
     async def stop(self, grace_seconds: float) -> None:
         if self._listener is not None:

@@ -181,6 +181,8 @@ module signalR 'modules/signalr.bicep' = {
 // host-only names listed in infra/README.md; tests/unit/test_infra.py keeps the three in step.
 // Settings not listed here either keep a default that is right for Azure or are development-only
 // (both listed in infra/README.md).
+// FUNCTIONS_WORKER_PROCESS_COUNT (Python worker processes per instance; devhost emulates it) is
+// deliberately absent: Flex Consumption does not take it and scales by instances instead.
 var appSettings = union({
   // Functions host: identity-based AzureWebJobsStorage (durable task hub, timers).
   AzureWebJobsStorage__accountName: storage.outputs.name

@@ -34,7 +34,7 @@ class ActivityRunner:
         max_concurrent: int,
         lease_seconds: float,
         poll_seconds: float,
-        on_result: Callable[[], None],
+        on_result: Callable[[str], None],
     ) -> None:
         self.store, self.owner, self.activities = store, owner, activities
         self.max_concurrent, self.lease_seconds, self.poll_seconds = (
@@ -42,7 +42,7 @@ class ActivityRunner:
             lease_seconds,
             poll_seconds,
         )
-        self.on_result = on_result  # wakes the orchestration loop
+        self.on_result = on_result  # wakes whoever runs the instance's episodes
         self.wake = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
@@ -96,7 +96,7 @@ class ActivityRunner:
                     messages.enqueue(db, "orch", msg.instance_id, msg.execution_id, payload, time.time())
         except sqlite3.Error:  # the lease stays ours until it expires; then the activity runs again
             log.exception("durable: recording the result of %s failed", p["name"])
-        self.on_result()
+        self.on_result(msg.instance_id)
         self.wake.set()  # a slot is free
 
     async def stop(self) -> None:
@@ -119,10 +119,17 @@ def accepts(db: sqlite3.Connection, instance_id: str, execution_id: str | None) 
     return execution_id is None or row[1] == execution_id
 
 
-async def idle(store: Store, wake: asyncio.Event, kind: str, poll_seconds: float) -> None:
-    """Sleep until woken, the next message of `kind` is due, or the poll interval passes (other
-    processes may enqueue). Due work we could not take (locked elsewhere) is retried shortly."""
-    due = messages.next_visible_at(store.db, kind)
+async def idle(
+    store: Store,
+    wake: asyncio.Event,
+    kind: str,
+    poll_seconds: float,
+    partitions: tuple[list[int], int] | None = None,
+) -> None:
+    """Sleep until woken, the next message of `kind` (in the partitions we serve) is due, or the
+    poll interval passes (other processes may enqueue). Due work we could not take (locked
+    elsewhere) is retried shortly."""
+    due = messages.next_visible_at(store.db, kind, partitions)
     delay = poll_seconds if due is None else min(poll_seconds, max(0.01, due - time.time()))
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(wake.wait(), timeout=delay)

@@ -20,6 +20,7 @@ from devhost.durable import messages
 from devhost.durable import operations as ops
 from devhost.durable.activities import ActivityFn, ActivityRunner, accepts, idle
 from devhost.durable.episode import Handle, Outcome, run_episode, select_batch
+from devhost.durable.partitions import Partitions
 from devhost.durable.sessions import DEFAULT_IDLE_SECONDS, DEFAULT_MAX_SESSIONS, Sessions
 from devhost.durable.status import status_document
 from devhost.durable.store import Store
@@ -57,8 +58,17 @@ class Engine:
         poll_seconds: float = 0.5,
         extended_sessions: bool = False,
         session_idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        worker_index: int = 0,
+        worker_count: int = 1,
     ) -> None:
         self.store = Store(db_path)
+        # With several devhost worker processes, this engine runs the episodes of its partition
+        # (and of any partition whose worker is gone); devhost/durable/partitions.py.
+        self.partitions = (
+            Partitions(db_path, worker_index, worker_count, probe_seconds=poll_seconds)
+            if worker_count > 1
+            else None
+        )
         self.orchestrators = dict(orchestrators)
         self.activities = dict(activities)
         self.lock_seconds, self.poll_seconds = lock_seconds, poll_seconds
@@ -78,7 +88,7 @@ class Engine:
             max_concurrent=max_activities,
             lease_seconds=lease_seconds,
             poll_seconds=poll_seconds,
-            on_result=self._wake_orch.set,
+            on_result=self._event_for,
         )
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -88,6 +98,9 @@ class Engine:
 
     # --- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
+        if self.partitions is not None:
+            self.partitions.acquire()
+            self.partitions.listen(asyncio.get_running_loop(), self._wake_orch)
         released = messages.release_dead_owners(self.store, self.owner)
         running = len(self.store.list_instances(statuses=["Pending", "Running"]))
         if released or running:
@@ -108,6 +121,8 @@ class Engine:
                 await task
         messages.forget_owner(self.owner)
         self.sessions.clear()
+        if self.partitions is not None:
+            self.partitions.close(asyncio.get_running_loop())
         self.store.close()
 
     # --- client operations ------------------------------------------------------------------
@@ -119,16 +134,35 @@ class Engine:
         outcome, iid = ops.start_new(self.store, name, instance_id, input_json)
         if outcome is ops.Outcome.CONFLICT:
             raise FileExistsError(f"An instance with ID '{iid}' already exists and is not finished.")
-        self._wake_orch.set()
+        self._event_for(iid)
         return iid
 
     def raise_event(self, instance_id: str, name: str, data_json: str | None) -> ops.Outcome:
         result = ops.raise_event(self.store, instance_id, name, data_json)
-        self._wake_orch.set()
+        self._event_for(instance_id)
         return result
 
     def terminate(self, instance_id: str, reason: str) -> ops.Outcome:
-        return ops.terminate(self.store, instance_id, reason)
+        result = ops.terminate(self.store, instance_id, reason)
+        if self.partitions is not None:
+            self.partitions.notify(instance_id)  # its owner drops a kept session at once
+        return result
+
+    def _event_for(self, instance_id: str) -> None:
+        """An event was enqueued for `instance_id`: wake whoever runs its episodes."""
+        if self.partitions is None or self.partitions.notify(instance_id):
+            self._wake_orch.set()
+
+    def _served(self) -> tuple[list[int], int] | None:
+        if self.partitions is None:
+            return None
+        served = self.partitions.served()
+        if self.partitions.took_over():
+            # The dead worker's row locks and activity leases go back now, not when they expire.
+            released = messages.release_dead_owners(self.store, self.owner)
+            if released:
+                log.info("durable: released %d dead worker owner(s)", released)
+        return served, self.partitions.count
 
     def purge(self, instance_id: str) -> int:
         return ops.purge(self.store, instance_id)
@@ -159,7 +193,7 @@ class Engine:
             self._wake_orch.clear()
             now = time.time()
             try:
-                ready = messages.ready_instances(self.store.db, now, limit=64)
+                ready = messages.ready_instances(self.store.db, now, limit=64, partitions=self._served())
             except sqlite3.Error:  # e.g. locked by another process past the busy timeout
                 log.exception("durable: reading the queue failed; retrying")
                 await asyncio.sleep(1.0)
@@ -176,7 +210,7 @@ class Engine:
                     self._backoff[instance_id] = time.time() + 5.0
                 await asyncio.sleep(0)
             if not ids:
-                await idle(self.store, self._wake_orch, "orch", self.poll_seconds)
+                await idle(self.store, self._wake_orch, "orch", self.poll_seconds, self._served())
 
     def run_one(self, instance_id: str) -> bool:
         """Run one episode for `instance_id` if it has events waiting; True if one committed."""
@@ -265,6 +299,9 @@ class Engine:
             raise
         if any(m.kind == "work" for m in out.messages):
             self.runner.wake.set()
+        if self.partitions is not None:  # e.g. a sub-orchestration, or the parent's completion
+            for other in {m.instance_id for m in out.messages if m.kind == "orch"} - {inst.instance_id}:
+                self.partitions.notify(other)
         self._wake_orch.set()
 
 

@@ -43,6 +43,8 @@ class DurableExtension:
             max_activities=max_activities,
             extended_sessions=bool(durable.get("extendedSessionsEnabled", False)),
             session_idle_seconds=float(durable.get("extendedSessionIdleTimeoutInSeconds") or 30),
+            worker_index=host.options.worker_index,
+            worker_count=host.options.worker_count,
         )
         hub = hub_name(host.config.raw)
         key = load_system_key(host.data_dir)

@@ -45,20 +45,36 @@ def enqueue(
     )
 
 
-def ready_instances(db: sqlite3.Connection, now: float, limit: int) -> list[str]:
-    """Instances with a visible event and no live lock on their row."""
+def _partition_filter(column: str, partitions: tuple[list[int], int] | None) -> tuple[str, list[Any]]:
+    """SQL restricting `column` (an instance id) to some partitions of `count` (partitions.py)."""
+    if partitions is None or partitions[1] <= 1:
+        return "", []
+    served, count = partitions
+    marks = ", ".join("?" for _ in served)
+    return f" AND dh_partition({column}, ?) IN ({marks})", [count, *served]
+
+
+def ready_instances(
+    db: sqlite3.Connection, now: float, limit: int, partitions: tuple[list[int], int] | None = None
+) -> list[str]:
+    """Instances with a visible event and no live lock on their row (of the given partitions:
+    (served partition numbers, partition count), None for all)."""
+    where, args = _partition_filter("m.instance_id", partitions)
     rows = db.execute(
         "SELECT DISTINCT m.instance_id FROM messages m JOIN instances i ON i.instance_id = m.instance_id "
-        "WHERE m.kind = 'orch' AND m.visible_at <= ? AND (i.lock_owner IS NULL OR i.lock_until < ?) "
-        "LIMIT ?",
-        (now, now, limit),
+        "WHERE m.kind = 'orch' AND m.visible_at <= ? AND (i.lock_owner IS NULL OR i.lock_until < ?)"
+        f"{where} LIMIT ?",
+        (now, now, *args, limit),
     )
     return [r[0] for r in rows]
 
 
-def next_visible_at(db: sqlite3.Connection, kind: str) -> float | None:
+def next_visible_at(
+    db: sqlite3.Connection, kind: str, partitions: tuple[list[int], int] | None = None
+) -> float | None:
+    where, args = _partition_filter("instance_id", partitions)
     row = db.execute(
-        "SELECT MIN(visible_at) FROM messages WHERE kind = ? AND lease_owner IS NULL", (kind,)
+        f"SELECT MIN(visible_at) FROM messages WHERE kind = ? AND lease_owner IS NULL{where}", (kind, *args)
     ).fetchone()
     return float(row[0]) if row and row[0] is not None else None
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devhost.durable.partitions import partition_of
+from shared.adapters.sqlite_writer import writer_lock
 from shared.storage.files import ensure_private_file
 
 SCHEMA = """
@@ -129,19 +131,25 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        # The partition of an instance id (devhost/durable/partitions.py), for the queue's reads.
+        self.db.create_function("dh_partition", 2, partition_of, deterministic=True)
+        # Writes across devhost worker processes queue on a lock file, not in SQLite's sleeping
+        # busy handler (shared/adapters/sqlite_writer.py).
+        self._writer = writer_lock(path)
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self._writer:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # --- instances --------------------------------------------------------------------------
     def get(self, instance_id: str) -> Instance | None:
@@ -191,18 +199,21 @@ class Store:
         return cur.rowcount == 1
 
     def lock(self, instance_id: str, owner: str, now: float, seconds: float) -> bool:
-        cur = self.db.execute(
-            "UPDATE instances SET lock_owner = ?, lock_until = ? "
-            "WHERE instance_id = ? AND (lock_owner IS NULL OR lock_until < ?)",
-            (owner, now + seconds, instance_id, now),
-        )
+        with self._writer:
+            cur = self.db.execute(
+                "UPDATE instances SET lock_owner = ?, lock_until = ? "
+                "WHERE instance_id = ? AND (lock_owner IS NULL OR lock_until < ?)",
+                (owner, now + seconds, instance_id, now),
+            )
         return cur.rowcount == 1
 
     def unlock(self, instance_id: str, owner: str) -> None:
-        self.db.execute(
-            "UPDATE instances SET lock_owner = NULL, lock_until = 0 WHERE instance_id = ? AND lock_owner = ?",
-            (instance_id, owner),
-        )
+        with self._writer:
+            self.db.execute(
+                "UPDATE instances SET lock_owner = NULL, lock_until = 0 "
+                "WHERE instance_id = ? AND lock_owner = ?",
+                (instance_id, owner),
+            )
 
     def delete_instance(self, db: sqlite3.Connection, instance_id: str) -> int:
         db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Read by the Functions host itself, not by our code: listed in the sample so `func start` works.
 HOST_ONLY = {
     "FUNCTIONS_WORKER_RUNTIME",
+    "FUNCTIONS_WORKER_PROCESS_COUNT",  # and devhost's worker processes (devhost/workers.py)
     "AzureWebJobsStorage",
     "AzureWebJobsFeatureFlags",
     "AzureSignalRConnectionString",  # the SignalR bindings (functions/notifications.py)
