@@ -67,6 +67,19 @@ def _public_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in _INTERNAL} if event_type == "OrderCreated" else data
 
 
+# The fraud context labels an outcome only when a person reviewed the order
+# (shared/orders/fraud_labels.py); messaging.json's fraud subscription skips the outcome events
+# that say `reviewed: "false"`, most orders' OrderConfirmed (round 3, docs/performance.md).
+REVIEWED = "reviewed"
+REVIEWED_EVENTS = ("OrderConfirmed", "OrderRejected")
+
+
+def _routing(event_type: str, state: OrderState) -> dict[str, str] | None:
+    if event_type not in REVIEWED_EVENTS:
+        return None
+    return {REVIEWED: "true" if state.review else "false"}
+
+
 def _view(state: OrderState) -> dict[str, Any]:
     """A read model document: the public order plus its version."""
     return {
@@ -143,7 +156,7 @@ class OrderStream:
                     failure_reason=order.get("failureReason"),
                     shipment=order.get("shipment") if event_type == "OrderShipped" else None,
                 )
-                uow.emit(new_event(payload, subject=order_id))
+                uow.emit(new_event(payload, subject=order_id, extensions=_routing(event_type, state)))
         assert state is not None
         head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
         if current is None:
