@@ -37,9 +37,11 @@ from devhost.index import FunctionIndex  # noqa: E402
 from orchestrations import order_activities, order_workflow  # noqa: E402
 from shared.adapters import sqlite_container  # noqa: E402
 from shared.adapters.sqlite_container import SqliteContainer  # noqa: E402
+from shared.messaging.events import CloudEvent  # noqa: E402
 
 COUNTS: Counter[str] = Counter()
 EVENTS: Counter[str] = Counter()  # outbox entries by event type
+ROUTED: list[Any] = []  # their messages' application properties (what subscription filters see)
 
 
 def _count(name: str, method: Any) -> Any:
@@ -54,7 +56,9 @@ def _count(name: str, method: Any) -> Any:
             for op in ops:
                 if op.document is not None and "_outbox" in op.document:
                     COUNTS["outbox entries"] += 1
-                    EVENTS[op.document["_outbox"]["event"]["type"]] += 1
+                    event = op.document["_outbox"]["event"]
+                    EVENTS[event["type"]] += 1
+                    ROUTED.append(CloudEvent.model_validate(event).to_message().application_properties)
         return result
 
     return wrapper
@@ -161,6 +165,7 @@ async def run(orders: int, data: Path, sessions: bool = True) -> dict[str, float
     await engine.start()
     COUNTS.clear()
     EVENTS.clear()
+    ROUTED.clear()
     cpu_began = time.process_time()
     try:
         ids = []
@@ -184,11 +189,11 @@ async def run(orders: int, data: Path, sessions: bool = True) -> dict[str, float
     # What the relay will fan out: one delivery per subscription whose filter takes the event
     # (infra/messaging.json), each a consumer invocation with its lease, inbox read and marker.
     subs = bus.topology.subscriptions()
-    for event_type, n in EVENTS.items():
+    for props in ROUTED:
         for sub in subs:
-            if sub.matches(event_type):
+            if sub.matches(props.get("type"), props):
                 key = f"deliveries: {sub.subscription}"
-                per[key] = per.get(key, 0) + n / orders
+                per[key] = per.get(key, 0) + 1 / orders
     per["deliveries (topic subscriptions)"] = sum(n for k, n in per.items() if k.startswith("deliveries: "))
     for event_type, n in EVENTS.items():
         per[f"event: {event_type}"] = n / orders
