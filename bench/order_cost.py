@@ -38,6 +38,7 @@ from orchestrations import order_activities, order_workflow  # noqa: E402
 from shared.adapters import sqlite_container  # noqa: E402
 from shared.adapters.sqlite_container import SqliteContainer  # noqa: E402
 from shared.messaging.events import CloudEvent  # noqa: E402
+from shared.messaging.outbox import outbox_properties  # noqa: E402
 
 COUNTS: Counter[str] = Counter()
 EVENTS: Counter[str] = Counter()  # outbox entries by event type
@@ -58,7 +59,8 @@ def _count(name: str, method: Any) -> Any:
                     COUNTS["outbox entries"] += 1
                     event = op.document["_outbox"]["event"]
                     EVENTS[event["type"]] += 1
-                    ROUTED.append(CloudEvent.model_validate(event).to_message().application_properties)
+                    props = CloudEvent.model_validate(event).to_message().application_properties
+                    ROUTED.append({**outbox_properties(op.document), **props})
         return result
 
     return wrapper

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import builtins
 import json
-import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
@@ -33,7 +32,6 @@ from shared.kernel.schema import ApiModel
 from shared.ports.messaging import BusMessage
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
-_EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")
 
 
 class CloudEvent(BaseModel):
@@ -62,9 +60,6 @@ class CloudEvent(BaseModel):
         """Service Bus message: subject and the `type` property carry the event type so that
         subscriptions can filter; message_id is the event id so the broker dedupes retries."""
         props: dict[str, Any] = {"type": self.type}
-        # String extension attributes travel as properties too, so subscriptions can filter on
-        # them (messaging.json `skipWhen`); what the body says stays the authority for consumers.
-        props.update({k: v for k, v in (self.model_extra or {}).items() if isinstance(v, str)})
         if self.traceparent:
             props["traceparent"] = self.traceparent
         if correlation_id:
@@ -151,17 +146,11 @@ def new_event(
     event_id: str | None = None,
     time: datetime | None = None,
     traceparent: str | None = None,
-    extensions: Mapping[str, str] | None = None,
 ) -> CloudEvent:
-    """An envelope for a registered data model; the trace context defaults to the current span's.
-    `extensions`: CloudEvents extension attributes (lowercase alphanumeric names), also sent as
-    application properties for subscription filters."""
+    """An envelope for a registered data model; the trace context defaults to the current span's."""
     spec = _by_model.get(type(data))
     if spec is None:
         raise KeyError(f"{type(data).__name__} is not a registered event model")
-    for name in extensions or {}:
-        if not _EXTENSION_NAME.fullmatch(name) or name in CloudEvent.model_fields:
-            raise ValueError(f"{name!r} is not a CloudEvents extension attribute name")
     return CloudEvent(
         id=event_id or str(uuid.uuid4()),
         source=spec.source,
@@ -170,7 +159,6 @@ def new_event(
         time=time or datetime.now(UTC),
         data=json.loads(data.model_dump_json(by_alias=True)),
         traceparent=traceparent if traceparent is not None else _current_traceparent(),
-        **dict(extensions or {}),
     )
 
 

@@ -69,7 +69,8 @@ def _public_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 
 # The fraud context labels an outcome only when a person reviewed the order
 # (shared/orders/fraud_labels.py); messaging.json's fraud subscription skips the outcome events
-# that say `reviewed: "false"`, most orders' OrderConfirmed (round 3, docs/performance.md).
+# whose message says `reviewed: "false"` (an application property from the outbox entry, not
+# part of the CloudEvent), most orders' OrderConfirmed (round 3, docs/performance.md).
 REVIEWED = "reviewed"
 REVIEWED_EVENTS = ("OrderConfirmed", "OrderRejected")
 
@@ -160,7 +161,7 @@ class OrderStream:
                     failure_reason=order.get("failureReason"),
                     shipment=order.get("shipment") if event_type == "OrderShipped" else None,
                 )
-                uow.emit(new_event(payload, subject=order_id, extensions=_routing(event_type, state)))
+                uow.emit(new_event(payload, subject=order_id), properties=_routing(event_type, state))
         assert state is not None
         head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
         if current is None:
