@@ -37,8 +37,12 @@ from devhost.index import FunctionIndex  # noqa: E402
 from orchestrations import order_activities, order_workflow  # noqa: E402
 from shared.adapters import sqlite_container  # noqa: E402
 from shared.adapters.sqlite_container import SqliteContainer  # noqa: E402
+from shared.messaging.events import CloudEvent  # noqa: E402
+from shared.messaging.outbox import outbox_properties  # noqa: E402
 
 COUNTS: Counter[str] = Counter()
+EVENTS: Counter[str] = Counter()  # outbox entries by event type
+ROUTED: list[Any] = []  # their messages' application properties (what subscription filters see)
 
 
 def _count(name: str, method: Any) -> Any:
@@ -50,9 +54,13 @@ def _count(name: str, method: Any) -> Any:
         if name == "batch":
             ops = args[1] if len(args) > 1 else kwargs["operations"]
             COUNTS["batch ops"] += len(ops)
-            COUNTS["outbox entries"] += sum(
-                1 for op in ops if op.document is not None and "_outbox" in op.document
-            )
+            for op in ops:
+                if op.document is not None and "_outbox" in op.document:
+                    COUNTS["outbox entries"] += 1
+                    event = op.document["_outbox"]["event"]
+                    EVENTS[event["type"]] += 1
+                    props = CloudEvent.model_validate(event).to_message().application_properties
+                    ROUTED.append({**outbox_properties(op.document), **props})
         return result
 
     return wrapper
@@ -61,15 +69,15 @@ def _count(name: str, method: Any) -> Any:
 def instrument() -> None:
     for name in ("read", "create", "upsert", "replace", "delete", "patch", "query", "batch"):
         setattr(SqliteContainer, name, _count(name, getattr(SqliteContainer, name)))
-    dumps = sqlite_container.dumps
+    encode = sqlite_container.encode
 
-    def counted_dumps(document: object) -> str:
-        text = dumps(document)
+    def counted_encode(document: object) -> tuple[str, Any]:
+        text, copy = encode(document)
         COUNTS["documents written"] += 1
         COUNTS["bytes written"] += len(text.encode())
-        return text
+        return text, copy
 
-    sqlite_container.dumps = counted_dumps  # type: ignore[assignment]
+    sqlite_container.encode = counted_encode  # type: ignore[assignment]
 
 
 async def run(orders: int, data: Path, sessions: bool = True) -> dict[str, float]:
@@ -158,6 +166,8 @@ async def run(orders: int, data: Path, sessions: bool = True) -> dict[str, float
         engine = Engine(data / "durable.db", orchestrators, activities, poll_seconds=0.02)
     await engine.start()
     COUNTS.clear()
+    EVENTS.clear()
+    ROUTED.clear()
     cpu_began = time.process_time()
     try:
         ids = []
@@ -178,6 +188,17 @@ async def run(orders: int, data: Path, sessions: bool = True) -> dict[str, float
     per["orchestration episodes"] = engine.stats.episodes / orders
     per["history events"] = history / orders
     per["bus messages sent directly"] = sum(sent.values()) / orders
+    # What the relay will fan out: one delivery per subscription whose filter takes the event
+    # (infra/messaging.json), each a consumer invocation with its lease, inbox read and marker.
+    subs = bus.topology.subscriptions()
+    for props in ROUTED:
+        for sub in subs:
+            if sub.matches(props.get("type"), props):
+                key = f"deliveries: {sub.subscription}"
+                per[key] = per.get(key, 0) + 1 / orders
+    per["deliveries (topic subscriptions)"] = sum(n for k, n in per.items() if k.startswith("deliveries: "))
+    for event_type, n in EVENTS.items():
+        per[f"event: {event_type}"] = n / orders
     # All orders in flight at once, in one process, no HTTP and no event consumers: the CPU of
     # POST /orders' logic plus the workflow (engine + activities). Counted separately below.
     per["CPU ms (place + workflow)"] = cpu / orders * 1000

@@ -2,10 +2,13 @@
 // from ../messaging.json: the same file devhost's local bus reads, so a subscription added there
 // exists in both places. Shape:
 //   {"topic": "...",
-//    "subscriptions": [{"name", "eventTypes": ["OrderCreated", ...] | ["*"], "maxDeliveryCount", "lockDurationSeconds"}],
+//    "subscriptions": [{"name", "eventTypes": ["OrderCreated", ...] | ["*"], "maxDeliveryCount", "lockDurationSeconds",
+//                       "skipWhen"?: {"eventTypes": [...], "property": "reviewed", "equals": "false"}}],
 //    "queues": [{"name", "maxDeliveryCount", "lockDurationSeconds"?}]}
 // Publishers set the CloudEvent type as the message's `type` application property; a subscription
 // that lists event types gets a SQL filter on it, one with ["*"] keeps the accept-all rule.
+// `skipWhen` adds "and not (one of these types whose property exists and equals this value)": a
+// message without the property is still delivered (devhost's bus: localbus_topology.SkipRule).
 
 param location string
 param tags object
@@ -61,7 +64,7 @@ resource filters 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@202
     properties: {
       filterType: 'SqlFilter'
       sqlFilter: {
-        sqlExpression: 'user.type IN (${join(map(sub.eventTypes, t => '\'${t}\''), ', ')})'
+        sqlExpression: sub.?skipWhen == null ? 'user.type IN (${join(map(sub.eventTypes, t => '\'${t}\''), ', ')})' : 'user.type IN (${join(map(sub.eventTypes, t => '\'${t}\''), ', ')}) AND NOT (user.type IN (${join(map(sub.?skipWhen.?eventTypes ?? [], t => '\'${t}\''), ', ')}) AND EXISTS(user.${sub.?skipWhen.?property}) AND user.${sub.?skipWhen.?property} = \'${sub.?skipWhen.?equals}\')'
       }
     }
   }

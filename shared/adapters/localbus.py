@@ -178,7 +178,7 @@ class LocalBus:
             for msg in messages:
                 event_type = msg.application_properties.get("type") or msg.subject
                 for sub in subs:
-                    if sub.matches(event_type) and self._fresh(db, sub, msg, now):
+                    if sub.matches(event_type, msg.application_properties) and self._fresh(db, sub, msg, now):
                         schema.insert_message(db, sub, msg, now)
                         written += 1
         if written:

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from shared.adapters.localbus_topology import EntitySpec
+from shared.adapters.localbus_topology import EntitySpec, parse_skip, skip_json
 from shared.ports.messaging import BusMessage
 
 if TYPE_CHECKING:
@@ -57,13 +57,26 @@ def create(db: sqlite3.Connection) -> None:
 
 # --- entities -------------------------------------------------------------------------------------
 def _entity(row: sqlite3.Row) -> EntitySpec:
+    # `event_types` holds the type list, or {"types": [...], "skipWhen": {...}} for a subscription
+    # with a skip rule (the column predates the rule: no migration, and plain lists read as before).
+    filters = json.loads(row["event_types"])
+    types, skip = (
+        (filters["types"], filters.get("skipWhen")) if isinstance(filters, dict) else (filters, None)
+    )
     return EntitySpec(
         row["entity"],
         row["subscription"],
-        tuple(json.loads(row["event_types"])),
+        tuple(types),
         row["max_delivery_count"],
         row["lock_seconds"],
+        parse_skip(skip),
     )
+
+
+def _filters_json(spec: EntitySpec) -> str:
+    if spec.skip is None:
+        return json.dumps(list(spec.event_types))
+    return json.dumps({"types": list(spec.event_types), "skipWhen": skip_json(spec.skip)})
 
 
 def read_entities(db: sqlite3.Connection) -> list[EntitySpec]:
@@ -83,7 +96,7 @@ def insert_entity(db: sqlite3.Connection, spec: EntitySpec, *, origin: str) -> b
         (
             spec.entity,
             spec.subscription,
-            json.dumps(list(spec.event_types)),
+            _filters_json(spec),
             spec.max_delivery_count,
             spec.lock_seconds,
             origin,

@@ -7,7 +7,8 @@ runs locally and what is deployed cannot drift apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,21 @@ TOPOLOGY_FILE = Path(__file__).resolve().parents[2] / "infra" / "messaging.json"
 
 
 @dataclass(frozen=True)
+class SkipRule:
+    """messaging.json `skipWhen`: messages of these types whose application property `property`
+    is exactly `equals` are not delivered to the subscription. A message without the property is
+    delivered (what a producer did not say is not taken as "skip"), so the rule only removes
+    deliveries the consumer would have ignored: it never drops one it needs."""
+
+    event_types: tuple[str, ...]
+    property: str
+    equals: str
+
+    def skips(self, event_type: str | None, properties: Mapping[str, object]) -> bool:
+        return event_type in self.event_types and properties.get(self.property) == self.equals
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     """A queue (`subscription == ""`) or a topic subscription, as the bus stores it."""
 
@@ -28,13 +44,18 @@ class EntitySpec:
     event_types: tuple[str, ...] = ALL_TYPES
     max_delivery_count: int = DEFAULT_MAX_DELIVERY_COUNT
     lock_seconds: float = DEFAULT_LOCK_SECONDS
+    skip: SkipRule | None = None
 
     @property
     def is_queue(self) -> bool:
         return self.subscription == ""
 
-    def matches(self, event_type: str | None) -> bool:
-        return "*" in self.event_types or (event_type is not None and event_type in self.event_types)
+    def matches(self, event_type: str | None, properties: Mapping[str, object] | None = None) -> bool:
+        """The subscription's filter (Bicep's SQL filter says the same): the event type, then the
+        `skipWhen` rule on the message's application properties when they are given."""
+        if not ("*" in self.event_types or (event_type is not None and event_type in self.event_types)):
+            return False
+        return self.skip is None or properties is None or not self.skip.skips(event_type, properties)
 
     @property
     def label(self) -> str:
@@ -68,7 +89,32 @@ def _subscription(topic: str, raw: dict[str, Any]) -> EntitySpec:
         event_types=tuple(types),
         max_delivery_count=int(raw.get("maxDeliveryCount", DEFAULT_MAX_DELIVERY_COUNT)),
         lock_seconds=float(raw.get("lockDurationSeconds", DEFAULT_LOCK_SECONDS)),
+        skip=parse_skip(raw.get("skipWhen"), f"subscription {raw.get('name')!r}"),
     )
+
+
+def parse_skip(raw: Any, where: str = "skipWhen") -> SkipRule | None:
+    """`{"eventTypes": [...], "property": "name", "equals": "value"}` (all strings) or None."""
+    if raw is None:
+        return None
+    types = raw.get("eventTypes") if isinstance(raw, dict) else None
+    prop, equals = (raw.get("property"), raw.get("equals")) if isinstance(raw, dict) else (None, None)
+    if (
+        not isinstance(types, list)
+        or not types
+        or not all(isinstance(t, str) for t in types)
+        or not isinstance(prop, str)
+        or not isinstance(equals, str)
+    ):
+        raise ValueError(f"{where}: skipWhen needs eventTypes (strings), property and equals (strings)")
+    # They go into the generated SQL filter: an identifier and a literal without quotes.
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", prop) or "'" in equals:
+        raise ValueError(f"{where}: skipWhen property must be an identifier and equals have no quote")
+    return SkipRule(tuple(types), prop, equals)
+
+
+def skip_json(rule: SkipRule) -> dict[str, Any]:
+    return {"eventTypes": list(rule.event_types), "property": rule.property, "equals": rule.equals}
 
 
 def _queue(raw: dict[str, Any]) -> EntitySpec:

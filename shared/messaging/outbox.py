@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.messaging.events import CloudEvent
@@ -83,13 +83,28 @@ def _set_pointer(document: Document, pointer: str, value: str) -> None:
     node[parts[-1]] = value
 
 
-def outbox_document(event: CloudEvent, partition_key_path: str, partition_key: str) -> Document:
-    document: Document = {
-        "id": f"outbox-{event.id}",
-        OUTBOX_FIELD: {"seq": next_seq(), "event": event.model_dump(mode="json", exclude_none=True)},
-    }
+def outbox_document(
+    event: CloudEvent,
+    partition_key_path: str,
+    partition_key: str,
+    properties: Mapping[str, str] | None = None,
+) -> Document:
+    entry: dict[str, Any] = {"seq": next_seq(), "event": event.model_dump(mode="json", exclude_none=True)}
+    if properties:
+        # Extra application properties for subscription filters (messaging.json `skipWhen`); the
+        # relay adds them to the message, the CloudEvent envelope itself stays as it is.
+        entry["properties"] = dict(properties)
+    document: Document = {"id": f"outbox-{event.id}", OUTBOX_FIELD: entry}
     _set_pointer(document, partition_key_path, partition_key)
     return document
+
+
+def outbox_properties(document: Document) -> dict[str, str]:
+    """The routing properties an outbox entry carries (strings only; none for older entries)."""
+    raw: Any = document[OUTBOX_FIELD].get("properties")
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, str)}
 
 
 class UnitOfWork:
@@ -100,6 +115,7 @@ class UnitOfWork:
         self.partition_key = partition_key
         self._ops: list[BatchOp] = []
         self._events: list[CloudEvent] = []
+        self._properties: dict[str, Mapping[str, str]] = {}  # event id -> routing properties
         self.committed = False
 
     def create(self, document: Document) -> UnitOfWork:
@@ -122,8 +138,13 @@ class UnitOfWork:
         self._ops.append(BatchOp("patch", id=id, patch=tuple(operations), if_match=if_match))
         return self
 
-    def emit(self, *events: CloudEvent) -> UnitOfWork:
+    def emit(self, *events: CloudEvent, properties: Mapping[str, str] | None = None) -> UnitOfWork:
+        """Stage events; `properties`: extra application properties their messages carry (the
+        event type is always the `type` property), for subscription filters."""
         self._events.extend(events)
+        if properties:
+            for e in events:
+                self._properties[e.id] = properties
         return self
 
     def commit(self) -> list[Document | None]:
@@ -136,7 +157,11 @@ class UnitOfWork:
         if self._events:
             check_outbox_partition_key(self.container.name, path)
         entries = [
-            BatchOp("create", document=outbox_document(e, path, self.partition_key)) for e in self._events
+            BatchOp(
+                "create",
+                document=outbox_document(e, path, self.partition_key, self._properties.get(e.id)),
+            )
+            for e in self._events
         ]
         results = self.container.batch(self.partition_key, [*self._ops, *entries])
         self.committed = True

@@ -30,10 +30,18 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.messaging.outbox import OUTBOX_FIELD, OUTBOX_INDEX, PENDING, outbox_containers, pending_event
+from shared.messaging.outbox import (
+    OUTBOX_FIELD,
+    OUTBOX_INDEX,
+    PENDING,
+    outbox_containers,
+    outbox_properties,
+    pending_event,
+)
 from shared.ports.documents import (
     Container,
     Document,
@@ -102,6 +110,9 @@ def _transient(exc: BaseException) -> bool:
 def _message(doc: Document) -> BusMessage:
     try:
         message = pending_event(doc).to_message()
+        extra = outbox_properties(doc)
+        if extra:  # the entry's routing properties; `type` and the trace context stay the event's
+            message = replace(message, application_properties={**extra, **message.application_properties})
     except Exception as exc:  # a malformed envelope fails the same way on every retry
         raise Unsendable(f"malformed envelope: {type(exc).__name__}") from None
     size = len(message.body) + len(message.subject)

@@ -67,6 +67,20 @@ def _public_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in _INTERNAL} if event_type == "OrderCreated" else data
 
 
+# The fraud context labels an outcome only when a person reviewed the order
+# (shared/orders/fraud_labels.py); messaging.json's fraud subscription skips the outcome events
+# whose message says `reviewed: "false"` (an application property from the outbox entry, not
+# part of the CloudEvent), most orders' OrderConfirmed (round 3, docs/performance.md).
+REVIEWED = "reviewed"
+REVIEWED_EVENTS = ("OrderConfirmed", "OrderRejected")
+
+
+def _routing(event_type: str, state: OrderState) -> dict[str, str] | None:
+    if event_type not in REVIEWED_EVENTS:
+        return None
+    return {REVIEWED: "true" if state.review else "false"}
+
+
 def _view(state: OrderState) -> dict[str, Any]:
     """A read model document: the public order plus its version."""
     return {
@@ -94,6 +108,10 @@ class OrderStream:
         # GET while it has not changed; its ETag changes with every write, so validating once per
         # ETag gives the same state (states are never mutated: `apply` copies).
         self._states: dict[str, tuple[str, OrderState]] = {}
+        # (container, id) -> (version, ETag) of the projection this process wrote last: the next
+        # projection of that order replaces it on that ETag without reading it first. Anyone else
+        # writing it changes the ETag, and a mismatch falls back to read, compare, replace.
+        self._projected: dict[tuple[str, str], tuple[int, str]] = {}
 
     def load(self, order_id: str) -> Loaded | None:
         try:
@@ -143,7 +161,7 @@ class OrderStream:
                     failure_reason=order.get("failureReason"),
                     shipment=order.get("shipment") if event_type == "OrderShipped" else None,
                 )
-                uow.emit(new_event(payload, subject=order_id))
+                uow.emit(new_event(payload, subject=order_id), properties=_routing(event_type, state))
         assert state is not None
         head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
         if current is None:
@@ -191,25 +209,49 @@ class OrderStream:
     # --- read models ------------------------------------------------------------------------------
     def project(self, state: OrderState) -> None:
         """The order document and the customer's list entry (public view + version)."""
-        _forward(self.orders, {**_view(state), "docType": "order"}, state.id)
-        _forward(self.lists, _list_entry(state), state.customer_id)
+        view = _view(state)
+        self._forward(self.orders, {**view, "docType": "order"}, state.id)
+        self._forward(self.lists, {**view, "cardFingerprint": state.card_fingerprint}, state.customer_id)
+
+    def _forward(self, container: Container, document: dict[str, Any], partition_key: str) -> None:
+        key = (container.name, str(document["id"]))
+        known = self._projected.get(key)
+        version = int(document["version"])
+        if known is not None and known[0] < version:
+            try:  # unchanged since this process wrote it: no read needed to compare versions
+                written = container.replace(document, if_match=known[1])
+            except (ETagMismatch, DocumentNotFound):
+                pass  # someone else wrote (or removed) it: read and compare below
+            else:
+                self._remember(key, version, written)
+                return
+        forwarded = _forward(container, document, partition_key)
+        if forwarded is not None:
+            self._remember(key, version, forwarded)
+
+    def _remember(self, key: tuple[str, str], version: int, written: dict[str, Any]) -> None:
+        if len(self._projected) >= 2 * _STATE_CACHE_MAX:
+            self._projected.clear()
+        etag = written.get("_etag")
+        if isinstance(etag, str):
+            self._projected[key] = (version, etag)
 
 
-def _forward(container: Container, document: dict[str, Any], partition_key: str) -> None:
-    """Write `document` unless a newer version is there already (projections may arrive late)."""
+def _forward(container: Container, document: dict[str, Any], partition_key: str) -> dict[str, Any] | None:
+    """Write `document` unless a newer version is there already (projections may arrive late).
+    Returns what was written (None: a newer version stood)."""
 
-    def attempt() -> None:
+    def attempt() -> dict[str, Any] | None:
         try:
             existing = container.read(document["id"], partition_key)
         except DocumentNotFound:
-            container.create(document)  # DocumentExists: written meanwhile, decide again
-            return
+            return container.create(document)  # DocumentExists: written meanwhile, decide again
         if int(existing.get("version", 0)) >= int(document["version"]):
-            return
-        container.replace(document, if_match=existing["_etag"])  # lost or deleted: again
+            return None
+        return container.replace(document, if_match=existing["_etag"])  # lost or deleted: again
 
     # After MAX_ROUNDS lost races a newer writer is clearly active: its version stands.
-    retry_on_conflict(
+    return retry_on_conflict(
         attempt,
         attempts=MAX_ROUNDS,
         backoff=False,
