@@ -169,7 +169,7 @@ def mint_dev_token(
         claims["email"] = email
     if name is not None:
         claims["name"] = name
-    token = jwt.encode(claims, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid})
+    token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
     return token, ttl
 
 

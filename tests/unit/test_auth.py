@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.http.auth import Principal, ensure_owner, mint_dev_token, require_roles, verify_token
 from shared.http.pipeline import _principal
@@ -54,6 +55,24 @@ def test_dev_token_round_trip(dev: devkeys.DevSigningKey) -> None:
         "U One",
     )
     assert jwt.get_unverified_header(token)["kid"] == dev.kid
+
+
+def test_minting_signs_with_the_parsed_key_kept_per_process(
+    dev: devkeys.DevSigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signing with the PEM bytes made PyJWT parse them on every token (~50 ms of CPU each)."""
+    keys: list[object] = []
+    real = jwt.encode
+
+    def recording(payload: dict[str, object], key: object, **kwargs: object) -> str:
+        keys.append(key)
+        return real(payload, key, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "encode", recording)
+    tokens = [mint_dev_token(f"u{i}", ["customer"])[0] for i in range(3)]
+    assert all(isinstance(k, rsa.RSAPrivateKey) for k in keys), keys
+    assert keys[0] is keys[1] is keys[2]
+    assert [verify_token(t).sub for t in tokens] == ["u0", "u1", "u2"]
 
 
 def test_expired_token_is_refused(dev: devkeys.DevSigningKey) -> None:
