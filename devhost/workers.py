@@ -11,10 +11,11 @@ episodes are partitioned by instance id (devhost/durable/partitions.py); timers,
 services (outbox relay) and seeding are singletons that run in worker 0 only, as the real host
 runs a timer on one instance.
 
-Children die with worker 0: each asks the kernel for SIGTERM when its parent dies
-(prctl PR_SET_PDEATHSIG), so a SIGKILLed worker 0 leaves no orphans; a stop of worker 0 stops
-them first. A child that dies on its own is started again after a second, as the host restarts a
-crashed language worker; meanwhile the others take over its orchestration partition.
+Children die with worker 0: each asks the kernel for SIGKILL when its parent dies
+(prctl PR_SET_PDEATHSIG), so a SIGKILLed worker 0 leaves no orphans; a stop (SIGTERM, Ctrl-C) of
+worker 0 stops them gracefully first. A child that dies on its own is started again after a
+second, as the host restarts a crashed language worker; meanwhile the others take over its
+orchestration partition.
 """
 
 from __future__ import annotations
@@ -55,13 +56,15 @@ def worker_index() -> int:
 
 
 def die_with_parent() -> None:
-    """In a child worker: SIGTERM when worker 0 dies, and exit now if it already has."""
+    """In a child worker: SIGKILL when worker 0 dies, and exit now if it already has."""
     parent = int(os.environ.get(PARENT_ENV, "0") or 0)
     if not parent:
         return
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        # SIGKILL, not SIGTERM: a graceful stop would go on serving for its grace period with no
+        # worker 0; dying at once is the crash a restart already recovers from.
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # died between our fork and the prctl
         os._exit(1)
 

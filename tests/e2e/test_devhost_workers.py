@@ -5,6 +5,7 @@ worker outlives worker 0."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import subprocess
 import sys
@@ -60,14 +61,18 @@ def _place_all(o: OrderShop, sku: str, prepared: Prepared) -> list[tuple[str, st
     customers, bodies = prepared
     n = len(customers)
     ids = [""] * n
+    last: dict[int, object] = {}
 
     def place(i: int) -> None:
-        for _ in range(100):  # a connection to the killed worker is refused or cut: retry, same key
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # a connection to the killed worker is cut: same key again
             try:
                 r = o.place(customers[i], bodies[i], key=f"w-{sku}-{i}")
-            except OSError:
+            except (OSError, http.client.HTTPException) as exc:  # e.g. IncompleteRead, BadStatusLine
+                last[i] = exc
                 time.sleep(0.1)
                 continue
+            last[i] = r
             if r.status == 202:
                 ids[i] = str(r.json()["orderId"])
                 return
@@ -78,12 +83,24 @@ def _place_all(o: OrderShop, sku: str, prepared: Prepared) -> list[tuple[str, st
         t.start()
     for t in threads:
         t.join(120)
-    assert all(ids), ids
+    assert all(ids), {i: last.get(i) for i, order_id in enumerate(ids) if not order_id}
     return list(zip(ids, customers, strict=True))
 
 
+def _final(o: OrderShop, order_id: str, customer: str) -> str:
+    """The order's final status; a request cut by a worker's death is asked again."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return str(o.final(order_id, customer, timeout=60)["status"])
+        except (OSError, http.client.HTTPException):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def _check_ledger(o: OrderShop, sku: str, stock: int, orders: list[tuple[str, str]]) -> list[str]:
-    finals = [o.final(order_id, customer, timeout=60)["status"] for order_id, customer in orders]
+    finals = [_final(o, order_id, customer) for order_id, customer in orders]
     confirmed = 0
     for (order_id, _), status in zip(orders, finals, strict=True):
         operations = [op for _, op in o.charges(order_id)]
@@ -121,10 +138,13 @@ def test_a_sigkilled_worker_loses_nothing_and_comes_back(start_devhost: StartDev
     placer.start()
     time.sleep(0.6)  # orders in flight in both workers: requests, episodes, activities, messages
     os.kill(child, 9)
+    # Until its sockets are closed, a new connection may still be queued on the dying worker's.
+    wait_for(lambda: not _alive(child), timeout=10, interval=0.01, message="worker 1 gone")
     placer.join(150)
     assert len(placed) == 16
     finals = _check_ledger(o, sku, 30, placed)
     assert finals == ["confirmed"] * 16, finals
+
     # Worker 0 started worker 1 again.
     def new_child() -> int | None:
         pid = _children(dh).get("1")
@@ -132,6 +152,30 @@ def test_a_sigkilled_worker_loses_nothing_and_comes_back(start_devhost: StartDev
 
     assert wait_for(new_child, timeout=30, interval=0.2, message="worker 1 started again") != child
     assert "exited with -9; starting it again" in dh.log()
+
+
+def test_a_restart_after_sigkill_of_worker_0_recovers(start_devhost: StartDevhost, tmp_path: Path) -> None:
+    data = tmp_path / "restart-data"
+    dh = start_devhost(data_dir=data, env=TWO)
+    (child,) = _children(dh).values()
+    o = order_shop(ApiClient(dh.url))
+    sku = o.product(stock=20)
+    prepared = _prepare(o, sku, 10, [APPROVED])
+    placed: list[tuple[str, str]] = []
+
+    def place_across_the_restart() -> None:
+        placed.extend(_place_all(o, sku, prepared))
+
+    placer = threading.Thread(target=place_across_the_restart)
+    placer.start()
+    time.sleep(0.5)
+    dh.kill()  # worker 0 and, with it, worker 1: leases, locks and partition files left behind
+    wait_for(lambda: not _alive(child), timeout=20, interval=0.1, message="worker 1 exits with worker 0")
+    again = start_devhost(data_dir=data, env=TWO)
+    o.s.api = ApiClient(again.url)  # the port is new: the placer retries its keys against it
+    placer.join(150)
+    assert len(placed) == 10
+    assert _check_ledger(o, sku, 20, placed) == ["confirmed"] * 10
 
 
 def test_no_worker_outlives_worker_0(start_devhost: StartDevhost) -> None:
