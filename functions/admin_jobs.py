@@ -8,6 +8,7 @@ it anyone could read and purge every orchestration, customers' order workflows i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,12 @@ def accepted(instance_id: str, status_url: str) -> Response:
         status=202,
         headers={"Location": status_url, "Retry-After": "5"},
     )
+
+
+# What an instance id of ours looks like (the SDK's uuids, `forecast-refresh-20261202`, product ids).
+# The SDK puts the id into the management URL unescaped: a `#` or `?` in it cut the path short, so
+# `get_status` listed every instance and then failed to read that list as one status (a 500).
+_INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 
 class JobStatus(ApiModel):
@@ -44,6 +51,8 @@ async def job_status(
 ) -> JobStatus:
     """The instance's status, if it is an `orchestrator` instance whose input `belongs`; else 404, so
     the route cannot become a window onto other orchestrations (an order's input holds an address)."""
+    if not _INSTANCE_ID.fullmatch(instance_id):
+        raise NotFound(f"no {name} job with id {instance_id!r}")
     status = await client.get_status(instance_id, show_input=True)
     if status is None or status.name != orchestrator or not belongs(status.input_):
         raise NotFound(f"no {name} job with id {instance_id!r}")
