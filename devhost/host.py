@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import inspect
 import logging
 import os
@@ -202,6 +203,12 @@ class Host:
         await timers.start()
         self._install_signals()
         log.info("functions: %s", self.functions.summary())
+        # The app, the SDKs and every extension are loaded: move what is alive now (hundreds of
+        # thousands of objects that live as long as the process) out of the collector's reach, so
+        # a full collection under load walks only what requests made. Measured with the whole app
+        # loaded: full-collection time 1.08 s -> 0.28 s per 3,000 cold recommendation requests
+        # (docs/recommendations.md, Speed). Refcounting still frees these objects.
+        gc.freeze()
         if not self.is_primary:
             print(f"devhost worker {self.options.worker_index} listening on {self.base_url}", flush=True)
             report_ready()
