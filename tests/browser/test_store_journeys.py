@@ -7,6 +7,7 @@ real-time stream, when staff approve it; failures are shown as the API's problem
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -172,6 +173,36 @@ def test_the_order_history_updates_live_too(page: Any, site: Site) -> None:
     r = site.api.post(f"/api/orders/{order_id}/review", {"decision": "approve"}, token=site.admin_token())
     assert r.status == 202, r
     expect(row).to_contain_text("Confirmed", timeout=LIVE_TIMEOUT_MS)
+
+
+def test_an_older_update_arriving_last_does_not_put_the_history_back(page: Any) -> None:
+    """Status updates are delivered at least once and in no fixed order: several events of one
+    order are relayed together and handled concurrently (the live-history test above once saw
+    `OrderAwaitingReview` pushed after `OrderConfirmed`). The stream is replaced here by one that
+    sends the newer status, then the older one; the row must keep showing the order as it is."""
+    sign_in_as_new_customer(page)
+    add_in_stock_product_from_search(page, "yoga matt", "Yoga Mat")
+    order_id = checkout(page, APPROVED)
+    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed", timeout=LIVE_TIMEOUT_MS)
+
+    def frame(event: str, data: dict[str, str]) -> str:
+        return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+    newer = {"type": "orderStatusChanged", "orderId": order_id, "status": "confirmed"}
+    older = {"type": "orderStatusChanged", "orderId": order_id, "status": "awaiting_review"}
+    body = "retry: 60000\n" + frame("connected", {}) + frame("orderStatusChanged", newer)
+    body += frame("orderStatusChanged", older)
+    page.route(
+        "**/api/realtime/stream**",
+        lambda route: route.fulfill(status=200, content_type="text/event-stream", body=body),
+    )
+    page.get_by_role("link", name="Orders").click()
+    row = page.locator(f'tr[data-order="{order_id}"]')
+    expect(row).to_contain_text("Confirmed")
+    expect(page.locator("#orders-list")).to_have_attribute("data-live", "live")
+    page.wait_for_timeout(1500)  # both frames handled (they arrive with the connection)
+    expect(row).to_contain_text("Confirmed", timeout=1)
+    expect(row).not_to_contain_text("Awaiting review", timeout=1)
 
 
 def test_a_declined_card_shows_why_the_order_failed(page: Any, site: Site) -> None:

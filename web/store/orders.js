@@ -61,13 +61,34 @@ export default async function orders(main, { query }) {
       : html`<p>No orders yet. <a href="#/browse">Start shopping</a>.</p>`,
   );
   const list = main.querySelector("#orders-list");
+  // A pushed update says that the order moved, not where it is now: updates are delivered at least
+  // once and in no fixed order (several events of one order can be relayed together and handled
+  // concurrently), so showing `msg.status` could put an older status over a newer one. The row
+  // shows the order as read after the update instead; only the latest read of a row is shown.
+  const reads = new Map(); // orderId -> number of the latest read
+  async function showCurrent(id) {
+    const n = (reads.get(id) || 0) + 1;
+    reads.set(id, n);
+    try {
+      const order = await api(`/orders/${encodeURIComponent(id)}`);
+      const cell = main.querySelector(`tr[data-order="${CSS.escape(id)}"] .status-cell`);
+      if (!cell || reads.get(id) !== n) return;
+      const reason = await reasonOf(order);
+      if (reads.get(id) !== n) return;
+      render(cell, html`${statusBadge(order.status)}${reason ? html`<br><span class="failure-reason">${reasonWords(reason)}</span>` : ""}`);
+    } catch {
+      /* the next update, or the next visit, shows it */
+    }
+  }
   const watcher = watchOrders({
     onStatus: (msg) => {
-      const cell = main.querySelector(`tr[data-order="${CSS.escape(msg.orderId)}"] .status-cell`);
-      if (cell) render(cell, statusBadge(msg.status));
+      showCurrent(msg.orderId);
     },
     onState: (state) => {
       list.dataset.live = state; // "live" once updates are pushed (tests wait for it)
+      // From the moment updates are pushed, re-read what is still moving, in case it moved between
+      // the list's read and the subscription (the order page does the same).
+      if (state === "live") for (const o of page.items) if (!FINAL.has(o.status)) showCurrent(o.id);
     },
   });
   for (const o of page.items) if (!FINAL.has(o.status)) watcher.watch(o.id, o.status);
