@@ -110,10 +110,10 @@ async def load(name: str, url: str, total: int, concurrency: int, warmup: int) -
 
 
 def spawn(
-    cmd: list[str], pattern: str, env: dict[str, str], timeout: float = 40.0
+    cmd: list[str], pattern: str, env: dict[str, str], timeout: float = 40.0, cwd: Path = ROOT
 ) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None

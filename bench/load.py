@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -319,22 +318,7 @@ def start_devhost(root: Path, data_dir: str) -> tuple[subprocess.Popen[str], str
     """devhost of the tree at `root` (its code and cwd) over `data_dir`; returns (process, url)."""
     env = {**os.environ, "PYTHONPATH": str(root), "SC_LOG_LEVEL": "WARNING"}
     cmd = [sys.executable, "-m", "devhost", "start", "--port", "0", "--no-seed", "--data-dir", data_dir]
-    if root == ROOT:
-        return spawn(cmd, r"devhost listening on (http://\S+)", env, timeout=90)
-    proc = subprocess.Popen(
-        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        m = re.search(r"devhost listening on (http://\S+)", line)
-        if m:
-            return proc, m.group(1)
-        if not line and proc.poll() is not None:
-            break
-    proc.kill()
-    raise SystemExit(f"devhost of {root} did not start")
+    return spawn(cmd, r"devhost listening on (http://\S+)", env, timeout=90, cwd=root)
 
 
 def load_average() -> str:
