@@ -24,7 +24,10 @@ SCAN_FRACTION = 0.1  # scan the best cells until this share of the vectors is co
 MIN_CELLS = 4
 TRAIN_SAMPLE = 8_192
 ITERATIONS = 5
-ZERO_POINT = 128
+# The query's zero point: it goes in as uint8 = int8 + ZERO_POINT with |int8| <= QUERY_QMAX (see
+# shared/search/engine/vectors.py for why the query has 7 bits, not 8).
+QUERY_QMAX = 63
+ZERO_POINT = 64
 
 
 def cell_count(rows: int) -> int:

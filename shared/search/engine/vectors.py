@@ -6,6 +6,14 @@ matrix, one thread) ~3 ms over 38 MB. Each product's vector is scaled by its own
 [-127, 127] (the scale is kept), the query likewise, so a score is the int32 dot product times the
 two scales: cosine to within ~0.02, which moves a top-100 list by a product or two.
 
+The query has 7 bits ([-63, 63], uint8 1..127 after the zero point 64), not 8: on x86 CPUs with
+AVX2 but no VNNI (AMD EPYC before Zen 4, older Xeons; Azure runs on both) MLAS's u8 x s8 kernel
+uses VPMADDUBSW, which adds two u8*s8 products into a *saturating* int16. With a full 0..255
+query two products reach 2 * 255 * 127 = 64,770 and are clipped at 32,767: a vector scored
+against itself came out at 0.88 instead of ~1.0 on such a machine. 2 * 127 * 127 = 32,258 fits,
+on every kernel; onnxruntime's quantization guide calls this "reduce_range". The stored vectors
+keep 8 bits.
+
 The matrix is stored transposed (dims x capacity) because that is the layout MLAS's fast path
 reads; growing doubles the capacity, and the unused columns are zero and score 0.
 """
@@ -21,7 +29,7 @@ from shared.search.engine import ivf
 from shared.search.engine.ivf import Ivf
 
 QMAX = 127
-ZERO_POINT = 128  # the query goes in as uint8 = int8 + 128 (MLAS's u8 x s8 kernel)
+ZERO_POINT = ivf.ZERO_POINT  # the query goes in as uint8 = int8 + 64 (MLAS's u8 x s8 kernel)
 
 
 # y[1, n] = MatMulInteger(q[1, d] uint8, m[d, n] int8): the serialized ONNX graph, built once with
@@ -43,12 +51,12 @@ def _session() -> Any:
     return ort.InferenceSession(DOT_MODEL, options, providers=["CPUExecutionProvider"])
 
 
-def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(n, dim) float -> (n, dim) int8 and (n,) float32 scales with x ~= q * scale."""
+def quantize(vectors: np.ndarray, qmax: int = QMAX) -> tuple[np.ndarray, np.ndarray]:
+    """(n, dim) float -> (n, dim) int8 and (n,) float32 scales with x ~= q * scale, |q| <= qmax."""
     vectors = np.asarray(vectors, dtype=np.float32)
     peak = np.abs(vectors).max(axis=1)
-    scale = np.where(peak > 0, peak / QMAX, 1.0).astype(np.float32)
-    q = np.clip(np.rint(vectors / scale[:, None]), -QMAX, QMAX).astype(np.int8)
+    scale = np.where(peak > 0, peak / qmax, 1.0).astype(np.float32)
+    q = np.clip(np.rint(vectors / scale[:, None]), -qmax, qmax).astype(np.int8)
     return q, scale
 
 
@@ -118,7 +126,7 @@ class VectorStore:
     def _query(self, query: np.ndarray) -> tuple[np.ndarray, float]:
         if self._session is None:
             self._session = _session()
-        q, qscale = quantize(np.asarray(query, dtype=np.float32)[None, :])
+        q, qscale = quantize(np.asarray(query, dtype=np.float32)[None, :], ivf.QUERY_QMAX)
         return (q.astype(np.int16) + ZERO_POINT).astype(np.uint8), float(qscale[0])
 
     def matches(self, query: np.ndarray, rows: int, threshold: float) -> tuple[np.ndarray, np.ndarray, bool]:
