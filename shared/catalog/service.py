@@ -42,7 +42,6 @@ from shared.catalog.schemas import (
     ProductListPage,
     ProductListQuery,
     ProductPublic,
-    ProductsPublic,
 )
 from shared.inventory.service import check_skus_free, discard_unused_stock, ensure_stock, find_stock
 from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
@@ -154,8 +153,14 @@ def read_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductP
 
 def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductListPage:
     """Active products by name; `category` / `brand` by id, slug or name; each with its stock."""
+    return ProductListPage.model_validate_json(list_products_json(store=store, query=query))
+
+
+def list_products_json(*, store: DocumentStore, query: ProductListQuery) -> bytes:
+    """`list_products` as the JSON the API sends (what GET /products serves, without building and
+    serializing a model per product: see `listing.page_json`)."""
     # The page with its stock is reused for a second (CATALOG_LISTING_STOCK_TTL_SECONDS): reading
-    # the stock of 20 products costs a query and a serialization, the cached page neither.
+    # the stock of 20 products costs a query, the cached page nothing.
     stock_key = (cache.generation(), *sorted(query.model_dump().items()))
     cached = stock_pages.get_list(stock_key)
     if cached is not None:
@@ -165,12 +170,8 @@ def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductLi
     # then names ids, not spellings.
     categories = listing.resolve_taxa(repo, "category", query.category)
     brands = listing.resolve_taxa(repo, "brand", query.brand)
-    products = _product_page(repo, query, categories, brands)
-    page = ProductListPage(
-        items=listing.with_availability(store, products.items),
-        continuation_token=products.continuation_token,
-    )
-    freeze_json(page)  # rendered from these bytes, cached or not
+    entries, token = _product_page(repo, query, categories, brands)
+    page = listing.page_json(store, entries, token)
     stock_pages.put_list(stock_key, page)
     return page
 
@@ -180,16 +181,15 @@ def _product_page(
     query: ProductListQuery,
     categories: tuple[str, ...] | None,
     brands: tuple[str, ...] | None,
-) -> ProductsPublic:
+) -> tuple[tuple[listing.Entry, ...], str | None]:
+    """The page's products (each stored version's listing entry) and the next page's token."""
     key = tuple(sorted({**query.model_dump(), "category": categories, "brand": brands}.items()))
     cached = cache.get_list(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     generation = cache.generation()
     page = repo.list_products(query, categories=categories, brands=brands)
-    result = ProductsPublic(
-        items=[stored_to_public(doc) for doc in page.items], continuation_token=page.continuation_token
-    )
+    result = (tuple(listing.stored_entry(doc) for doc in page.items), page.continuation_token)
     cache.put_list(key, result, since=generation)
     return result
 

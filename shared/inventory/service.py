@@ -181,11 +181,13 @@ def available_by_product(*, store: DocumentStore, product_ids: Sequence[str]) ->
         # carry a productId; the check below keeps it so.
         query = Query(where=(Filter("productId", "in", wanted[start : start + PRODUCTS_PER_QUERY]),))
         for doc in _repo(store).stock.query_all(query):
-            if doc.get("docType") != "stock":
+            product_id = doc.get("productId")
+            if doc.get("docType") != "stock" or product_id is None:
                 continue
-            item = StockItem.from_document(doc)
-            if item.product_id is not None:
-                found.setdefault(item.product_id, {})[item.sku] = max(0, item.available)
+            # What StockItem.from_document(doc).available gives, without building the item and
+            # copying its holds: a page reads ~30 stock records (docs/performance.md, round 4).
+            available = int(doc.get("onHand", 0)) - int(doc.get("reserved", 0))
+            found.setdefault(product_id, {})[doc["sku"]] = max(0, available)
     return found
 
 
