@@ -26,7 +26,10 @@ register_outbox(PRODUCTS, PRODUCTS_PK)
 # The listing filters on status (and maybe category or brand) and sorts by name: the composite
 # ("a,b") indexes let the embedded store walk a filter's matches already in name order and stop
 # after one page; with only single-path indexes it read and sorted every active product per page.
+# `docType` too: on the embedded store every declared path is a column of the table
+# (sqlite_container.py), and a listing's filters then never parse a product's JSON text.
 PRODUCT_INDEXES = (
+    "docType",
     "status",
     "categoryId",
     "brandId",
