@@ -16,6 +16,7 @@ later step fails (another sku lost to a concurrent create, the product write its
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -74,8 +75,20 @@ class SkuInfo:
     active: bool
 
 
+# One repository per store: opening its three containers on every request (the store's lock,
+# the index declarations checked again) was ~5% of an uncached listing. Weak keys: a store that
+# is dropped (a test's) takes its repository with it.
+_repos: weakref.WeakKeyDictionary[DocumentStore, CatalogRepository] = weakref.WeakKeyDictionary()
+
+
 def _repo(store: DocumentStore) -> CatalogRepository:
-    return CatalogRepository(store)
+    try:
+        repo = _repos.get(store)
+        if repo is None:
+            repo = _repos[store] = CatalogRepository(store)
+    except TypeError:  # a store that cannot be weakly referenced or hashed: one per call
+        return CatalogRepository(store)
+    return repo
 
 
 def _load(repo: CatalogRepository, product_id: str) -> Document:

@@ -5,6 +5,7 @@ Reservations (the order workflow's reserve / release / commit) are in `reservati
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -23,8 +24,19 @@ class SkuTaken(Conflict):
     title = "Sku already in use"
 
 
+# One repository per store (as catalog.service does): its containers are opened once, not on
+# every call. Weak keys: a dropped store takes its repository with it.
+_repos: weakref.WeakKeyDictionary[DocumentStore, InventoryRepository] = weakref.WeakKeyDictionary()
+
+
 def _repo(store: DocumentStore) -> InventoryRepository:
-    return InventoryRepository(store)
+    try:
+        repo = _repos.get(store)
+        if repo is None:
+            repo = _repos[store] = InventoryRepository(store)
+    except TypeError:  # a store that cannot be weakly referenced or hashed: one per call
+        return InventoryRepository(store)
+    return repo
 
 
 def stock_low_event(item: StockItem, was_low: bool) -> list[CloudEvent]:
