@@ -161,7 +161,10 @@ def compile_query(
     max_items: int,
     token: str | None,
     shadows: Shadows = NO_SHADOWS,
+    body: bool = True,
 ) -> CompiledQuery:
+    """`body=False`: the same query selecting NULL for the body (a version-only answer: the rows'
+    keys, ETags and sort values, no JSON text copied out of the table)."""
     where: list[str] = []
     params: list[Any] = []
     if partition_key is not None:
@@ -194,7 +197,7 @@ def compile_query(
         params.extend(ps)
     select_keys = "".join(f", {expr}" for expr, _ in keys)
     order = ", ".join(f"{expr} {direction.upper()}" for expr, direction in keys_all)
-    sql = f'SELECT pk, id, body, etag, ts{select_keys} FROM "{table}"'
+    sql = f'SELECT pk, id, {"body" if body else "NULL"}, etag, ts{select_keys} FROM "{table}"'
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += f" ORDER BY {order} LIMIT ?"

@@ -86,6 +86,11 @@ def stored_entry(doc: Document) -> Entry:
     return entry
 
 
+def known_entry(product_id: str, etag: str) -> Entry | None:
+    """The entry of that stored version if one was made (else read the document)."""
+    return _entries.get((product_id, etag))
+
+
 _TRUE, _FALSE = b"true", b"false"
 
 

@@ -201,8 +201,17 @@ def _product_page(
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     generation = cache.generation()
-    page = repo.list_products(query, categories=categories, brands=brands)
-    result = (tuple(listing.stored_entry(doc) for doc in page.items), page.continuation_token)
+    # The page's versions first (ids and ETags: no body read or decoded); the bodies only when a
+    # version has no entry yet (a product written since, a new process). Still one store query
+    # per request, so this is not a read cache: a change shows on the next request.
+    versions = repo.list_product_versions(query, categories=categories, brands=brands)
+    known = [listing.known_entry(v["id"], v["_etag"]) for v in versions.items]
+    entries = [entry for entry in known if entry is not None]
+    if len(entries) == len(known):
+        result = (tuple(entries), versions.continuation_token)
+    else:
+        page = repo.list_products(query, categories=categories, brands=brands)
+        result = (tuple(listing.stored_entry(doc) for doc in page.items), page.continuation_token)
     cache.put_list(key, result, since=generation)
     return result
 
