@@ -21,6 +21,7 @@ gives for the same page (tests/unit/catalog/test_listing_bytes.py).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -64,31 +65,39 @@ def _entry(product: ProductPublic) -> Entry:
     return Entry(product, body[:-1], tuple(sellable_skus(product)))
 
 
-# (product id, ETag) -> its Entry: a stored version never changes and its ETag changes with every
-# write, so each version is serialized once. Not a read cache: the page's documents are still
-# read from the store on every request; only what is computed from one exact version is kept.
+# Per store, (product id, ETag) -> its Entry: a stored version never changes and its ETag changes
+# with every write, so each version is serialized once. Not a read cache: the page is still
+# queried from the store on every request; only what is computed from one exact version is kept.
+# Per store: an ETag is unique within one store only (a new SQLite file counts from 1 again).
 _ENTRIES_MAX = 8192
-_entries: dict[tuple[str, str], Entry] = {}
+Entries = dict[tuple[str, str], Entry]
+_entries_by_store: weakref.WeakKeyDictionary[DocumentStore, Entries] = weakref.WeakKeyDictionary()
 
 
-def stored_entry(doc: Document) -> Entry:
+def entries_of(store: DocumentStore) -> Entries:
+    """The store's entries (a throwaway dict for a store that cannot be weakly referenced)."""
+    try:
+        entries = _entries_by_store.get(store)
+        if entries is None:
+            entries = _entries_by_store[store] = {}
+    except TypeError:
+        return {}
+    return entries
+
+
+def stored_entry(entries: Entries, doc: Document) -> Entry:
     """The listing entry of a document exactly as read from the store (with its `_etag`)."""
     etag, product_id = doc.get("_etag"), doc.get("id")
     if not isinstance(etag, str) or not isinstance(product_id, str):
         return _entry(stored_to_public(doc))
     key = (product_id, etag)
-    entry = _entries.get(key)
+    entry = entries.get(key)
     if entry is None:
         entry = _entry(stored_to_public(doc))
-        if len(_entries) >= _ENTRIES_MAX:
-            _entries.clear()
-        _entries[key] = entry
+        if len(entries) >= _ENTRIES_MAX:
+            entries.clear()
+        entries[key] = entry
     return entry
-
-
-def known_entry(product_id: str, etag: str) -> Entry | None:
-    """The entry of that stored version if one was made (else read the document)."""
-    return _entries.get((product_id, etag))
 
 
 _TRUE, _FALSE = b"true", b"false"

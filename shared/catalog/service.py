@@ -183,13 +183,14 @@ def list_products_json(*, store: DocumentStore, query: ProductListQuery) -> byte
     # then names ids, not spellings.
     categories = listing.resolve_taxa(repo, "category", query.category)
     brands = listing.resolve_taxa(repo, "brand", query.brand)
-    entries, token = _product_page(repo, query, categories, brands)
+    entries, token = _product_page(store, repo, query, categories, brands)
     page = listing.page_json(store, entries, token)
     stock_pages.put_list(stock_key, page)
     return page
 
 
 def _product_page(
+    store: DocumentStore,
     repo: CatalogRepository,
     query: ProductListQuery,
     categories: tuple[str, ...] | None,
@@ -204,14 +205,15 @@ def _product_page(
     # The page's versions first (ids and ETags: no body read or decoded); the bodies only when a
     # version has no entry yet (a product written since, a new process). Still one store query
     # per request, so this is not a read cache: a change shows on the next request.
+    memo = listing.entries_of(store)
     versions = repo.list_product_versions(query, categories=categories, brands=brands)
-    known = [listing.known_entry(v["id"], v["_etag"]) for v in versions.items]
+    known = [memo.get((v["id"], v["_etag"])) for v in versions.items]
     entries = [entry for entry in known if entry is not None]
     if len(entries) == len(known):
         result = (tuple(entries), versions.continuation_token)
     else:
         page = repo.list_products(query, categories=categories, brands=brands)
-        result = (tuple(listing.stored_entry(doc) for doc in page.items), page.continuation_token)
+        result = (tuple(listing.stored_entry(memo, doc) for doc in page.items), page.continuation_token)
     cache.put_list(key, result, since=generation)
     return result
 

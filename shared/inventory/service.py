@@ -186,13 +186,26 @@ def list_adjustments(
 # Products per query of `available_by_product`: a listing page (at most 100 products) is one query.
 PRODUCTS_PER_QUERY = 100
 
-# (sku, ETag) -> (product id, available) of that stored version of a stock record (None: not a
-# stock record). A stored version never changes and every write gives a new ETag, so what is
-# derived from one stays true; the versions themselves are queried on every call (not a cache
-# of the stock: a changed record has a new ETag and is read again).
+# Per store, (sku, ETag) -> (product id, available) of that stored version of a stock record
+# (None: not a stock record). A stored version never changes and every write gives a new ETag,
+# so what is derived from one stays true; the versions themselves are queried on every call
+# (not a cache of the stock: a changed record has a new ETag and is read again). Per store: an
+# ETag is unique within one store only (a new SQLite file counts from 1 again).
 _LEVELS_MAX = 65536
-_levels: dict[tuple[str, str], tuple[str, int] | None] = {}
+_levels_by_store: weakref.WeakKeyDictionary[DocumentStore, dict[tuple[str, str], tuple[str, int] | None]] = (
+    weakref.WeakKeyDictionary()
+)
 _UNSEEN = object()
+
+
+def _levels_of(store: DocumentStore) -> dict[tuple[str, str], tuple[str, int] | None]:
+    try:
+        levels = _levels_by_store.get(store)
+        if levels is None:
+            levels = _levels_by_store[store] = {}
+    except TypeError:  # a store that cannot be weakly referenced or hashed: nothing kept
+        return {}
+    return levels
 
 
 def _level(doc: Document) -> tuple[str, int] | None:
@@ -217,6 +230,7 @@ def available_by_product(*, store: DocumentStore, product_ids: Sequence[str]) ->
     wanted = list(dict.fromkeys(product_ids))
     found: dict[str, dict[str, int]] = {}
     stock = _repo(store).stock
+    _levels = _levels_of(store)
     for start in range(0, len(wanted), PRODUCTS_PER_QUERY):
         # productId alone: with a docType filter beside it SQLite walks the docType index (every
         # stock record) instead of one productId index probe per product. Only stock records
@@ -229,7 +243,7 @@ def available_by_product(*, store: DocumentStore, product_ids: Sequence[str]) ->
             # The records as they are now (a record may have changed since its version was read:
             # the newer one is the one to show).
             if len(_levels) >= _LEVELS_MAX:
-                _levels.clear()
+                _levels.clear()  # bounded: the next calls read their records again
             levels = []
             for doc in stock.query_all(query):
                 key = (str(doc["id"]), str(doc["_etag"]))

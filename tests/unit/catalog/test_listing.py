@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,3 +112,24 @@ def test_category_and_brand_filters_take_an_id_a_slug_or_a_name(
     create_product(store=store, data=data)
     listed = list_products(store=store, query=ProductListQuery(category="garden-outdoor")).items
     assert sorted(p.sku for p in listed) == ["HOE-1", "RAKE-1"]
+
+
+def test_stock_versions_of_another_store_are_not_taken_for_this_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stores (two SQLite files) give the same sku the same ETag (each counts from 1): what one
+    store's record said must not answer for the other's."""
+    from shared.adapters.sqlite_documents import SqliteDocumentStore
+
+    found = []
+    for n, on_hand in enumerate((3, 8)):
+        store = SqliteDocumentStore(tmp_path / f"s{n}.db")
+        refs = {
+            "category_id": create_category(store=store, data=CategoryCreate(name="Kitchen")).id,
+            "brand_id": create_brand(store=store, data=BrandCreate(name="Acme")).id,
+        }
+        product = create_product(store=store, data=product_data(refs, sku="SAME-1")).value
+        adjust_stock(store=store, sku="SAME-1", delta=on_hand, reason="test")
+        found.append(inventory.available_by_product(store=store, product_ids=[product.id])[product.id])
+        store.close()
+    assert found == [{"SAME-1": 3}, {"SAME-1": 8}]
