@@ -199,8 +199,8 @@ class DocumentStore(ABC):
         """The container `name`, created with that partition key path if needed.
 
         `indexes`: dotted paths the container's queries filter or sort on. The embedded adapter
-        creates an expression index for each (calling again with more paths adds them); Cosmos
-        indexes every path by default and ignores it."""
+        makes each a stored generated column with an index on it (calling again with more paths
+        adds them); Cosmos indexes every path by default and ignores it."""
 
     def health(self) -> None:  # noqa: B027 - optional override
         """Raise if the store cannot be reached."""
