@@ -31,6 +31,7 @@ bp = func.Blueprint()
 api = Api(bp, tag="catalog")
 ADMIN = ("admin",)
 ETAG = ("ETag",)
+JSON = "application/json"
 IF_MATCH = ("If-Match",)
 
 
@@ -42,10 +43,12 @@ def _product(result: Versioned[ProductPublic], status: int = 200) -> Response:
 
 
 @api.route("products", methods=["GET"], query=ProductListQuery, response=ProductListPage)
-def catalog_list_products(ctx: RequestContext) -> ProductListPage:
+def catalog_list_products(ctx: RequestContext) -> Response:
     """List active products with their stock; filters category and brand (id, slug or name),
     minPrice, maxPrice."""
-    return service.list_products(store=get_document_store(), query=ctx.query_as(ProductListQuery))
+    # The page's JSON as the service assembles it (a ProductListPage, byte for byte).
+    body = service.list_products_json(store=get_document_store(), query=ctx.query_as(ProductListQuery))
+    return Response(body, mimetype=JSON)
 
 
 @api.route("products/{productId}", methods=["GET"], response=ProductPublic, response_headers=ETAG)

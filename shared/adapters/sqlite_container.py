@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -13,7 +14,16 @@ import orjson
 
 from shared.adapters.doc_common import apply_patch, partition_key_of, strip_system, validate_id
 from shared.adapters.index_policy import Composite, check_sort
-from shared.adapters.sqlite_query import compile_query, extract, next_token
+from shared.adapters.sqlite_query import (
+    CompiledQuery,
+    Shadows,
+    compile_query,
+    extract,
+    json_type,
+    next_token,
+    type_column,
+    value_column,
+)
 from shared.ports.documents import (
     BatchFailed,
     BatchOp,
@@ -76,6 +86,60 @@ def parse(body: str) -> Any:
         return json.loads(body)
 
 
+def read_shadows(conn: sqlite3.Connection, table: str) -> Shadows:
+    """The shadow columns the table has (hidden generated columns named `v:<path>` / `t:<path>`)."""
+    names = [str(row[1]) for row in conn.execute(f'PRAGMA table_xinfo("{table}")')]
+    return Shadows(
+        frozenset(n[2:] for n in names if n.startswith("v:")),
+        frozenset(n[2:] for n in names if n.startswith("t:")),
+    )
+
+
+_PATH_SQL = re.compile(r"""json_extract\(body, '\$\.((?:"[A-Za-z_][A-Za-z0-9_]*"\.?)+)'\)""")
+
+
+def _expression_paths(sql: str) -> list[str]:
+    """The paths of an index on `json_extract(body, ...)` expressions (what this adapter created
+    before the shadow columns); [] for an index on columns."""
+    return [match.group(1).replace('"', "") for match in _PATH_SQL.finditer(sql)]
+
+
+def _on_columns(sql: str) -> str:
+    """An index's DDL with each `json_extract(body, path)` replaced by the path's value column."""
+    return _PATH_SQL.sub(lambda m: value_column(m.group(1).replace('"', "")), sql)
+
+
+def _prefixes(path: str) -> list[str]:
+    parts = path.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts))]
+
+
+def _compile(
+    table: str,
+    query: Query,
+    partition_key: str | None,
+    max_items: int,
+    token: str | None,
+    shadows: Shadows,
+    body: bool,
+) -> CompiledQuery:
+    return compile_query(
+        table,
+        query,
+        partition_key=partition_key,
+        max_items=max_items,
+        token=token,
+        shadows=shadows,
+        body=body,
+    )
+
+
+# The SQL of a query is a pure function of it (and of the table's columns): a listing asks the
+# same few queries again and again (its stock query alone was 12% of an uncached page's Python
+# time, building 20 typed terms). Hits share the CompiledQuery: nothing may change its params.
+_compiled = functools.lru_cache(maxsize=1024)(_compile)
+
+
 def _loads(body: str, etag: str, ts: int) -> Document:
     document: Document = parse(body)
     document["_etag"] = etag
@@ -91,20 +155,82 @@ class SqliteContainer(Container):
         self.table = table
         self.indexes: set[str] = set()
         self.composites: tuple[Composite, ...] | None = None  # declared sorts (index_policy)
+        # The table's shadow columns (sqlite_query.py), as far as this process knows: another
+        # process may have added more, which this one's queries then compute from the body.
+        # Read on the writer's connection: a reader that loads the schema now and sees indexes
+        # created later plans some queries as if they were not there (SQLite 3.40, main too).
+        with store.write() as conn:
+            self.shadows = read_shadows(conn, table)
 
     def add_indexes(self, paths: Sequence[str]) -> None:
-        """One expression index per entry. An entry may name several paths separated by commas
+        """One index per entry. An entry may name several paths separated by commas
         ("status,name"): a composite index, for a query with an equality filter on the first and
         an ORDER BY on the next, which SQLite then reads in order and stops at the page size
-        instead of sorting every match (Cosmos needs no such declaration: the port ignores it)."""
+        instead of sorting every match (Cosmos needs no such declaration: the port ignores it).
+
+        The indexes are on shadow columns (sqlite_query.py): each declared path becomes a stored
+        generated column of the table, so SQLite keeps it equal to the body on every write, by
+        any writer, and queries read it instead of parsing the body's JSON per candidate row."""
+        entries = [[part.strip() for part in path.split(",")] for path in paths]
         with self.store.write() as conn:
-            for path in paths:
+            self.shadows = self._ensure_shadows(conn, [p for parts in entries for p in parts])
+            for path, parts in zip(paths, entries, strict=True):
                 # `__kx_`: (paths, id, pk), the keyset order of sorted queries (the former `__ix_`
                 # indexes ended in pk, id and no longer serve it; new names, so databases upgrade).
                 index = f"{self.table}__kx_" + re.sub(r"[^A-Za-z0-9_]", "_", path)
-                columns = ", ".join(extract(part.strip()) for part in path.split(","))
+                columns = ", ".join(value_column(part) for part in parts)
                 conn.execute(f'CREATE INDEX IF NOT EXISTS "{index}" ON "{self.table}" ({columns}, id, pk)')
         self.indexes.update(paths)
+
+    # --- shadow columns -------------------------------------------------------------------------
+    def _ensure_shadows(self, conn: sqlite3.Connection, paths: Sequence[str]) -> Shadows:
+        """Make the table have a value and a type column for each path (and a type column for each
+        prefix of a dotted path: `_outbox` of `_outbox.seq`, for `defined`/`undefined`), and its
+        indexes read columns; returns the columns it has. Inside the caller's write transaction,
+        so two processes declaring at once do it one after the other."""
+        have = read_shadows(conn, self.table)
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+            (self.table,),
+        ).fetchall()
+        # Expression indexes of an older version of this adapter: their paths become columns too,
+        # and the indexes are rebuilt on the columns (same order, same rows).
+        legacy = [p for _, sql in indexes for p in _expression_paths(sql)]
+        values = have.values | {*paths, *legacy}
+        types = have.types | values | {prefix for p in values for prefix in _prefixes(p)}
+        want = Shadows(frozenset(values), frozenset(types))
+        if want != have:
+            self._rebuild(conn, want, indexes)
+        else:
+            for name, sql in indexes:
+                if _expression_paths(sql):
+                    conn.execute(f'DROP INDEX "{name}"')
+                    conn.execute(_on_columns(sql))
+        return want
+
+    def _rebuild(self, conn: sqlite3.Connection, shadows: Shadows, indexes: list[tuple[str, str]]) -> None:
+        """SQLite cannot add a stored generated column to a table: a new table with the columns,
+        the rows copied over, the old table dropped, the new one renamed, its indexes recreated
+        (on columns). One transaction: readers see the old table or the new one."""
+        old = f"{self.table}__old"
+        generated = [
+            f"{value_column(p)} GENERATED ALWAYS AS ({extract(p)}) STORED" for p in sorted(shadows.values)
+        ] + [f"{type_column(p)} GENERATED ALWAYS AS ({json_type(p)}) STORED" for p in sorted(shadows.types)]
+        conn.execute(f'DROP TABLE IF EXISTS "{old}"')
+        conn.execute(f'ALTER TABLE "{self.table}" RENAME TO "{old}"')
+        conn.execute(
+            f'CREATE TABLE "{self.table}" (pk TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,'
+            " etag TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, "
+            + "".join(f"{column}, " for column in generated)
+            + "PRIMARY KEY (pk, id))"
+        )
+        conn.execute(
+            f'INSERT INTO "{self.table}" (pk, id, body, etag, seq, ts)'
+            f' SELECT pk, id, body, etag, seq, ts FROM "{old}"'
+        )
+        conn.execute(f'DROP TABLE "{old}"')
+        for _, sql in indexes:
+            conn.execute(_on_columns(sql))
 
     # --- single operations: each its own transaction ------------------------------------------
     def create(self, document: Document) -> Document:
@@ -149,18 +275,36 @@ class SqliteContainer(Container):
         max_items: int = 100,
         continuation_token: str | None = None,
     ) -> Page:
+        rows, token = self._rows(query, partition_key, max_items, continuation_token, body=True)
+        return Page([_loads(r[2], r[3], r[4]) for r in rows], token)
+
+    def query_versions(
+        self,
+        query: Query,
+        *,
+        partition_key: str | None = None,
+        max_items: int = 100,
+        continuation_token: str | None = None,
+    ) -> Page:
+        """The port's version-only query, without reading or decoding any body."""
+        rows, token = self._rows(query, partition_key, max_items, continuation_token, body=False)
+        return Page([{"id": r[1], "_pk": r[0], "_etag": r[3]} for r in rows], token)
+
+    def _rows(
+        self, query: Query, partition_key: str | None, max_items: int, token: str | None, *, body: bool
+    ) -> tuple[list[Any], str | None]:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         check_sort(self.name, self.composites, query)
-        compiled = compile_query(
-            self.table, query, partition_key=partition_key, max_items=max_items, token=continuation_token
-        )
+        args = (self.table, query, partition_key, max_items, token, self.shadows, body)
+        try:
+            compiled = _compiled(*args)
+        except TypeError:  # a filter value that cannot be hashed (a list): compiled each time
+            compiled = _compile(*args)
         rows = self.store.connection().execute(compiled.sql, compiled.params).fetchall()
         more = len(rows) > max_items
         rows = rows[:max_items]
-        items = [_loads(r[2], r[3], r[4]) for r in rows]
-        token = next_token(query, partition_key, rows[-1], compiled.key_count) if more else None
-        return Page(items, token)
+        return rows, next_token(query, partition_key, rows[-1], compiled.key_count) if more else None
 
     def batch(self, partition_key: str, operations: Sequence[BatchOp]) -> list[Document | None]:
         if not operations or len(operations) > MAX_BATCH:

@@ -1,10 +1,11 @@
 """Embedded document store: one SQLite file `<data-dir>/documents.db`, a table per container.
 
-Why this shape: a table per container lets expression indexes on `json_extract(body, ...)` serve
-queries directly (a shared table would need partial indexes the planner cannot match against a
-bound container parameter). WAL lets readers run beside one writer; every write is a
-`BEGIN IMMEDIATE` transaction so several threads and processes serialize on the file lock instead
-of failing half way; `busy_timeout` makes them wait rather than error. A global change sequence
+Why this shape: a table per container lets indexes on its declared paths (stored generated
+columns of `json_extract(body, ...)`, sqlite_container.py) serve queries directly (a shared table
+would need partial indexes the planner cannot match against a bound container parameter). WAL
+lets readers run beside one writer; every write is a `BEGIN IMMEDIATE` transaction so several
+threads and processes serialize on the file lock instead of failing half way; `busy_timeout`
+makes them wait rather than error. A global change sequence
 (`_meta.seq`) stamps every write: it is the ETag and gives a total order of changes.
 
 Writers of one process take a process-wide lock per file before `BEGIN IMMEDIATE` (see

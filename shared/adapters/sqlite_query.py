@@ -6,6 +6,15 @@ every value is a bound parameter. Filters follow Cosmos semantics: a comparison 
 values of the same JSON type (json_type guards), and a missing property matches nothing but
 `undefined`. Paging is keyset: the token carries the last row's sort values plus (id, pk) as the
 tie-breaker, so pages are stable under ties and never use OFFSET.
+
+Shadow columns: the container keeps, for each path it declares an index on, the stored generated
+columns `"v:<path>"` = `json_extract(body, path)` and `"t:<path>"` = `json_type(body, path)` (and
+`"t:<prefix>"` for each prefix of a dotted path), maintained by SQLite itself on every write
+(sqlite_container.py). A query names those columns instead of the expressions wherever they
+exist: the same values, read from the row rather than computed by parsing the body's JSON text
+once per candidate row (SQLite 3.40 has no JSONB and recomputes even an indexed expression).
+Paths without a column use the expressions, so a container that knows fewer columns than the
+table has (another process declared more) still answers correctly.
 """
 
 from __future__ import annotations
@@ -18,6 +27,18 @@ from shared.adapters.doc_common import decode_token, encode_token, fingerprint, 
 from shared.ports.documents import Filter, Query
 
 _NUMBER_TYPES = "('integer','real')"
+
+
+@dataclass(frozen=True)
+class Shadows:
+    """The shadow columns a container's table has: paths with a value column, paths with a type
+    column (see the module docstring)."""
+
+    values: frozenset[str] = frozenset()
+    types: frozenset[str] = frozenset()
+
+
+NO_SHADOWS = Shadows()
 
 
 # The SQL text of a path is a pure function of it, and a listing asks for the same few paths dozens
@@ -38,57 +59,80 @@ def extract(path: str) -> str:
 
 
 @functools.lru_cache(maxsize=_PATH_CACHE)
-def _type(path: str) -> str:
+def json_type(path: str) -> str:
+    """The SQL expression of a path's JSON type (NULL when the path is missing)."""
     return f"json_type(body, '{json_path(path)}')"
 
 
-def _typed_eq(path: str, value: Any) -> tuple[str, list[Any]]:
+@functools.lru_cache(maxsize=_PATH_CACHE)
+def value_column(path: str) -> str:
+    """The quoted name of a path's value column (the path is validated: no quotes in it)."""
+    return f'"v:{".".join(validate_path(path))}"'
+
+
+@functools.lru_cache(maxsize=_PATH_CACHE)
+def type_column(path: str) -> str:
+    return f'"t:{".".join(validate_path(path))}"'
+
+
+def _val(path: str, sh: Shadows) -> str:
+    return value_column(path) if path in sh.values else extract(path)
+
+
+def _type(path: str, sh: Shadows) -> str:
+    # Unary plus (a no-op on any value) keeps the planner choosing indexes as it did for the
+    # json_type expression: no index has a type column, and a plain column term next to an
+    # indexed equality made it walk the primary key instead.
+    return "+" + type_column(path) if path in sh.types else json_type(path)
+
+
+def _typed_eq(path: str, value: Any, sh: Shadows) -> tuple[str, list[Any]]:
     if isinstance(value, bool):
-        return f"{_type(path)} = '{'true' if value else 'false'}'", []
+        return f"{_type(path, sh)} = '{'true' if value else 'false'}'", []
     if value is None:
-        return f"{_type(path)} = 'null'", []
+        return f"{_type(path, sh)} = 'null'", []
     if isinstance(value, str):
-        return f"({extract(path)} = ? AND {_type(path)} = 'text')", [value]
+        return f"({_val(path, sh)} = ? AND {_type(path, sh)} = 'text')", [value]
     if isinstance(value, int | float):
-        return f"({extract(path)} = ? AND {_type(path)} IN {_NUMBER_TYPES})", [value]
+        return f"({_val(path, sh)} = ? AND {_type(path, sh)} IN {_NUMBER_TYPES})", [value]
     raise ValueError(f"unsupported filter value for {path}: {type(value).__name__}")
 
 
-def _compile_filter(f: Filter) -> tuple[str, list[Any]]:
+def _compile_filter(f: Filter, sh: Shadows) -> tuple[str, list[Any]]:
     p = f.path
     params: list[Any]
     if f.op == "=":
-        return _typed_eq(p, f.value)
+        return _typed_eq(p, f.value, sh)
     if f.op == "!=":
-        sql, params = _typed_eq(p, f.value)
-        return f"({_type(p)} IS NOT NULL AND NOT {sql})", params
+        sql, params = _typed_eq(p, f.value, sh)
+        return f"({_type(p, sh)} IS NOT NULL AND NOT {sql})", params
     if f.op in ("<", "<=", ">", ">="):
         if isinstance(f.value, str):
-            return f"({extract(p)} {f.op} ? AND {_type(p)} = 'text')", [f.value]
+            return f"({_val(p, sh)} {f.op} ? AND {_type(p, sh)} = 'text')", [f.value]
         if isinstance(f.value, int | float) and not isinstance(f.value, bool):
-            return f"({extract(p)} {f.op} ? AND {_type(p)} IN {_NUMBER_TYPES})", [f.value]
+            return f"({_val(p, sh)} {f.op} ? AND {_type(p, sh)} IN {_NUMBER_TYPES})", [f.value]
         raise ValueError(f"range filter on {p} needs a string or a number")
     if f.op == "in":
         if not isinstance(f.value, list | tuple):
             raise ValueError(f"'in' filter on {p} needs a list")
         if not f.value:
             return "0", []
-        parts = [_typed_eq(p, v) for v in f.value]
+        parts = [_typed_eq(p, v, sh) for v in f.value]
         return "(" + " OR ".join(s for s, _ in parts) + ")", [x for _, ps in parts for x in ps]
     if f.op == "contains":
-        return _contains(p, f.value)
+        return _contains(p, f.value, sh)
     if f.op == "startswith":
         if not isinstance(f.value, str):
             raise ValueError(f"startswith on {p} needs a string")
-        return f"({_type(p)} = 'text' AND substr({extract(p)}, 1, ?) = ?)", [len(f.value), f.value]
+        return f"({_type(p, sh)} = 'text' AND substr({_val(p, sh)}, 1, ?) = ?)", [len(f.value), f.value]
     if f.op == "defined":
-        return f"{_type(p)} IS NOT NULL", []
+        return f"{_type(p, sh)} IS NOT NULL", []
     if f.op == "undefined":
-        return f"{_type(p)} IS NULL", []
+        return f"{_type(p, sh)} IS NULL", []
     raise ValueError(f"unknown filter op {f.op!r}")
 
 
-def _contains(path: str, value: Any) -> tuple[str, list[Any]]:
+def _contains(path: str, value: Any, sh: Shadows) -> tuple[str, list[Any]]:
     params: list[Any]
     if isinstance(value, bool):
         cond, params = f"je.type = '{'true' if value else 'false'}'", []
@@ -99,7 +143,7 @@ def _contains(path: str, value: Any) -> tuple[str, list[Any]]:
     else:
         raise ValueError(f"contains on {path} needs a scalar value")
     sub = f"EXISTS (SELECT 1 FROM json_each(body, '{json_path(path)}') AS je WHERE {cond})"
-    return f"({_type(path)} = 'array' AND {sub})", params
+    return f"({_type(path, sh)} = 'array' AND {sub})", params
 
 
 @dataclass(frozen=True)
@@ -110,18 +154,27 @@ class CompiledQuery:
 
 
 def compile_query(
-    table: str, query: Query, *, partition_key: str | None, max_items: int, token: str | None
+    table: str,
+    query: Query,
+    *,
+    partition_key: str | None,
+    max_items: int,
+    token: str | None,
+    shadows: Shadows = NO_SHADOWS,
+    body: bool = True,
 ) -> CompiledQuery:
+    """`body=False`: the same query selecting NULL for the body (a version-only answer: the rows'
+    keys, ETags and sort values, no JSON text copied out of the table)."""
     where: list[str] = []
     params: list[Any] = []
     if partition_key is not None:
         where.append("pk = ?")
         params.append(partition_key)
     for f in query.where:
-        sql, ps = _compile_filter(f)
+        sql, ps = _compile_filter(f, shadows)
         where.append(sql)
         params.extend(ps)
-    keys: list[tuple[str, str]] = [(extract(path), direction) for path, direction in query.order_by]
+    keys: list[tuple[str, str]] = [(_val(path, shadows), direction) for path, direction in query.order_by]
     for _, direction in keys:
         if direction not in ("asc", "desc"):
             raise ValueError(f"order direction must be asc or desc, not {direction!r}")
@@ -144,7 +197,7 @@ def compile_query(
         params.extend(ps)
     select_keys = "".join(f", {expr}" for expr, _ in keys)
     order = ", ".join(f"{expr} {direction.upper()}" for expr, direction in keys_all)
-    sql = f'SELECT pk, id, body, etag, ts{select_keys} FROM "{table}"'
+    sql = f'SELECT pk, id, {"body" if body else "NULL"}, etag, ts{select_keys} FROM "{table}"'
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += f" ORDER BY {order} LIMIT ?"

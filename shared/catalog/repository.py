@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from shared.catalog.model import to_micros
 from shared.catalog.schemas import ProductListQuery
+from shared.kernel.errors import ValidationFailed
 from shared.messaging.events import CloudEvent
 from shared.messaging.outbox import NOT_OUTBOX, register_outbox
 from shared.ports.documents import Container, Document, DocumentNotFound, DocumentStore, Filter, Page, Query
@@ -26,7 +27,10 @@ register_outbox(PRODUCTS, PRODUCTS_PK)
 # The listing filters on status (and maybe category or brand) and sorts by name: the composite
 # ("a,b") indexes let the embedded store walk a filter's matches already in name order and stop
 # after one page; with only single-path indexes it read and sorted every active product per page.
+# `docType` too: on the embedded store every declared path is a column of the table
+# (sqlite_container.py), and a listing's filters then never parse a product's JSON text.
 PRODUCT_INDEXES = (
+    "docType",
     "status",
     "categoryId",
     "brandId",
@@ -63,21 +67,32 @@ class CatalogRepository:
         brands: Sequence[str] | None = None,
     ) -> Page:
         """`categories` / `brands`: the ids the filters resolved to (catalog.listing)."""
-        where: list[Filter] = [Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX]
-        for path, ids in (("categoryId", categories), ("brandId", brands)):
-            if ids:
-                # One id (the usual case) keeps the "<path>,name" index walk.
-                where.append(Filter(path, "=", ids[0]) if len(ids) == 1 else Filter(path, "in", list(ids)))
-        if query.min_price is not None:
-            where.append(Filter("priceMicros", ">=", to_micros(query.min_price)))
-        if query.max_price is not None:
-            where.append(Filter("priceMicros", "<=", to_micros(query.max_price)))
         return query_page(
             self.products,
-            Query(where=tuple(where), order_by=(("name", "asc"),)),
+            _listing(query, categories, brands),
             max_items=query.limit,
             continuation_token=query.continuation_token,
         )
+
+    def list_product_versions(
+        self,
+        query: ProductListQuery,
+        *,
+        categories: Sequence[str] | None = None,
+        brands: Sequence[str] | None = None,
+    ) -> Page:
+        """`list_products`' page as `{id, _pk, _etag}` items (the store's `query_versions`): the
+        same rows and continuation token, without the bodies."""
+        try:
+            return self.products.query_versions(
+                _listing(query, categories, brands),
+                max_items=query.limit,
+                continuation_token=query.continuation_token,
+            )
+        except ValueError:  # as query_page: a token of another query is the client's mistake
+            if not query.continuation_token:
+                raise
+            raise ValidationFailed.field("continuationToken", "not a token this list returned") from None
 
     # --- categories and brands ------------------------------------------------------------------
     def taxon_container(self, kind: str) -> Container:
@@ -102,3 +117,19 @@ class CatalogRepository:
         return query_page(
             self.taxon_container(kind), query, max_items=limit, continuation_token=continuation_token
         )
+
+
+def _listing(
+    query: ProductListQuery, categories: Sequence[str] | None, brands: Sequence[str] | None
+) -> Query:
+    """The store query of a product listing (active products by name, the filters given)."""
+    where: list[Filter] = [Filter("docType", "=", "product"), Filter("status", "=", "active"), NOT_OUTBOX]
+    for path, ids in (("categoryId", categories), ("brandId", brands)):
+        if ids:
+            # One id (the usual case) keeps the "<path>,name" index walk.
+            where.append(Filter(path, "=", ids[0]) if len(ids) == 1 else Filter(path, "in", tuple(ids)))
+    if query.min_price is not None:
+        where.append(Filter("priceMicros", ">=", to_micros(query.min_price)))
+    if query.max_price is not None:
+        where.append(Filter("priceMicros", "<=", to_micros(query.max_price)))
+    return Query(where=tuple(where), order_by=(("name", "asc"),))

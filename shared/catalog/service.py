@@ -16,6 +16,7 @@ later step fails (another sku lost to a concurrent create, the product write its
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -42,7 +43,6 @@ from shared.catalog.schemas import (
     ProductListPage,
     ProductListQuery,
     ProductPublic,
-    ProductsPublic,
 )
 from shared.inventory.service import check_skus_free, discard_unused_stock, ensure_stock, find_stock
 from shared.kernel.errors import NotFound, PreconditionFailed, ValidationFailed
@@ -75,8 +75,20 @@ class SkuInfo:
     active: bool
 
 
+# One repository per store: opening its three containers on every request (the store's lock,
+# the index declarations checked again) was ~5% of an uncached listing. Weak keys: a store that
+# is dropped (a test's) takes its repository with it.
+_repos: weakref.WeakKeyDictionary[DocumentStore, CatalogRepository] = weakref.WeakKeyDictionary()
+
+
 def _repo(store: DocumentStore) -> CatalogRepository:
-    return CatalogRepository(store)
+    try:
+        repo = _repos.get(store)
+        if repo is None:
+            repo = _repos[store] = CatalogRepository(store)
+    except TypeError:  # a store that cannot be weakly referenced or hashed: one per call
+        return CatalogRepository(store)
+    return repo
 
 
 def _load(repo: CatalogRepository, product_id: str) -> Document:
@@ -154,8 +166,14 @@ def read_product(*, store: DocumentStore, product_id: str) -> Versioned[ProductP
 
 def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductListPage:
     """Active products by name; `category` / `brand` by id, slug or name; each with its stock."""
+    return ProductListPage.model_validate_json(list_products_json(store=store, query=query))
+
+
+def list_products_json(*, store: DocumentStore, query: ProductListQuery) -> bytes:
+    """`list_products` as the JSON the API sends (what GET /products serves, without building and
+    serializing a model per product: see `listing.page_json`)."""
     # The page with its stock is reused for a second (CATALOG_LISTING_STOCK_TTL_SECONDS): reading
-    # the stock of 20 products costs a query and a serialization, the cached page neither.
+    # the stock of 20 products costs a query, the cached page nothing.
     stock_key = (cache.generation(), *sorted(query.model_dump().items()))
     cached = stock_pages.get_list(stock_key)
     if cached is not None:
@@ -165,31 +183,37 @@ def list_products(*, store: DocumentStore, query: ProductListQuery) -> ProductLi
     # then names ids, not spellings.
     categories = listing.resolve_taxa(repo, "category", query.category)
     brands = listing.resolve_taxa(repo, "brand", query.brand)
-    products = _product_page(repo, query, categories, brands)
-    page = ProductListPage(
-        items=listing.with_availability(store, products.items),
-        continuation_token=products.continuation_token,
-    )
-    freeze_json(page)  # rendered from these bytes, cached or not
+    entries, token = _product_page(store, repo, query, categories, brands)
+    page = listing.page_json(store, entries, token)
     stock_pages.put_list(stock_key, page)
     return page
 
 
 def _product_page(
+    store: DocumentStore,
     repo: CatalogRepository,
     query: ProductListQuery,
     categories: tuple[str, ...] | None,
     brands: tuple[str, ...] | None,
-) -> ProductsPublic:
+) -> tuple[tuple[listing.Entry, ...], str | None]:
+    """The page's products (each stored version's listing entry) and the next page's token."""
     key = tuple(sorted({**query.model_dump(), "category": categories, "brand": brands}.items()))
     cached = cache.get_list(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     generation = cache.generation()
-    page = repo.list_products(query, categories=categories, brands=brands)
-    result = ProductsPublic(
-        items=[stored_to_public(doc) for doc in page.items], continuation_token=page.continuation_token
-    )
+    # The page's versions first (ids and ETags: no body read or decoded); the bodies only when a
+    # version has no entry yet (a product written since, a new process). Still one store query
+    # per request, so this is not a read cache: a change shows on the next request.
+    memo = listing.entries_of(store)
+    versions = repo.list_product_versions(query, categories=categories, brands=brands)
+    known = [memo.get((v["id"], v["_etag"])) for v in versions.items]
+    entries = [entry for entry in known if entry is not None]
+    if len(entries) == len(known):
+        result = (tuple(entries), versions.continuation_token)
+    else:
+        page = repo.list_products(query, categories=categories, brands=brands)
+        result = (tuple(listing.stored_entry(memo, doc) for doc in page.items), page.continuation_token)
     cache.put_list(key, result, since=generation)
     return result
 

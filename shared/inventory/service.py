@@ -5,6 +5,7 @@ Reservations (the order workflow's reserve / release / commit) are in `reservati
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -13,7 +14,16 @@ from shared.inventory.model import StockItem
 from shared.inventory.repository import InventoryRepository
 from shared.kernel.errors import Conflict, NotFound, ValidationFailed
 from shared.messaging.events import CloudEvent, new_event
-from shared.ports.documents import DocumentExists, DocumentNotFound, DocumentStore, ETagMismatch, Page
+from shared.ports.documents import (
+    Container,
+    Document,
+    DocumentExists,
+    DocumentNotFound,
+    DocumentStore,
+    ETagMismatch,
+    Page,
+    Query,
+)
 from shared.settings import get_settings
 from shared.storage.retry import TryAgain, retry_on_conflict
 
@@ -23,8 +33,19 @@ class SkuTaken(Conflict):
     title = "Sku already in use"
 
 
+# One repository per store (as catalog.service does): its containers are opened once, not on
+# every call. Weak keys: a dropped store takes its repository with it.
+_repos: weakref.WeakKeyDictionary[DocumentStore, InventoryRepository] = weakref.WeakKeyDictionary()
+
+
 def _repo(store: DocumentStore) -> InventoryRepository:
-    return InventoryRepository(store)
+    try:
+        repo = _repos.get(store)
+        if repo is None:
+            repo = _repos[store] = InventoryRepository(store)
+    except TypeError:  # a store that cannot be weakly referenced or hashed: one per call
+        return InventoryRepository(store)
+    return repo
 
 
 def stock_low_event(item: StockItem, was_low: bool) -> list[CloudEvent]:
@@ -165,28 +186,84 @@ def list_adjustments(
 # Products per query of `available_by_product`: a listing page (at most 100 products) is one query.
 PRODUCTS_PER_QUERY = 100
 
+# Per store, (sku, ETag) -> (product id, available) of that stored version of a stock record
+# (None: not a stock record). A stored version never changes and every write gives a new ETag,
+# so what is derived from one stays true; the versions themselves are queried on every call
+# (not a cache of the stock: a changed record has a new ETag and is read again). Per store: an
+# ETag is unique within one store only (a new SQLite file counts from 1 again).
+_LEVELS_MAX = 65536
+_levels_by_store: weakref.WeakKeyDictionary[DocumentStore, dict[tuple[str, str], tuple[str, int] | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_UNSEEN = object()
+
+
+def _levels_of(store: DocumentStore) -> dict[tuple[str, str], tuple[str, int] | None]:
+    try:
+        levels = _levels_by_store.get(store)
+        if levels is None:
+            levels = _levels_by_store[store] = {}
+    except TypeError:  # a store that cannot be weakly referenced or hashed: nothing kept
+        return {}
+    return levels
+
+
+def _level(doc: Document) -> tuple[str, int] | None:
+    product_id = doc.get("productId")
+    if doc.get("docType") != "stock" or product_id is None:
+        return None
+    # What StockItem.from_document(doc).available gives, without building the item and copying
+    # its holds; never below zero on a listing.
+    return str(product_id), max(0, int(doc.get("onHand", 0)) - int(doc.get("reserved", 0)))
+
 
 def available_by_product(*, store: DocumentStore, product_ids: Sequence[str]) -> dict[str, dict[str, int]]:
     """`{productId: {sku: available}}` of the given products' skus, in one query per
     PRODUCTS_PER_QUERY products: a product listing shows availability without a read per sku.
     Found by the stock records' `productId` (indexed; adjustment records have none), not by sku:
-    the sku is the partition key, which a query across partitions cannot use."""
+    the sku is the partition key, which a query across partitions cannot use.
+
+    The query asks for the records' versions (`query_versions`: ids and ETags); only when one
+    is a version not seen before are the records themselves queried (the same filter, once)."""
     from shared.ports.documents import Filter, Query
 
     wanted = list(dict.fromkeys(product_ids))
     found: dict[str, dict[str, int]] = {}
+    stock = _repo(store).stock
+    _levels = _levels_of(store)
     for start in range(0, len(wanted), PRODUCTS_PER_QUERY):
         # productId alone: with a docType filter beside it SQLite walks the docType index (every
         # stock record) instead of one productId index probe per product. Only stock records
-        # carry a productId; the check below keeps it so.
-        query = Query(where=(Filter("productId", "in", wanted[start : start + PRODUCTS_PER_QUERY]),))
-        for doc in _repo(store).stock.query_all(query):
-            if doc.get("docType") != "stock":
-                continue
-            item = StockItem.from_document(doc)
-            if item.product_id is not None:
-                found.setdefault(item.product_id, {})[item.sku] = max(0, item.available)
+        # carry a productId; _level checks it.
+        # A tuple, not a list: a hashable query, whose SQL the embedded store compiles once.
+        query = Query(where=(Filter("productId", "in", tuple(wanted[start : start + PRODUCTS_PER_QUERY])),))
+        versions = [(str(v["id"]), str(v["_etag"])) for v in _all_versions(stock, query)]
+        levels = [(key, _levels.get(key, _UNSEEN)) for key in versions]
+        if any(level is _UNSEEN for _, level in levels):
+            # The records as they are now (a record may have changed since its version was read:
+            # the newer one is the one to show).
+            if len(_levels) >= _LEVELS_MAX:
+                _levels.clear()  # bounded: the next calls read their records again
+            levels = []
+            for doc in stock.query_all(query):
+                key = (str(doc["id"]), str(doc["_etag"]))
+                _levels[key] = _level(doc)
+                levels.append((key, _levels[key]))
+        for (sku, _), level in levels:
+            if isinstance(level, tuple):
+                found.setdefault(level[0], {})[sku] = level[1]
     return found
+
+
+def _all_versions(container: Container, query: Query) -> list[Document]:
+    items: list[Document] = []
+    token: str | None = None
+    while True:
+        page = container.query_versions(query, continuation_token=token)
+        items.extend(page.items)
+        token = page.continuation_token
+        if not token:
+            return items
 
 
 def available_by_sku(*, store: DocumentStore) -> dict[str, int]:

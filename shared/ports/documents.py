@@ -156,6 +156,31 @@ class Container(ABC):
     def batch(self, partition_key: str, operations: Sequence[BatchOp]) -> list[Document | None]:
         """All operations or none, within one partition. Results in order (None for deletes)."""
 
+    def query_versions(
+        self,
+        query: Query,
+        *,
+        partition_key: str | None = None,
+        max_items: int = 100,
+        continuation_token: str | None = None,
+    ) -> Page:
+        """`query`, each item reduced to `{"id", "_pk", "_etag"}` (`_pk`: its partition key): the
+        same rows, order and continuation tokens (a token of one pages the other). For callers
+        that keep what they derive from a stored version (keyed by id and ETag) and need the
+        body only for versions they have not seen; an adapter may answer it without reading or
+        decoding bodies (the embedded one does)."""
+        page = self.query(
+            query, partition_key=partition_key, max_items=max_items, continuation_token=continuation_token
+        )
+        pk_path = self.partition_key_path.strip("/").split("/")
+        items: list[Document] = []
+        for doc in page.items:
+            pk: Any = doc
+            for part in pk_path:
+                pk = pk.get(part) if isinstance(pk, dict) else None
+            items.append({"id": doc["id"], "_pk": pk, "_etag": doc["_etag"]})
+        return Page(items, page.continuation_token)
+
     def query_all(self, query: Query, *, partition_key: str | None = None) -> list[Document]:
         """Every page of `query` (for small result sets: admin tools, projections, tests)."""
         items: list[Document] = []
@@ -174,8 +199,8 @@ class DocumentStore(ABC):
         """The container `name`, created with that partition key path if needed.
 
         `indexes`: dotted paths the container's queries filter or sort on. The embedded adapter
-        creates an expression index for each (calling again with more paths adds them); Cosmos
-        indexes every path by default and ignores it."""
+        makes each a stored generated column with an index on it (calling again with more paths
+        adds them); Cosmos indexes every path by default and ignores it."""
 
     def health(self) -> None:  # noqa: B027 - optional override
         """Raise if the store cannot be reached."""

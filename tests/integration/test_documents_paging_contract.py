@@ -135,3 +135,31 @@ def test_tampered_tokens_are_refused_with_value_error(filled: tuple[Container, A
     for tampered in bad:
         with pytest.raises(ValueError):
             c.query(query, max_items=PAGE, continuation_token=tampered)
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_query_versions_pages_the_same_rows_as_query_with_the_same_tokens(
+    filled: tuple[Container, Any], direction: Literal["asc", "desc"]
+) -> None:
+    """`query_versions` (ids, partition keys and ETags only) answers the rows `query` answers, in
+    its order, and the tokens of one page the other (the catalog's listing mixes them)."""
+    c, _ = filled
+    query = Query(where=[Filter("kind", "=", "k")], order_by=[("rank", direction)])
+    docs, _ = _walk(c, query)
+    versions: list[dict[str, Any]] = []
+    token: str | None = None
+    use_versions = True
+    while True:
+        if use_versions:
+            page = c.query_versions(query, max_items=PAGE, continuation_token=token)
+            versions.extend(page.items)
+        else:  # every other page through `query`, with the token `query_versions` gave
+            full = c.query(query, max_items=PAGE, continuation_token=token)
+            versions.extend({"id": d["id"], "_pk": d["pk"], "_etag": d["_etag"]} for d in full.items)
+            page = full
+        token = page.continuation_token
+        use_versions = not use_versions
+        if not token:
+            break
+    assert versions == [{"id": d["id"], "_pk": d["pk"], "_etag": d["_etag"]} for d in docs]
+    assert all(set(v) == {"id", "_pk", "_etag"} for v in versions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +21,8 @@ def _count_calls(store: DocumentStore, monkeypatch: pytest.MonkeyPatch) -> dict[
     """Counts of reads and queries the inventory container answers from now on (the store keeps one
     container object per name, so patching the instance sees every caller's calls)."""
     container = store.container(STOCK_CONTAINER, STOCK_PK)
-    calls = {"read": 0, "query": 0}
-    real_read, real_query = container.read, container.query
+    calls = {"read": 0, "query": 0, "versions": 0}
+    real_read, real_query, real_versions = container.read, container.query, container.query_versions
 
     def read(*args: Any, **kwargs: Any) -> Any:
         calls["read"] += 1
@@ -31,8 +32,13 @@ def _count_calls(store: DocumentStore, monkeypatch: pytest.MonkeyPatch) -> dict[
         calls["query"] += 1
         return real_query(*args, **kwargs)
 
+    def versions(*args: Any, **kwargs: Any) -> Any:
+        calls["versions"] += 1
+        return real_versions(*args, **kwargs)
+
     monkeypatch.setattr(container, "read", read)
     monkeypatch.setattr(container, "query", query)
+    monkeypatch.setattr(container, "query_versions", versions)
     return calls
 
 
@@ -48,8 +54,8 @@ def test_a_page_of_products_reads_its_stock_in_one_query(
     calls = _count_calls(store, monkeypatch)
     page = list_products(store=store, query=ProductListQuery(limit=100))
     assert len(page.items) == 12
-    # 36 skus, one query, no read per sku.
-    assert calls == {"read": 0, "query": 1}
+    # 36 skus, one query (the versions, then the records: none was seen before), no read per sku.
+    assert calls == {"read": 0, "query": 1, "versions": 1}
     third = next(p for p in page.items if p.sku == "P3")
     assert [(a.sku, a.available, a.in_stock) for a in third.availability] == [
         ("P3", 0, False),
@@ -70,7 +76,17 @@ def test_availability_is_batched_per_chunk_of_products_not_per_sku(
     calls = _count_calls(store, monkeypatch)
     found = inventory.available_by_product(store=store, product_ids=[*ids, "no-such-product"])
     assert found == {ids[n]: {f"Q{n}": n + 1} for n in range(4)}  # unknown products are simply absent
-    assert calls == {"read": 0, "query": 3}  # 5 products in chunks of 2
+    # 5 products in chunks of 2: the versions per chunk, the records of the two chunks with
+    # records not seen before (the third has none).
+    assert calls == {"read": 0, "query": 2, "versions": 3}
+    # Again: nothing changed, so the versions alone answer; a change is read on the next call.
+    assert inventory.available_by_product(store=store, product_ids=[*ids, "no-such-product"]) == found
+    assert calls == {"read": 0, "query": 2, "versions": 6}
+    adjust_stock(store=store, sku="Q1", delta=5, reason="test")
+    before = dict(calls)
+    again = inventory.available_by_product(store=store, product_ids=ids)
+    assert again == {**found, ids[1]: {"Q1": 7}}
+    assert {k: calls[k] - before[k] for k in calls} == {"read": 0, "query": 1, "versions": 2}
 
 
 def test_category_and_brand_filters_take_an_id_a_slug_or_a_name(
@@ -96,3 +112,24 @@ def test_category_and_brand_filters_take_an_id_a_slug_or_a_name(
     create_product(store=store, data=data)
     listed = list_products(store=store, query=ProductListQuery(category="garden-outdoor")).items
     assert sorted(p.sku for p in listed) == ["HOE-1", "RAKE-1"]
+
+
+def test_stock_versions_of_another_store_are_not_taken_for_this_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stores (two SQLite files) give the same sku the same ETag (each counts from 1): what one
+    store's record said must not answer for the other's."""
+    from shared.adapters.sqlite_documents import SqliteDocumentStore
+
+    found = []
+    for n, on_hand in enumerate((3, 8)):
+        store = SqliteDocumentStore(tmp_path / f"s{n}.db")
+        refs = {
+            "category_id": create_category(store=store, data=CategoryCreate(name="Kitchen")).id,
+            "brand_id": create_brand(store=store, data=BrandCreate(name="Acme")).id,
+        }
+        product = create_product(store=store, data=product_data(refs, sku="SAME-1")).value
+        adjust_stock(store=store, sku="SAME-1", delta=on_hand, reason="test")
+        found.append(inventory.available_by_product(store=store, product_ids=[product.id])[product.id])
+        store.close()
+    assert found == [{"SAME-1": 3}, {"SAME-1": 8}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shared.adapters.sqlite_container import SqliteContainer
 from shared.adapters.sqlite_documents import SqliteDocumentStore
 from shared.adapters.sqlite_query import compile_query
 from shared.ports.documents import Filter, Query
@@ -23,6 +24,7 @@ def test_values_are_bound_and_paging_is_keyset_not_offset() -> None:
 def test_declared_indexes_serve_equality_and_range_filters(tmp_path: Path) -> None:
     store = SqliteDocumentStore(tmp_path / "documents.db")
     c = store.container("products", "/pk", indexes=("status", "price.amount"))
+    assert isinstance(c, SqliteContainer)
     for i in range(50):
         c.create(
             {
@@ -39,7 +41,9 @@ def test_declared_indexes_serve_equality_and_range_filters(tmp_path: Path) -> No
         Query(where=[Filter("price.amount", ">=", 40)], order_by=[("price.amount", "desc")]),
     ]
     for query in queries:
-        compiled = compile_query("c_products", query, partition_key=None, max_items=10, token=None)
+        compiled = compile_query(
+            "c_products", query, partition_key=None, max_items=10, token=None, shadows=c.shadows
+        )
         plan = " ".join(
             str(row)
             for row in store.connection().execute("EXPLAIN QUERY PLAN " + compiled.sql, compiled.params)
@@ -55,10 +59,13 @@ def test_declared_indexes_serve_equality_and_range_filters(tmp_path: Path) -> No
 def test_a_composite_index_serves_a_filtered_sorted_page_without_a_sort(tmp_path: Path) -> None:
     store = SqliteDocumentStore(tmp_path / "documents.db")
     c = store.container("things", "/pk", indexes=("status,name",))
+    assert isinstance(c, SqliteContainer)
     for i in range(30):
         c.create({"id": f"d{i}", "pk": "p", "status": "on" if i % 3 else "off", "name": f"n{29 - i:02d}"})
     query = Query(where=[Filter("status", "=", "on")], order_by=[("name", "asc")])
-    compiled = compile_query("c_things", query, partition_key=None, max_items=5, token=None)
+    compiled = compile_query(
+        "c_things", query, partition_key=None, max_items=5, token=None, shadows=c.shadows
+    )
     plan = " ".join(
         str(row) for row in store.connection().execute("EXPLAIN QUERY PLAN " + compiled.sql, compiled.params)
     )
