@@ -7,8 +7,9 @@ notifications context rendering and sending the confirmation, the realtime hub),
 devhost process; a 100 ms poll gives the same figures, so polling is not what limits them.
 Each client places an order and polls `GET /orders/{id}` until it is final (every 5 ms alone,
 25 ms with 20 clients, so polling does not take the CPU the workflow needs). The order
-workflow runs 6 activities (reserve, authorize, fraud, capture, confirm, notify), each writing the
-order's stream, so it is expected to cost several times the bare chain.
+workflow runs 4 activities (reserve, authorize + fraud check, capture, confirm + notification
+request; 6 before round 4), each writing the order's stream, so it is expected to cost several
+times the bare chain.
 Every client buys its own sku (the distinct-sku runs, where orders do not contend on stock),
 then all 20 buy one hot sku with ample stock (every reservation contends on one stock document),
 checked afterwards for overselling: units sold = orders confirmed, nothing left reserved.

@@ -2,7 +2,8 @@
 
 Container `order_streams`, partitioned by `/orderId`: the stream entries `<orderId>:<sequence>` and
 the stream head (the current state, id = order id) share a partition, so appending events, writing
-the new head and staging the outbox entries is one transactional batch. Entry ids are sequence
+the new head and staging the outbox entries (events, and the notification command that
+`NotificationRequested` records) is one transactional batch. Entry ids are sequence
 numbers: two writers that read the same version both try to create the same entry id and exactly
 one wins (`StreamConflict` for the other, who re-reads and decides again).
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from shared.messaging.events import new_event
 from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.orders.commands import NOTIFICATION_QUEUE, notification_command
 from shared.orders.events import PUBLISHED
 from shared.orders.model import OrderState, apply
 from shared.ports.documents import (
@@ -162,6 +164,10 @@ class OrderStream:
                     shipment=order.get("shipment") if event_type == "OrderShipped" else None,
                 )
                 uow.emit(new_event(payload, subject=order_id), properties=_routing(event_type, state))
+            elif event_type == "NotificationRequested":
+                # The command commits with the event that records it (shared/orders/commands.py):
+                # the relay sends it, at least once, as it does the events.
+                uow.send(NOTIFICATION_QUEUE, notification_command(state, str(data["kind"])))
         assert state is not None
         head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
         if current is None:
