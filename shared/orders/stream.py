@@ -127,11 +127,14 @@ class OrderStream:
         if hit is not None and etag is not None and hit[0] == etag:
             return Loaded(hit[1], etag)
         state = OrderState.model_validate(doc)
-        if etag is not None:
+        self._cache(order_id, etag, state)
+        return Loaded(state, etag)
+
+    def _cache(self, order_id: str, etag: Any, state: OrderState) -> None:
+        if isinstance(etag, str):
             if len(self._states) >= _STATE_CACHE_MAX:
                 self._states.clear()
             self._states[order_id] = (etag, state)
-        return Loaded(state, etag)
 
     def append(self, order_id: str, current: Loaded | None, events: Sequence[NewEvent]) -> Loaded:
         """Append `events` after `current` (None: a new stream). `StreamConflict` if it moved on."""
@@ -178,8 +181,12 @@ class OrderStream:
             written = uow.commit()[-1] or {}
         except BatchFailed as exc:
             raise StreamConflict(f"order {order_id} changed meanwhile") from exc
+        etag = written.get("_etag")
+        # The head just written is `state` dumped: the next load of it (the next step, the
+        # clients' polls) finds the state under its ETag instead of validating it again.
+        self._cache(order_id, etag, state)
         self.project(state)
-        return Loaded(state, written.get("_etag"))
+        return Loaded(state, etag)
 
     def update(self, order_id: str, decide: Callable[[OrderState], Sequence[NewEvent]]) -> OrderState:
         """Load, decide the events (may raise to refuse), append; again on a concurrent append."""
