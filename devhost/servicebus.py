@@ -83,6 +83,7 @@ class Pump:
         self.wake = asyncio.Event()
         self.stopping = False
         self.in_flight: dict[str, asyncio.Task[None]] = {}  # lock token -> handler task
+        self._renewer: asyncio.Task[None] | None = None
 
     async def _bus(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """Receive, complete, renew, abandon: each one short SQLite transaction on the bus file (a
@@ -93,6 +94,14 @@ class Pump:
         return method(*args, **kwargs)
 
     async def run(self) -> None:
+        self._renewer = asyncio.create_task(self._renew_in_flight(), name=f"renew:{self.fn.name}")
+        try:
+            await self._receive_loop()
+        finally:
+            if not self.stopping:  # else `stop` ends it once the handlers it waits for are done
+                self._renewer.cancel()
+
+    async def _receive_loop(self) -> None:
         sub = self.spec.subscription or None
         while not self.stopping:
             self.wake.clear()  # before receiving, so a send during the receive is not missed
@@ -117,7 +126,6 @@ class Pump:
         start = time.perf_counter()
         first = group[0]
         arg: Any = [to_sdk_message(m) for m in group] if self.batch else to_sdk_message(first)
-        renew = asyncio.create_task(self._renew([m.lock_token for m in group]))
         outcome = "completed"
         props = first.message.application_properties
         try:
@@ -142,7 +150,6 @@ class Pump:
                 error,
             )
         finally:
-            renew.cancel()
             for m in group:
                 self.in_flight.pop(m.lock_token, None)
             self.wake.set()
@@ -171,13 +178,20 @@ class Pump:
                 outcome = "lock-lost"
         return outcome
 
-    async def _renew(self, tokens: list[str]) -> None:
+    async def _renew_in_flight(self) -> None:
+        """Keep the locks of the messages being handled: one loop per pump renews every lock in
+        flight each half lock period (a lock taken just after a round is renewed in the next, well
+        before it ends). One task for the pump, not one started and cancelled per delivery."""
         interval = max(0.5, self.spec.lock_seconds / 2)
         while True:
             await asyncio.sleep(interval)
-            for token in tokens:
-                with contextlib.suppress(LockLostError):
+            for token in list(self.in_flight):
+                try:
                     await self._bus(self.bus.renew_lock, token, self.spec.lock_seconds)
+                except LockLostError:
+                    pass  # settled meanwhile, or lost: the handler's settle says which
+                except Exception:
+                    log.exception("renewing a message lock on %s failed", self.spec.label)
 
     async def stop(self, grace_seconds: float) -> None:
         """Stop receiving; give running handlers `grace_seconds`; release the rest unharmed."""
@@ -193,6 +207,8 @@ class Pump:
                 log.warning(
                     "released in-flight message on %s at shutdown (will be redelivered)", self.spec.label
                 )
+        if self._renewer is not None:
+            self._renewer.cancel()
 
 
 class ServiceBusTriggers:

@@ -29,9 +29,10 @@ import itertools
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from shared.messaging.events import CloudEvent
+from shared.messaging.events import CloudEvent, current_traceparent
 from shared.ports.documents import BatchOp, Container, Document, Filter, PatchOp, Query
 from shared.ports.messaging import BusMessage
 
@@ -208,8 +209,15 @@ class UnitOfWork:
 
     def send(self, queue: str, *messages: BusMessage) -> UnitOfWork:
         """Stage commands for `queue`: the relay sends them once this unit commits (at least
-        once; the message id is the dedupe key, so keep it stable for the same command)."""
-        self._commands.extend((queue, m) for m in messages)
+        once; the message id is the dedupe key, so keep it stable for the same command). A
+        message without a `traceparent` gets the current span's, as the publishers stamp one
+        sent directly: the relay sends it outside any span, and the consumer continues the
+        trace the command was staged in."""
+        current = current_traceparent()
+        for m in messages:
+            if current and not m.application_properties.get("traceparent"):
+                m = replace(m, application_properties={**m.application_properties, "traceparent": current})
+            self._commands.append((queue, m))
         return self
 
     def commit(self) -> list[Document | None]:

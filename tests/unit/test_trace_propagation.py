@@ -111,3 +111,27 @@ def test_a_service_bus_triggered_function_continues_the_senders_trace(tmp_path: 
     assert trace_id(inside) == trace_id(SENT)
     assert inside is not None and inside.split("-")[2] != SENT.split("-")[2]  # a child span
     assert emitted == inside  # what the handler emits carries the trace on
+
+
+def test_a_command_staged_in_the_outbox_carries_the_trace_it_was_staged_in(tmp_path: Path) -> None:
+    from shared.adapters.sqlite_documents import SqliteDocumentStore
+    from shared.messaging.outbox import UnitOfWork
+    from shared.messaging.relay import OutboxRelay
+
+    topology = parse_topology({"topic": "events", "subscriptions": [], "queues": [{"name": "commands"}]})
+    bus = LocalBus(tmp_path / "bus.db", topology)
+    store = SqliteDocumentStore(tmp_path / "documents.db")
+    orders = store.container("trace-orders", "/orderId")
+    try:
+        with tracer().start_as_current_span("activity"):
+            staged = current_traceparent()
+            command = BusMessage("c1", b"{}", "Command", application_properties={"type": "Command"})
+            UnitOfWork(orders, "o1").create({"id": "o1", "orderId": "o1"}).send("commands", command).commit()
+        # The relay runs outside any span (a timer), yet the consumer continues the staging trace.
+        OutboxRelay(store, LocalBusPublisher(bus), {orders.name: "/orderId"}).run_once()
+        [leased] = bus.receive("commands", None, max_count=5)
+        assert leased.message.application_properties["traceparent"] == staged
+        assert "traceparent" not in command.application_properties  # the caller's message unchanged
+    finally:
+        bus.close()
+        store.close()
