@@ -1,11 +1,12 @@
-"""The order workflow (Durable orchestrator): reserve -> authorize + fraud check -> (review) ->
+"""The order workflow (Durable orchestrator): reserve + authorize + fraud check -> (review) ->
 capture -> confirm + notify, with compensation on every failure path.
 
-Four activities on the happy path: the fraud check runs inside the authorize step and the
-confirmation notification is staged by the confirm step's own append (round 4,
-docs/performance.md, which argues why neither merge loses a crash-safety property). The
-separate `order_fraud_check` and `order_notify` activities stay registered and are scheduled
-only when replaying a history recorded before (a result without `fraud` / `notified`).
+Three activities on the happy path: the reserve step also authorizes and runs the fraud check,
+and the confirm step's own append stages the confirmation notification (round 4,
+docs/performance.md, which argues why no merge loses a crash-safety property). The separate
+`order_authorize_payment`, `order_fraud_check` and `order_notify` activities stay registered
+and are scheduled only when replaying a history recorded before (a result without
+`authorization` / `fraud` / `notified`).
 
 The instance id is the order id. Authorization comes before the fraud check because the provider's
 risk signal arrives with it; capture waits until the order is approved, so a rejected order only
@@ -99,15 +100,18 @@ def _run(
     if reserved.get("cancelRequested"):
         return ("cancelled", "cancelled on request")
 
-    auth = yield step(wf.ORDER_AUTHORIZE_PAYMENT)
+    # The reserve step authorizes and checks too (round 4); a result recorded before that, in the
+    # history of a workflow started earlier, has no `authorization`: that history's next task is
+    # the separate authorization, which replaying it must schedule again.
+    auth = reserved.get("authorization")
+    if auth is None:
+        auth = yield step(wf.ORDER_AUTHORIZE_PAYMENT)
     if auth["status"] == "cancelled":
         return ("cancelled", "cancelled on request")
     if auth["status"] != "authorized":
         return ("payment_failed", auth.get("code") or "payment_failed")
 
-    # The authorize step runs the fraud check too (round 4); a result recorded before that, in
-    # the history of a workflow started earlier, has no `fraud`: that history's next task is the
-    # separate check, which replaying it must schedule again.
+    # Likewise the fraud check: inside the authorization since round 4, separate before.
     fraud = auth.get("fraud")
     if fraud is None:
         fraud = yield step(wf.ORDER_FRAUD_CHECK)

@@ -43,35 +43,55 @@ def _lines(state: OrderState) -> list[ReservationLine]:
 
 
 def reserve(deps: OrderDeps, order_id: str) -> dict[str, Any]:
+    """Hold the stock and, once held, authorize the payment and run the fraud check: everything
+    recorded in one append (`InventoryReserved`, `PaymentAuthorized` or `PaymentFailed`,
+    `FraudChecked`, maybe `OrderAwaitingReview`), one checkpoint of the workflow instead of
+    three (round 4, docs/performance.md). The authorization's result is under `authorization`
+    (an `order_authorize_payment` result), so the workflow skips that activity.
+
+    Safe to repeat at any point, as the separate steps were: the reservation is idempotent per
+    order (a repeat returns the first call's hold), so is the provider's authorization (same
+    payment, never a second hold), the fraud input is relative to the order's own `createdAt`,
+    and each event is recorded only if the stream does not show it yet. A crash before the
+    append records nothing; the retry finds the hold and the authorization where they are. If
+    the step fails for good, the workflow's compensation releases the hold and voids the
+    authorization by order id, whether or not the stream recorded them.
+
+    Out of stock: nothing is authorized. A cancellation already requested: the hold is recorded
+    and nothing is authorized (the workflow undoes the hold)."""
     state = _load(deps, order_id)
     if state.status not in IN_FLIGHT:
         return {"ok": False, "finished": state.status}
     outcome = reservations.reserve(
         store=deps.store, order_id=order_id, lines=_lines(state), ttl_seconds=deps.reservation_ttl_seconds
     )
-    if outcome.ok:
-        lines = [{"sku": x.sku, "quantity": x.quantity} for x in outcome.lines]
+    result: dict[str, Any] = {"ok": outcome.ok, "failedSkus": outcome.failed_skus}
+    if not outcome.ok:
+        return {**result, "cancelRequested": state.cancel_requested}
+    lines = [{"sku": x.sku, "quantity": x.quantity} for x in outcome.lines]
+    if state.cancel_requested:
         state = deps.stream.update(
             order_id, lambda s: [] if s.reservation else [("InventoryReserved", {"lines": lines})]
         )
-    return {"ok": outcome.ok, "failedSkus": outcome.failed_skus, "cancelRequested": state.cancel_requested}
+        return {**result, "cancelRequested": True}
+    return {**result, "cancelRequested": False, "authorization": _authorize(deps, state, lines)}
 
 
 def authorize(deps: OrderDeps, order_id: str) -> dict[str, Any]:
-    """Authorize the payment and, once authorized, run the fraud check: both recorded in one
-    append (`PaymentAuthorized`, `FraudChecked`, maybe `OrderAwaitingReview`), one checkpoint
-    of the workflow instead of two (round 4, docs/performance.md).
-
-    Safe to repeat at any point: the provider's authorization is idempotent per order (a second
-    call returns the same payment, never a second hold), the fraud input is computed relative to
-    the order's own `createdAt` (shared.orders.risk), and each event is recorded only if the
-    stream does not show it yet. A crash before the append records nothing, so the retry asks
-    the provider again (same answer) and scores again; after the append, the retry finds both
-    recorded and returns the recorded decision. The result carries the decision under `fraud`
-    (an `order_fraud_check` result), so the workflow skips that activity."""
+    """Authorize the payment and, once authorized, run the fraud check, recorded in one append:
+    the `order_authorize_payment` activity, which workflows whose reservation was recorded
+    before round 4 still call next (their history says so). The result carries the decision
+    under `fraud` (an `order_fraud_check` result), so the workflow skips that activity."""
     state = _load(deps, order_id)
     if state.cancel_requested:
         return {"status": "cancelled"}
+    return _authorize(deps, state, None)
+
+
+def _authorize(deps: OrderDeps, state: OrderState, reserved: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The authorization and the fraud check of `state`'s order, appended with `InventoryReserved`
+    of `reserved` lines when given (see `reserve` for why repeating any part is safe)."""
+    order_id = state.id
     payment = deps.payments.authorize(
         order_id=order_id, customer_id=state.customer_id, token=state.payment_token, amount=state.total
     )
@@ -82,21 +102,30 @@ def authorize(deps: OrderDeps, order_id: str) -> dict[str, Any]:
         "code": payment.failure_code,
         "riskSignal": payment.risk_signal,
     }
-    if payment.status != "authorized":
-        deps.stream.update(order_id, lambda s: [] if s.payment else [(kind, data)])
-        return result
-    # The fraud check scores the order as it is once the authorization is recorded (the
-    # provider's risk signal is one of its inputs), unless an earlier attempt recorded it.
-    authorized = state if state.payment else apply(state, kind, data, state.updated_at)
-    checked = None if state.fraud is not None else _assess(deps, authorized)
+    checked = None
+    if payment.status == "authorized" and state.fraud is None:
+        # The fraud check scores the order as it is once the authorization is recorded (the
+        # provider's risk signal is one of its inputs), unless an earlier attempt recorded it.
+        scored = state
+        if reserved is not None and not scored.reservation:
+            scored = apply(scored, "InventoryReserved", {"lines": reserved}, scored.updated_at)
+        if not scored.payment:
+            scored = apply(scored, kind, data, scored.updated_at)
+        checked = _assess(deps, scored)
 
     def decide(s: OrderState) -> list[NewEvent]:
-        events: list[NewEvent] = [] if s.payment else [(kind, data)]
+        events: list[NewEvent] = []
+        if reserved is not None and not s.reservation:
+            events.append(("InventoryReserved", {"lines": reserved}))
+        if not s.payment:
+            events.append((kind, data))
         if s.fraud is None and checked is not None:
             events += _fraud_events(checked)
         return events
 
     state = deps.stream.update(order_id, decide)
+    if payment.status != "authorized":
+        return result
     decision = state.fraud.decision if state.fraud else (checked or {}).get("decision")
     if decision is None:  # only when the stream's payment is not this authorization: check apart
         return result

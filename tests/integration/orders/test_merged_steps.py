@@ -1,5 +1,5 @@
-"""Round 4's merged workflow steps (docs/performance.md): authorize + fraud check in one step and
-one append, the confirmation notification staged by the confirm step's own append. Each must stay
+"""Round 4's merged workflow steps (docs/performance.md): reserve + authorize + fraud check in one
+step and one append, the confirmation notification staged by the confirm step's own append. Each must stay
 safe to repeat at any point (a crash, an activity retry), and a workflow whose history was recorded
 before the merge must still schedule the separate steps it recorded."""
 
@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from orchestrations import order_workflow
+from shared.inventory import reservations
+from shared.inventory.model import ReservationLine
 from shared.kernel import workflows as wf
 from shared.messaging.outbox import OUTBOX_FIELD, PENDING
 from shared.orders import service, steps
@@ -19,15 +21,24 @@ from shared.orders.deps import OrderDeps
 from shared.orders.model import OrderState
 from shared.orders.service import place_order
 from shared.orders.stream import Loaded, NewEvent, OrderStream
-from tests.integration.orders.harness import CUSTOMER, HIGHEST, charges, order_body, seed_product
+from tests.integration.orders.harness import CUSTOMER, HIGHEST, charges, levels, order_body, seed_product
 
 
-def _placed(deps: OrderDeps, sku: str, number: str | None = None) -> str:
-    seed_product(deps, sku, on_hand=5)
+def _placed(deps: OrderDeps, sku: str, number: str | None = None, on_hand: int = 5) -> str:
+    seed_product(deps, sku, on_hand=on_hand)
     body = order_body(deps, sku) if number is None else order_body(deps, sku, number)
-    order_id = place_order(deps, CUSTOMER, body, None).order_id
-    assert steps.reserve(deps, order_id)["ok"]
-    return order_id
+    return place_order(deps, CUSTOMER, body, None).order_id
+
+
+def _reserved_the_old_way(deps: OrderDeps, order_id: str) -> None:
+    """What the reserve step recorded before round 4: the hold alone (its history's next task is
+    the separate authorization)."""
+    state = deps.stream.load(order_id)
+    assert state is not None
+    lines = [ReservationLine(sku=i.sku, quantity=i.quantity) for i in state.state.items]
+    outcome = reservations.reserve(store=deps.store, order_id=order_id, lines=lines, ttl_seconds=900)
+    recorded = [{"sku": x.sku, "quantity": x.quantity} for x in outcome.lines]
+    deps.stream.update(order_id, lambda s: [("InventoryReserved", {"lines": recorded})])
 
 
 def _types(deps: OrderDeps, order_id: str) -> list[str]:
@@ -50,56 +61,83 @@ class CrashOnAppend(OrderStream):
         raise SystemExit("killed before the append")
 
 
-def test_authorize_records_the_authorization_and_the_fraud_check_in_one_append(deps: OrderDeps) -> None:
+def test_reserve_records_the_hold_the_authorization_and_the_fraud_check_in_one_append(
+    deps: OrderDeps,
+) -> None:
     order_id = _placed(deps, "SKU-M1")
     before = deps.stream.load(order_id)
     assert before is not None
-    result = steps.authorize(deps, order_id)
-    assert result["status"] == "authorized" and result["fraud"] == {"decision": "approve"}
-    assert _types(deps, order_id)[-2:] == ["PaymentAuthorized", "FraudChecked"]
+    result = steps.reserve(deps, order_id)
+    assert result["ok"] and result["cancelRequested"] is False
+    auth = result["authorization"]
+    assert auth["status"] == "authorized" and auth["fraud"] == {"decision": "approve"}
+    assert _types(deps, order_id)[1:] == ["InventoryReserved", "PaymentAuthorized", "FraudChecked"]
     after = deps.stream.load(order_id)
-    assert after is not None and after.state.version == before.state.version + 2
-    entries = deps.stream.events(order_id)[-2:]
-    assert entries[0]["at"] == entries[1]["at"]  # one append, one commit
+    assert after is not None and after.state.version == before.state.version + 3
+    assert len({e["at"] for e in deps.stream.events(order_id)[1:]}) == 1  # one append, one commit
     # The check saw the provider's risk signal, as the separate step did after the authorization.
-    assert after.state.fraud is not None and after.state.risk_signal == result["riskSignal"]
+    assert after.state.fraud is not None and after.state.risk_signal == auth["riskSignal"]
+    assert levels(deps, "SKU-M1") == (5, 1)
 
 
-def test_authorize_and_check_survive_a_crash_before_their_append_and_a_retry_after_it(
-    deps: OrderDeps,
-) -> None:
+def test_reserve_survives_a_crash_before_its_append_and_a_retry_after_it(deps: OrderDeps) -> None:
     order_id = _placed(deps, "SKU-M2", HIGHEST)  # the provider's `highest` signal: a review
     healthy = deps.stream
     deps.stream = CrashOnAppend(healthy)
     with pytest.raises(SystemExit):
-        steps.authorize(deps, order_id)
+        steps.reserve(deps, order_id)
     deps.stream = healthy
-    assert "PaymentAuthorized" not in _types(deps, order_id)  # nothing recorded, the hold exists
+    assert _types(deps, order_id) == ["OrderCreated"]  # nothing recorded; the hold and auth exist
 
-    first = steps.authorize(deps, order_id)  # the activity's retry
-    again = steps.authorize(deps, order_id)  # a retry after the append (a crash before reporting)
-    assert first["fraud"] == again["fraud"] == {"decision": "review"}
+    first = steps.reserve(deps, order_id)  # the activity's retry
+    again = steps.reserve(deps, order_id)  # a retry after the append (a crash before reporting)
+    assert first["authorization"]["fraud"] == again["authorization"]["fraud"] == {"decision": "review"}
     types = _types(deps, order_id)
-    assert types.count("PaymentAuthorized") == types.count("FraudChecked") == 1
-    assert types.count("OrderAwaitingReview") == 1
+    assert types.count("InventoryReserved") == types.count("PaymentAuthorized") == 1
+    assert types.count("FraudChecked") == types.count("OrderAwaitingReview") == 1
     assert charges(deps, order_id) == [("sandbox", "authorize")]  # one hold at the provider
+    assert levels(deps, "SKU-M2") == (5, 1)  # one hold of the stock
     state = deps.stream.load(order_id)
     assert state is not None and state.state.status == "awaiting_review"
-    # The separate check, as an older history schedules it next, finds it done.
+    # The separate steps, as an older history schedules them next, find everything done.
+    assert steps.authorize(deps, order_id)["fraud"] == {"decision": "review"}
     assert steps.fraud_check(deps, order_id) == {"decision": "review"}
-    assert _types(deps, order_id) == types
+    assert _types(deps, order_id) == types and charges(deps, order_id) == [("sandbox", "authorize")]
 
 
 def test_a_declined_authorization_runs_no_fraud_check(deps: OrderDeps) -> None:
     order_id = _placed(deps, "SKU-M3", "4000000000000002")
+    result = steps.reserve(deps, order_id)
+    assert result["authorization"]["status"] == "declined" and "fraud" not in result["authorization"]
+    assert _types(deps, order_id)[1:] == ["InventoryReserved", "PaymentFailed"]
+
+
+def test_out_of_stock_authorizes_nothing(deps: OrderDeps) -> None:
+    order_id = _placed(deps, "SKU-M7", on_hand=0)
+    result = steps.reserve(deps, order_id)
+    assert result["ok"] is False and "authorization" not in result
+    assert _types(deps, order_id) == ["OrderCreated"] and charges(deps, order_id) == []
+
+
+def test_a_cancellation_before_reserve_authorizes_nothing(deps: OrderDeps) -> None:
+    order_id = _placed(deps, "SKU-M8")
+    assert service.request_cancel(deps, order_id, CUSTOMER) == "signal"
+    result = steps.reserve(deps, order_id)
+    assert result["ok"] and result["cancelRequested"] is True and "authorization" not in result
+    assert _types(deps, order_id)[-1] == "InventoryReserved" and charges(deps, order_id) == []
+
+
+def test_the_older_separate_authorize_step_checks_fraud_in_its_append(deps: OrderDeps) -> None:
+    order_id = _placed(deps, "SKU-M9")
+    _reserved_the_old_way(deps, order_id)
     result = steps.authorize(deps, order_id)
-    assert result["status"] == "declined" and "fraud" not in result
-    assert _types(deps, order_id)[-1] == "PaymentFailed" and "FraudChecked" not in _types(deps, order_id)
+    assert result["status"] == "authorized" and result["fraud"] == {"decision": "approve"}
+    assert _types(deps, order_id)[1:] == ["InventoryReserved", "PaymentAuthorized", "FraudChecked"]
 
 
 def _captured(deps: OrderDeps, sku: str) -> str:
     order_id = _placed(deps, sku)
-    assert steps.authorize(deps, order_id)["fraud"] == {"decision": "approve"}
+    assert steps.reserve(deps, order_id)["authorization"]["fraud"] == {"decision": "approve"}
     assert steps.capture(deps, order_id)["status"] == "captured"
     return order_id
 
@@ -171,32 +209,31 @@ def _drive(results: dict[str, dict[str, Any]]) -> list[str]:
 
 
 AUTHORIZED: dict[str, Any] = {"status": "authorized", "code": None, "riskSignal": "normal"}
+RESERVED: dict[str, Any] = {"ok": True, "failedSkus": [], "cancelRequested": False}
 OK: dict[str, dict[str, Any]] = {
-    wf.ORDER_RESERVE_INVENTORY: {"ok": True, "failedSkus": [], "cancelRequested": False},
     wf.ORDER_FRAUD_CHECK: {"decision": "approve"},
     wf.ORDER_CAPTURE_PAYMENT: {"status": "captured"},
     wf.ORDER_NOTIFY: {"sent": True},
 }
 
 
-def test_the_workflow_runs_four_activities() -> None:
+def test_the_workflow_runs_three_activities() -> None:
     results = {
         **OK,
-        wf.ORDER_AUTHORIZE_PAYMENT: {**AUTHORIZED, "fraud": {"decision": "approve"}},
+        wf.ORDER_RESERVE_INVENTORY: {
+            **RESERVED,
+            "authorization": {**AUTHORIZED, "fraud": {"decision": "approve"}},
+        },
         wf.ORDER_CONFIRM: {"status": "confirmed", "cancelRequested": False, "notified": True},
     }
-    assert _drive(results) == [
-        wf.ORDER_RESERVE_INVENTORY,
-        wf.ORDER_AUTHORIZE_PAYMENT,
-        wf.ORDER_CAPTURE_PAYMENT,
-        wf.ORDER_CONFIRM,
-    ]
+    assert _drive(results) == [wf.ORDER_RESERVE_INVENTORY, wf.ORDER_CAPTURE_PAYMENT, wf.ORDER_CONFIRM]
 
 
 def test_a_history_recorded_before_the_merge_replays_into_the_separate_steps() -> None:
-    # The results the steps returned before round 4: no `fraud`, no `notified`.
+    # The results the steps returned before round 4: no `authorization`, `fraud`, `notified`.
     results = {
         **OK,
+        wf.ORDER_RESERVE_INVENTORY: RESERVED,
         wf.ORDER_AUTHORIZE_PAYMENT: AUTHORIZED,
         wf.ORDER_CONFIRM: {"status": "confirmed", "cancelRequested": False},
     }

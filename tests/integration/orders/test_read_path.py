@@ -34,8 +34,7 @@ def test_every_appended_state_is_remembered_as_its_head_validates(deps: OrderDep
     seed_product(deps, "SKU-RP1", on_hand=5)
     order_id = place_order(deps, CUSTOMER, order_body(deps, "SKU-RP1", quantity=2), None).order_id
     actions: list[Callable[[], object]] = [
-        lambda: steps.reserve(deps, order_id),
-        lambda: steps.authorize(deps, order_id),
+        lambda: steps.reserve(deps, order_id),  # reserve, authorize, fraud check: one append
         lambda: steps.capture(deps, order_id),
         lambda: steps.confirm(deps, order_id),
         lambda: service.ship_order(deps, order_id, ShipRequest(carrier="DHL", tracking_number="T 1")),
@@ -71,8 +70,7 @@ def test_a_states_public_order_its_json_and_etag_are_made_once_and_as_before(dep
     digest = hashlib.sha256(json.dumps(view, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     assert etag == order_etag(state) == f'W/"{digest[:24]}"'
 
-    steps.reserve(deps, order_id)
-    steps.authorize(deps, order_id)  # the payment shows: a new state, a new view
+    steps.reserve(deps, order_id)  # authorized too: the payment shows, a new state, a new view
     later = service.get_order(deps, order_id, CUSTOMER)
     order2, etag2 = public_view(later)
     assert order2 is not order and etag2 != etag
