@@ -311,7 +311,7 @@ def main(orders: int, profile: str | None = None, workers: int | None = None) ->
         print(line)
     print(
         f"\np50 ratio order/chain4: {p50_order1 / p50_chain1:.1f}x at 1 client, "
-        f"{p50_order20 / p50_chain20:.1f}x at 20 (order: 6 activities + HTTP + polling; chain4: "
+        f"{p50_order20 / p50_chain20:.1f}x at 20 (order: 3 activities + HTTP + polling; chain4: "
         "4 trivial activities in-process)"
     )
     print(
