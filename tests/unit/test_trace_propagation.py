@@ -135,3 +135,36 @@ def test_a_command_staged_in_the_outbox_carries_the_trace_it_was_staged_in(tmp_p
     finally:
         bus.close()
         store.close()
+
+
+def test_a_delivery_span_is_recorded_only_when_a_processor_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """devhost's consumer span: the SDK's recorded CONSUMER span under an exporter; without one an
+    unrecorded span with the context the SDK would have made (same trace, a new span id)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    from devhost.servicebus import consumer_span
+
+    with consumer_span("servicebus quiet", {"traceparent": SENT}) as quiet:
+        inside = current_traceparent()
+    assert not quiet.is_recording()
+    assert (
+        trace_id(inside) == trace_id(SENT)
+        and inside is not None
+        and inside.split("-")[2] != SENT.split("-")[2]
+    )
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    with consumer_span("servicebus watched", {"traceparent": SENT}) as watched:
+        recorded = current_traceparent()
+    assert watched.is_recording() is False  # ended
+    [span] = exporter.get_finished_spans()
+    assert span.name == "servicebus watched" and span.kind is SpanKind.CONSUMER
+    assert span.parent is not None and format(span.parent.span_id, "016x") == SENT.split("-")[2]
+    assert recorded is not None and recorded.split("-")[2] == format(span.context.span_id, "016x")
