@@ -11,6 +11,7 @@ round 4 (docs/performance.md).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from shared.messaging.topology import NOTIFICATION_COMMANDS_QUEUE
 from shared.orders.model import OrderState
@@ -20,9 +21,10 @@ NOTIFICATION_QUEUE = NOTIFICATION_COMMANDS_QUEUE
 CONFIRMATION = "order_confirmed"  # the `kind` of the confirmation notification
 
 
-def notification_command(state: OrderState, kind: str) -> BusMessage:
+def notification_command(state: OrderState, kind: str, public: dict[str, Any] | None = None) -> BusMessage:
     """The command asking notifications to tell the customer `kind` about the order as it is in
-    `state` (the public view: no payment token, no card fingerprint)."""
+    `state` (the public view: no payment token, no card fingerprint; `public`: that view dumped
+    already)."""
     order_id = state.id
     command_id = f"{order_id}:notify:{kind}"
     body = {
@@ -33,7 +35,7 @@ def notification_command(state: OrderState, kind: str) -> BusMessage:
             "orderId": order_id,
             "customerId": state.customer_id,
             "customerEmail": state.customer_email,
-            "order": state.public().model_dump(mode="json", by_alias=True),
+            "order": public if public is not None else state.public().model_dump(mode="json", by_alias=True),
         },
     }
     return BusMessage(

@@ -83,10 +83,10 @@ def _routing(event_type: str, state: OrderState) -> dict[str, str] | None:
     return {REVIEWED: "true" if state.review else "false"}
 
 
-def _view(state: OrderState) -> dict[str, Any]:
+def _view(state: OrderState, public: dict[str, Any] | None = None) -> dict[str, Any]:
     """A read model document: the public order plus its version."""
     return {
-        **state.public().model_dump(mode="json", by_alias=True),
+        **(public if public is not None else state.public().model_dump(mode="json", by_alias=True)),
         "version": state.version,
         "orderId": state.id,
     }
@@ -114,6 +114,8 @@ class OrderStream:
         # projection of that order replaces it on that ETag without reading it first. Anyone else
         # writing it changes the ETag, and a mismatch falls back to read, compare, replace.
         self._projected: dict[tuple[str, str], tuple[int, str]] = {}
+        # (state, its public view dumped) of the last append, for that append's projection.
+        self._last_dump: tuple[OrderState, dict[str, Any]] | None = None
 
     def load(self, order_id: str) -> Loaded | None:
         try:
@@ -141,6 +143,17 @@ class OrderStream:
         at = _now()
         state = current.state if current else None
         uow = UnitOfWork(self.streams, order_id)
+        dumped: list[tuple[OrderState, dict[str, Any]]] = []
+
+        def public_dump(of: OrderState) -> dict[str, Any]:
+            # The published event, the command and the projections of the same state share one
+            # dump of its public view (only read from, never changed).
+            if dumped and dumped[-1][0] is of:
+                return dumped[-1][1]
+            dump = of.public().model_dump(mode="json", by_alias=True)
+            dumped.append((of, dump))
+            return dump
+
         for event_type, data in events:
             state = apply(state, event_type, data, at)
             uow.create(
@@ -155,7 +168,7 @@ class OrderStream:
                 }
             )
             if event_type in PUBLISHED:
-                order = state.public().model_dump(mode="json", by_alias=True)
+                order = public_dump(state)
                 payload = PUBLISHED[event_type](
                     order_id=order_id,
                     customer_id=state.customer_id,
@@ -170,7 +183,9 @@ class OrderStream:
             elif event_type == "NotificationRequested":
                 # The command commits with the event that records it (shared/orders/commands.py):
                 # the relay sends it, at least once, as it does the events.
-                uow.send(NOTIFICATION_QUEUE, notification_command(state, str(data["kind"])))
+                uow.send(
+                    NOTIFICATION_QUEUE, notification_command(state, str(data["kind"]), public_dump(state))
+                )
         assert state is not None
         head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
         if current is None:
@@ -185,6 +200,8 @@ class OrderStream:
         # The head just written is `state` dumped: the next load of it (the next step, the
         # clients' polls) finds the state under its ETag instead of validating it again.
         self._cache(order_id, etag, state)
+        # The projection reuses the dump (identity-checked: threads share this stream).
+        self._last_dump = (state, public_dump(state))
         self.project(state)
         return Loaded(state, etag)
 
@@ -222,7 +239,8 @@ class OrderStream:
     # --- read models ------------------------------------------------------------------------------
     def project(self, state: OrderState) -> None:
         """The order document and the customer's list entry (public view + version)."""
-        view = _view(state)
+        last = self._last_dump
+        view = _view(state, last[1] if last is not None and last[0] is state else None)
         self._forward(self.orders, {**view, "docType": "order"}, state.id)
         self._forward(self.lists, {**view, "cardFingerprint": state.card_fingerprint}, state.customer_id)
 
@@ -237,6 +255,14 @@ class OrderStream:
                 pass  # someone else wrote (or removed) it: read and compare below
             else:
                 self._remember(key, version, written)
+                return
+        elif known is None and version == 1:
+            try:  # a new order's first projection: nothing to read (one exists only on a repeat)
+                created = container.create(document)
+            except DocumentExists:
+                pass  # projected already (a repeated request): read and compare below
+            else:
+                self._remember(key, version, created)
                 return
         forwarded = _forward(container, document, partition_key)
         if forwarded is not None:
