@@ -251,13 +251,28 @@ def get_cost(api: Client, pid: int, token: str, order_id: str, total: int = 800)
     return (cpu_seconds(pid) - before) / total
 
 
+PROFILE_RATE = 50  # samples per second (`--profile-rate`)
+
+
 def start_profile(pid: int, out: str | None) -> subprocess.Popen[bytes] | None:
     """py-spy on devhost for the 20-client phase only (`--profile out.raw`: collapsed stacks of the
     samples that held the GIL, i.e. devhost's CPU; the shares in docs/performance.md come from it)."""
     if not out:
         return None
     spy = Path(sys.executable).with_name("py-spy")
-    args = [str(spy), "record", "-p", str(pid), "--gil", "-r", "50", "--format", "raw", "-o", out]
+    args = [
+        str(spy),
+        "record",
+        "-p",
+        str(pid),
+        "--gil",
+        "-r",
+        str(PROFILE_RATE),
+        "--format",
+        "raw",
+        "-o",
+        out,
+    ]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -358,6 +373,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200, help="orders placed by the 20 clients")
     parser.add_argument("--profile", metavar="OUT", help="py-spy the 20-client phase into OUT (raw stacks)")
+    parser.add_argument("--profile-rate", type=int, default=PROFILE_RATE, help="py-spy samples per second")
     parser.add_argument(
         "--workers",
         type=int,
@@ -365,6 +381,7 @@ if __name__ == "__main__":
         help="devhost worker processes (FUNCTIONS_WORKER_PROCESS_COUNT; default: the environment's, else 1)",
     )
     args = parser.parse_args()
+    PROFILE_RATE = args.profile_rate
     count = args.workers or os.environ.get("FUNCTIONS_WORKER_PROCESS_COUNT") or 1
     print(f"devhost worker processes: {count}")
     sys.exit(main(args.orders, args.profile, args.workers))
