@@ -1,7 +1,8 @@
 """The outbox relay: committed outbox entries -> the bus, then deleted. At least once.
 
 Each round reads every registered container's pending entries oldest first (`_outbox.seq`),
-publishes them in that order in one `publish` call per page, and only then deletes them. A crash
+publishes them in that order in one `publish` call per page (command entries, `UnitOfWork.send`,
+go to their queue with one `send` per queue in the same round), and only then deletes them. A crash
 after publishing and before deleting republishes on the next round (consumers dedupe on the event
 id; Service Bus duplicate detection also drops a repeat message_id); a crash before the state
 commit leaves no entry at all, because entries are written in the state's own transaction.
