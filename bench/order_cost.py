@@ -6,7 +6,8 @@ Runs the real order workflow in-process (embedded document store, local bus, san
 rules fraud scorer, devhost's durable engine) for approved orders, counting per order:
 - document operations by kind (point reads, creates/replaces/upserts, deletes, queries and the
   items they returned, transactional batches and their operations) and the bytes written,
-- outbox entries (events the relay publishes to Service Bus) and bus messages sent directly,
+- outbox entries (events the relay publishes to Service Bus, and commands it sends to a queue)
+  and bus messages sent directly,
 - activity executions and orchestration episodes (each episode a replay with history reads).
 Counts, not timings: they do not depend on the machine, so they convert to Cosmos RU and Durable
 backend operations on paper.
@@ -57,6 +58,9 @@ def _count(name: str, method: Any) -> Any:
             for op in ops:
                 if op.document is not None and "_outbox" in op.document:
                     COUNTS["outbox entries"] += 1
+                    if "queue" in op.document["_outbox"]:  # a command (round 4): to its queue
+                        COUNTS["outbox commands (to a queue)"] += 1
+                        continue
                     event = op.document["_outbox"]["event"]
                     EVENTS[event["type"]] += 1
                     props = CloudEvent.model_validate(event).to_message().application_properties

@@ -13,16 +13,20 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 from azure.functions.servicebus import ServiceBusMessage
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from devhost.index import SERVICE_BUS, FunctionInfo
 from devhost.invoker import Invoker
 from shared.adapters.localbus import LeasedMessage, LocalBus, LockLostError
 from shared.adapters.localbus_topology import EntitySpec
+from shared.http.pipeline import _unrecorded_span
 from shared.observability.telemetry import span_from_traceparent
 
 log = logging.getLogger("devhost.servicebus")
@@ -30,6 +34,30 @@ log = logging.getLogger("devhost.servicebus")
 IDLE_POLL_SECONDS = 0.25  # other processes' sends are seen by polling; ours wake pumps at once
 BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 5.0
+
+
+_propagator = TraceContextTextMapPropagator()
+
+
+@contextlib.contextmanager
+def consumer_span(name: str, props: Any) -> Iterator[Any]:
+    """The delivery's span, continuing the sender's trace (its `traceparent` property) as the
+    Functions host does, so what the handler emits carries the same trace id on. When nothing
+    records spans (the SDK provider without a processor: devhost without an exporter), the span
+    is the unrecorded one the HTTP pipeline uses for requests, with the context the SDK would
+    have given it: creating and ending an SDK span cost about 0.2 ms of a delivery (round 4,
+    docs/performance.md)."""
+    traceparent, tracestate = props.get("traceparent"), props.get("tracestate")
+    carrier = {"traceparent": traceparent} if traceparent else {}
+    if tracestate and traceparent:
+        carrier["tracestate"] = tracestate
+    unrecorded = _unrecorded_span(_propagator.extract(carrier))
+    if unrecorded is not None:
+        with trace.use_span(unrecorded, end_on_exit=False):
+            yield unrecorded
+        return
+    with span_from_traceparent(name, traceparent, tracestate=tracestate) as span:
+        yield span
 
 
 def _utc(ts: float) -> datetime:
@@ -83,6 +111,7 @@ class Pump:
         self.wake = asyncio.Event()
         self.stopping = False
         self.in_flight: dict[str, asyncio.Task[None]] = {}  # lock token -> handler task
+        self._renewer: asyncio.Task[None] | None = None
 
     async def _bus(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """Receive, complete, renew, abandon: each one short SQLite transaction on the bus file (a
@@ -93,6 +122,14 @@ class Pump:
         return method(*args, **kwargs)
 
     async def run(self) -> None:
+        self._renewer = asyncio.create_task(self._renew_in_flight(), name=f"renew:{self.fn.name}")
+        try:
+            await self._receive_loop()
+        finally:
+            if not self.stopping:  # else `stop` ends it once the handlers it waits for are done
+                self._renewer.cancel()
+
+    async def _receive_loop(self) -> None:
         sub = self.spec.subscription or None
         while not self.stopping:
             self.wake.clear()  # before receiving, so a send during the receive is not missed
@@ -117,15 +154,12 @@ class Pump:
         start = time.perf_counter()
         first = group[0]
         arg: Any = [to_sdk_message(m) for m in group] if self.batch else to_sdk_message(first)
-        renew = asyncio.create_task(self._renew([m.lock_token for m in group]))
         outcome = "completed"
         props = first.message.application_properties
         try:
             # Continue the sender's trace (its traceparent property), as the Functions host does:
             # events the handler emits then carry the same trace id on to their consumers.
-            with span_from_traceparent(
-                f"servicebus {self.fn.name}", props.get("traceparent"), tracestate=props.get("tracestate")
-            ):
+            with consumer_span(f"servicebus {self.fn.name}", props):
                 await self.invoker.invoke(self.fn, **{self.fn.param_name: arg})
             for m in group:
                 await self._bus(self.bus.complete, m.lock_token)
@@ -142,7 +176,6 @@ class Pump:
                 error,
             )
         finally:
-            renew.cancel()
             for m in group:
                 self.in_flight.pop(m.lock_token, None)
             self.wake.set()
@@ -171,13 +204,20 @@ class Pump:
                 outcome = "lock-lost"
         return outcome
 
-    async def _renew(self, tokens: list[str]) -> None:
+    async def _renew_in_flight(self) -> None:
+        """Keep the locks of the messages being handled: one loop per pump renews every lock in
+        flight each half lock period (a lock taken just after a round is renewed in the next, well
+        before it ends). One task for the pump, not one started and cancelled per delivery."""
         interval = max(0.5, self.spec.lock_seconds / 2)
         while True:
             await asyncio.sleep(interval)
-            for token in tokens:
-                with contextlib.suppress(LockLostError):
+            for token in list(self.in_flight):
+                try:
                     await self._bus(self.bus.renew_lock, token, self.spec.lock_seconds)
+                except LockLostError:
+                    pass  # settled meanwhile, or lost: the handler's settle says which
+                except Exception:
+                    log.exception("renewing a message lock on %s failed", self.spec.label)
 
     async def stop(self, grace_seconds: float) -> None:
         """Stop receiving; give running handlers `grace_seconds`; release the rest unharmed."""
@@ -193,6 +233,8 @@ class Pump:
                 log.warning(
                     "released in-flight message on %s at shutdown (will be redelivered)", self.spec.label
                 )
+        if self._renewer is not None:
+            self._renewer.cancel()
 
 
 class ServiceBusTriggers:

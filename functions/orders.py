@@ -11,7 +11,7 @@ import azure.functions as func
 from shared.composition import get_order_deps
 from shared.http import Api, RequestContext, Response
 from shared.orders import refund_requests, service, workflow
-from shared.orders.model import Order, RefundRequestPublic, order_etag
+from shared.orders.model import Order, RefundRequestPublic, public_view
 from shared.orders.recovery import recover_orphans
 from shared.orders.schemas import (
     OrderAccepted,
@@ -85,7 +85,8 @@ async def place_order(ctx: RequestContext) -> Response:
 )
 def get_order(ctx: RequestContext) -> Response:
     state = service.get_order(get_order_deps(), ctx.route["orderId"], ctx.require_principal())
-    return Response(state.public(), headers={"ETag": order_etag(state)})
+    order, etag = public_view(state)  # once per head version: the clients poll this route
+    return Response(order, headers={"ETag": etag})
 
 
 @api.route(

@@ -1,5 +1,12 @@
-"""The order workflow (Durable orchestrator): reserve -> authorize -> fraud check -> (review) ->
-capture -> confirm -> notify, with compensation on every failure path.
+"""The order workflow (Durable orchestrator): reserve + authorize + fraud check -> (review) ->
+capture -> confirm + notify, with compensation on every failure path.
+
+Three activities on the happy path: the reserve step also authorizes and runs the fraud check,
+and the confirm step's own append stages the confirmation notification (round 4,
+docs/performance.md, which argues why no merge loses a crash-safety property). The separate
+`order_authorize_payment`, `order_fraud_check` and `order_notify` activities stay registered
+and are scheduled only when replaying a history recorded before (a result without
+`authorization` / `fraud` / `notified`).
 
 The instance id is the order id. Authorization comes before the fraud check because the provider's
 risk signal arrives with it; capture waits until the order is approved, so a rejected order only
@@ -93,13 +100,21 @@ def _run(
     if reserved.get("cancelRequested"):
         return ("cancelled", "cancelled on request")
 
-    auth = yield step(wf.ORDER_AUTHORIZE_PAYMENT)
+    # The reserve step authorizes and checks too (round 4); a result recorded before that, in the
+    # history of a workflow started earlier, has no `authorization`: that history's next task is
+    # the separate authorization, which replaying it must schedule again.
+    auth = reserved.get("authorization")
+    if auth is None:
+        auth = yield step(wf.ORDER_AUTHORIZE_PAYMENT)
     if auth["status"] == "cancelled":
         return ("cancelled", "cancelled on request")
     if auth["status"] != "authorized":
         return ("payment_failed", auth.get("code") or "payment_failed")
 
-    fraud = yield step(wf.ORDER_FRAUD_CHECK)
+    # Likewise the fraud check: inside the authorization since round 4, separate before.
+    fraud = auth.get("fraud")
+    if fraud is None:
+        fraud = yield step(wf.ORDER_FRAUD_CHECK)
     decision = fraud["decision"]
     if decision == "review":
         timeout = int(options.get("reviewTimeoutSeconds") or DEFAULT_REVIEW_TIMEOUT_SECONDS)
@@ -141,8 +156,11 @@ def _run(
         return ("out_of_stock", "reservation_expired")
     if confirmed.get("cancelRequested"):
         return ("cancelled", "cancelled on request")
-    try:
-        yield step(wf.ORDER_NOTIFY, {"kind": "order_confirmed"})
-    except Exception:  # the order stands; only the message is missing (the bus stayed down)
-        return ("done", "confirmed")
+    # The confirm step requests the confirmation with its own append (`notified`, round 4); a
+    # confirm result recorded before that (an earlier workflow's history) asks for the step.
+    if not confirmed.get("notified"):
+        try:
+            yield step(wf.ORDER_NOTIFY, {"kind": "order_confirmed"})
+        except Exception:  # the order stands; only the message is missing (the store stayed down)
+            return ("done", "confirmed")
     return ("done", "confirmed")

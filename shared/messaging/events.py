@@ -131,6 +131,11 @@ def event_spec(type: str) -> EventSpec:
         raise KeyError(f"unknown event type {type!r}: declare it with @register_event") from None
 
 
+def current_traceparent() -> str | None:
+    """The current span's `traceparent` (None outside a span or without telemetry)."""
+    return _current_traceparent()
+
+
 def _current_traceparent() -> str | None:
     try:
         from shared.observability.telemetry import current_traceparent

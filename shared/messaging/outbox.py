@@ -12,6 +12,11 @@ document in the same partition:
 Outbox documents carry an `_outbox` object (`seq`, `event`) and nothing else a query of the
 context would match on; queries listing a whole container add `NOT_OUTBOX` to their filters. The
 relay (`OutboxRelay`, in relay.py terms below) publishes them to the bus and deletes them.
+Commands (`UnitOfWork.send`): a message addressed to one queue, staged the same way (the entry
+keeps the message as it goes on the wire, and its `queue`), for a command that must go out if and
+only if the state change commits: sending it directly after the commit leaves a crash between the
+two to the caller's retries, sending it before leaves a command for a change that never happened.
+
 Ordering: `seq` is a time-based, per-process monotonic string, so entries of one subject (whose
 writes are serialized by the ETag checks on the aggregate) enter the topic in commit order (unless
 one is parked or backing off). Consumers do not receive them in that order: no sessions, 16
@@ -24,10 +29,12 @@ import itertools
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from shared.messaging.events import CloudEvent
+from shared.messaging.events import CloudEvent, current_traceparent
 from shared.ports.documents import BatchOp, Container, Document, Filter, PatchOp, Query
+from shared.ports.messaging import BusMessage
 
 OUTBOX_FIELD = "_outbox"
 # Add to the filters of queries that could otherwise return pending outbox documents.
@@ -99,6 +106,58 @@ def outbox_document(
     return document
 
 
+def command_document(
+    queue: str, message: BusMessage, partition_key_path: str, partition_key: str
+) -> Document:
+    """An outbox entry for a command to `queue`: the message as it goes on the wire (the body as
+    text, its id is the broker's duplicate-detection key and the consumer's dedupe key)."""
+    wire: dict[str, Any] = {
+        "messageId": message.message_id,
+        "subject": message.subject,
+        "contentType": message.content_type,
+        "body": message.body.decode(),
+        "properties": dict(message.application_properties),
+    }
+    if message.correlation_id:
+        wire["correlationId"] = message.correlation_id
+    document: Document = {
+        "id": f"outbox-{message.message_id}",
+        OUTBOX_FIELD: {"seq": next_seq(), "queue": queue, "message": wire},
+    }
+    _set_pointer(document, partition_key_path, partition_key)
+    return document
+
+
+def outbox_queue(document: Document) -> str | None:
+    """The queue a command entry goes to; None for an event (the topic)."""
+    queue: Any = document[OUTBOX_FIELD].get("queue")
+    return queue if isinstance(queue, str) else None
+
+
+def pending_command(document: Document) -> BusMessage:
+    wire: Any = document[OUTBOX_FIELD]["message"]
+    return BusMessage(
+        message_id=str(wire["messageId"]),
+        body=str(wire["body"]).encode(),
+        subject=str(wire["subject"]),
+        content_type=str(wire["contentType"]),
+        correlation_id=wire.get("correlationId"),
+        application_properties=dict(wire.get("properties") or {}),
+    )
+
+
+def outbox_type(document: Document) -> str | None:
+    """What an entry carries, for operators: the event type, or a command's subject."""
+    meta: Any = document.get(OUTBOX_FIELD) or {}
+    if not isinstance(meta, dict):
+        return None
+    item: Any = meta.get("event") or meta.get("message")
+    if not isinstance(item, dict):
+        return None
+    kind = item.get("type") or item.get("subject")
+    return str(kind) if kind else None
+
+
 def outbox_properties(document: Document) -> dict[str, str]:
     """The routing properties an outbox entry carries (strings only; none for older entries)."""
     raw: Any = document[OUTBOX_FIELD].get("properties")
@@ -116,6 +175,7 @@ class UnitOfWork:
         self._ops: list[BatchOp] = []
         self._events: list[CloudEvent] = []
         self._properties: dict[str, Mapping[str, str]] = {}  # event id -> routing properties
+        self._commands: list[tuple[str, BusMessage]] = []  # (queue, message)
         self.committed = False
 
     def create(self, document: Document) -> UnitOfWork:
@@ -147,14 +207,27 @@ class UnitOfWork:
                 self._properties[e.id] = properties
         return self
 
+    def send(self, queue: str, *messages: BusMessage) -> UnitOfWork:
+        """Stage commands for `queue`: the relay sends them once this unit commits (at least
+        once; the message id is the dedupe key, so keep it stable for the same command). A
+        message without a `traceparent` gets the current span's, as the publishers stamp one
+        sent directly: the relay sends it outside any span, and the consumer continues the
+        trace the command was staged in."""
+        current = current_traceparent()
+        for m in messages:
+            if current and not m.application_properties.get("traceparent"):
+                m = replace(m, application_properties={**m.application_properties, "traceparent": current})
+            self._commands.append((queue, m))
+        return self
+
     def commit(self) -> list[Document | None]:
         """Results of the staged writes (not the outbox entries), in order."""
         if self.committed:
             raise RuntimeError("unit of work already committed")
-        if not self._ops and not self._events:
+        if not self._ops and not self._events and not self._commands:
             return []
         path = self.container.partition_key_path
-        if self._events:
+        if self._events or self._commands:
             check_outbox_partition_key(self.container.name, path)
         entries = [
             BatchOp(
@@ -162,6 +235,10 @@ class UnitOfWork:
                 document=outbox_document(e, path, self.partition_key, self._properties.get(e.id)),
             )
             for e in self._events
+        ]
+        entries += [
+            BatchOp("create", document=command_document(q, m, path, self.partition_key))
+            for q, m in self._commands
         ]
         results = self.container.batch(self.partition_key, [*self._ops, *entries])
         self.committed = True

@@ -1,7 +1,8 @@
 """The outbox relay: committed outbox entries -> the bus, then deleted. At least once.
 
 Each round reads every registered container's pending entries oldest first (`_outbox.seq`),
-publishes them in that order in one `publish` call per page, and only then deletes them. A crash
+publishes them in that order in one `publish` call per page (command entries, `UnitOfWork.send`,
+go to their queue with one `send` per queue in the same round), and only then deletes them. A crash
 after publishing and before deleting republishes on the next round (consumers dedupe on the event
 id; Service Bus duplicate detection also drops a repeat message_id); a crash before the state
 commit leaves no entry at all, because entries are written in the state's own transaction.
@@ -32,7 +33,6 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from shared.messaging.outbox import (
     OUTBOX_FIELD,
@@ -40,6 +40,9 @@ from shared.messaging.outbox import (
     PENDING,
     outbox_containers,
     outbox_properties,
+    outbox_queue,
+    outbox_type,
+    pending_command,
     pending_event,
 )
 from shared.ports.documents import (
@@ -109,12 +112,20 @@ def _transient(exc: BaseException) -> bool:
 
 def _message(doc: Document) -> BusMessage:
     try:
+        if outbox_queue(doc) is not None:  # a command: the message exactly as it was staged
+            return _sized(pending_command(doc))
         message = pending_event(doc).to_message()
         extra = outbox_properties(doc)
         if extra:  # the entry's routing properties; `type` and the trace context stay the event's
             message = replace(message, application_properties={**extra, **message.application_properties})
+    except Unsendable:
+        raise
     except Exception as exc:  # a malformed envelope fails the same way on every retry
         raise Unsendable(f"malformed envelope: {type(exc).__name__}") from None
+    return _sized(message)
+
+
+def _sized(message: BusMessage) -> BusMessage:
     size = len(message.body) + len(message.subject)
     if size > MAX_MESSAGE_BYTES - _HEADROOM:
         raise Unsendable(f"message of {size} bytes is over the bus's {MAX_MESSAGE_BYTES} byte limit")
@@ -198,10 +209,25 @@ class OutboxRelay:
                 break
         return published
 
+    def _deliver(self, ready: list[tuple[Document, BusMessage]]) -> None:
+        """Events to the topic in one call (in commit order), commands to their queues."""
+        events = [message for doc, message in ready if outbox_queue(doc) is None]
+        commands: dict[str, list[BusMessage]] = {}
+        for doc, message in ready:
+            queue = outbox_queue(doc)
+            if queue is not None:
+                commands.setdefault(queue, []).append(message)
+        if events:
+            self.publisher.publish(events)
+        for queue, messages in commands.items():
+            self.publisher.send(queue, messages)
+
     def _publish(self, container: Container, ready: list[tuple[Document, BusMessage]]) -> list[Document]:
-        """The entries the bus accepted: the page at once, else one by one to isolate refusals."""
+        """The entries the bus accepted: the page at once, else one by one to isolate refusals.
+        (A page that fails part way is sent again one by one: what went through is sent twice,
+        which at least once allows; the message ids let the broker and consumers drop it.)"""
         try:
-            self.publisher.publish([message for _, message in ready])
+            self._deliver(ready)
             return [doc for doc, _ in ready]
         except Exception as exc:
             if _transient(exc):
@@ -211,7 +237,7 @@ class OutboxRelay:
         refused: list[tuple[Document, Exception]] = []
         for doc, message in ready:
             try:
-                self.publisher.publish([message])
+                self._deliver([(doc, message)])
                 sent.append(doc)
             except Exception as one:
                 if _transient(one):
@@ -243,13 +269,11 @@ class OutboxRelay:
     def _park(self, container: Container, doc: Document, reason: str, *, attempts: int = 0) -> None:
         """Move the entry aside: written to `outbox_parked` first, then deleted (a crash between
         the two parks it twice under the same id, i.e. once)."""
-        meta: dict[str, Any] = doc.get(OUTBOX_FIELD) or {}
-        event = meta.get("event") if isinstance(meta, dict) else None
         parked = {
             "id": f"{container.name}--{doc['id']}",
             "sourceContainer": container.name,
             "entryId": doc["id"],
-            "eventType": event.get("type") if isinstance(event, dict) else None,
+            "eventType": outbox_type(doc),
             "reason": reason,
             "attempts": attempts,
             "parkedAt": datetime.now(UTC).isoformat(),
@@ -269,4 +293,3 @@ def _partition_key(document: dict[str, object], pointer: str) -> str:
         assert isinstance(node, dict)
         node = node[part]
     return str(node)
-

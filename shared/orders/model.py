@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from typing import Any, Literal
 
 from pydantic import Field
 
 from shared.kernel.errors import Conflict
+from shared.kernel.frozen import freeze_json
 from shared.kernel.money import Money
 from shared.kernel.schema import ApiModel
 
@@ -192,9 +194,41 @@ def order_etag(state: OrderState) -> str:
     bookkeeping events (a notification requested, the reservation committed) move that on right
     after the order looks final, and a support agent's `If-Match` would then fail for a change
     they cannot see. Weak, because such an event still moves `updatedAt`."""
-    view = state.public().model_dump(mode="json", by_alias=True, exclude={"updated_at"})
+    return public_view(state)[1]
+
+
+def _etag_of(order: Order) -> str:
+    view = order.model_dump(mode="json", by_alias=True, exclude={"updated_at"})
     canonical = json.dumps(view, sort_keys=True, separators=(",", ":"))
     return f'W/"{hashlib.sha256(canonical.encode()).hexdigest()[:24]}"'
+
+
+# id(state) -> (the state, its public order, that order's ETag). States are never mutated (`apply`
+# copies, the stream keeps one validated state per head ETag), so what a client sees of one is
+# computed once: a polled order's GET sends the same object's frozen JSON until its head changes.
+_views: dict[int, tuple[weakref.ref[OrderState], Order, str]] = {}
+
+
+def public_view(state: OrderState) -> tuple[Order, str]:
+    """`(state.public(), order_etag(state))`, memoized per state object; the order's JSON is
+    frozen (`shared.kernel.frozen`), so `render` sends bytes made once. Callers must not mutate
+    the returned order."""
+    key = id(state)
+    hit = _views.get(key)
+    if hit is not None and hit[0]() is state:
+        return hit[1], hit[2]
+    order = state.public()
+    etag = _etag_of(order)
+    freeze_json(order)
+
+    def forget(_: weakref.ref[OrderState]) -> None:
+        # Runs while the state is freed, before its id can be reused (as in shared.kernel.frozen).
+        entry = _views.get(key)
+        if entry is not None and entry[0]() is None:
+            _views.pop(key, None)
+
+    _views[key] = (weakref.ref(state, forget), order, etag)
+    return order, etag
 
 
 def failure_reason_for(state: OrderState, event_type: str, data: dict[str, Any]) -> str | None:

@@ -2,7 +2,8 @@
 
 Container `order_streams`, partitioned by `/orderId`: the stream entries `<orderId>:<sequence>` and
 the stream head (the current state, id = order id) share a partition, so appending events, writing
-the new head and staging the outbox entries is one transactional batch. Entry ids are sequence
+the new head and staging the outbox entries (events, and the notification command that
+`NotificationRequested` records) is one transactional batch. Entry ids are sequence
 numbers: two writers that read the same version both try to create the same entry id and exactly
 one wins (`StreamConflict` for the other, who re-reads and decides again).
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from shared.messaging.events import new_event
 from shared.messaging.outbox import NOT_OUTBOX, UnitOfWork, register_outbox
+from shared.orders.commands import NOTIFICATION_QUEUE, notification_command
 from shared.orders.events import PUBLISHED
 from shared.orders.model import OrderState, apply
 from shared.ports.documents import (
@@ -81,10 +83,10 @@ def _routing(event_type: str, state: OrderState) -> dict[str, str] | None:
     return {REVIEWED: "true" if state.review else "false"}
 
 
-def _view(state: OrderState) -> dict[str, Any]:
+def _view(state: OrderState, public: dict[str, Any] | None = None) -> dict[str, Any]:
     """A read model document: the public order plus its version."""
     return {
-        **state.public().model_dump(mode="json", by_alias=True),
+        **(public if public is not None else state.public().model_dump(mode="json", by_alias=True)),
         "version": state.version,
         "orderId": state.id,
     }
@@ -112,6 +114,8 @@ class OrderStream:
         # projection of that order replaces it on that ETag without reading it first. Anyone else
         # writing it changes the ETag, and a mismatch falls back to read, compare, replace.
         self._projected: dict[tuple[str, str], tuple[int, str]] = {}
+        # (state, its public view dumped) of the last append, for that append's projection.
+        self._last_dump: tuple[OrderState, dict[str, Any]] | None = None
 
     def load(self, order_id: str) -> Loaded | None:
         try:
@@ -125,17 +129,31 @@ class OrderStream:
         if hit is not None and etag is not None and hit[0] == etag:
             return Loaded(hit[1], etag)
         state = OrderState.model_validate(doc)
-        if etag is not None:
+        self._cache(order_id, etag, state)
+        return Loaded(state, etag)
+
+    def _cache(self, order_id: str, etag: Any, state: OrderState) -> None:
+        if isinstance(etag, str):
             if len(self._states) >= _STATE_CACHE_MAX:
                 self._states.clear()
             self._states[order_id] = (etag, state)
-        return Loaded(state, etag)
 
     def append(self, order_id: str, current: Loaded | None, events: Sequence[NewEvent]) -> Loaded:
         """Append `events` after `current` (None: a new stream). `StreamConflict` if it moved on."""
         at = _now()
         state = current.state if current else None
         uow = UnitOfWork(self.streams, order_id)
+        dumped: list[tuple[OrderState, dict[str, Any]]] = []
+
+        def public_dump(of: OrderState) -> dict[str, Any]:
+            # The published event, the command and the projections of the same state share one
+            # dump of its public view (only read from, never changed).
+            if dumped and dumped[-1][0] is of:
+                return dumped[-1][1]
+            dump = of.public().model_dump(mode="json", by_alias=True)
+            dumped.append((of, dump))
+            return dump
+
         for event_type, data in events:
             state = apply(state, event_type, data, at)
             uow.create(
@@ -150,7 +168,7 @@ class OrderStream:
                 }
             )
             if event_type in PUBLISHED:
-                order = state.public().model_dump(mode="json", by_alias=True)
+                order = public_dump(state)
                 payload = PUBLISHED[event_type](
                     order_id=order_id,
                     customer_id=state.customer_id,
@@ -162,6 +180,12 @@ class OrderStream:
                     shipment=order.get("shipment") if event_type == "OrderShipped" else None,
                 )
                 uow.emit(new_event(payload, subject=order_id), properties=_routing(event_type, state))
+            elif event_type == "NotificationRequested":
+                # The command commits with the event that records it (shared/orders/commands.py):
+                # the relay sends it, at least once, as it does the events.
+                uow.send(
+                    NOTIFICATION_QUEUE, notification_command(state, str(data["kind"]), public_dump(state))
+                )
         assert state is not None
         head = {**state.model_dump(mode="json", by_alias=True), "orderId": order_id, "docType": "order_head"}
         if current is None:
@@ -172,8 +196,14 @@ class OrderStream:
             written = uow.commit()[-1] or {}
         except BatchFailed as exc:
             raise StreamConflict(f"order {order_id} changed meanwhile") from exc
+        etag = written.get("_etag")
+        # The head just written is `state` dumped: the next load of it (the next step, the
+        # clients' polls) finds the state under its ETag instead of validating it again.
+        self._cache(order_id, etag, state)
+        # The projection reuses the dump (identity-checked: threads share this stream).
+        self._last_dump = (state, public_dump(state))
         self.project(state)
-        return Loaded(state, written.get("_etag"))
+        return Loaded(state, etag)
 
     def update(self, order_id: str, decide: Callable[[OrderState], Sequence[NewEvent]]) -> OrderState:
         """Load, decide the events (may raise to refuse), append; again on a concurrent append."""
@@ -209,7 +239,8 @@ class OrderStream:
     # --- read models ------------------------------------------------------------------------------
     def project(self, state: OrderState) -> None:
         """The order document and the customer's list entry (public view + version)."""
-        view = _view(state)
+        last = self._last_dump
+        view = _view(state, last[1] if last is not None and last[0] is state else None)
         self._forward(self.orders, {**view, "docType": "order"}, state.id)
         self._forward(self.lists, {**view, "cardFingerprint": state.card_fingerprint}, state.customer_id)
 
@@ -224,6 +255,14 @@ class OrderStream:
                 pass  # someone else wrote (or removed) it: read and compare below
             else:
                 self._remember(key, version, written)
+                return
+        elif known is None and version == 1:
+            try:  # a new order's first projection: nothing to read (one exists only on a repeat)
+                created = container.create(document)
+            except DocumentExists:
+                pass  # projected already (a repeated request): read and compare below
+            else:
+                self._remember(key, version, created)
                 return
         forwarded = _forward(container, document, partition_key)
         if forwarded is not None:

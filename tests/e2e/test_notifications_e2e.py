@@ -2,7 +2,7 @@
 template validation and the real-time stream.
 
 Most tests play the order workflow's side, so each case is exact and fast: they put the
-confirmation command on the `notification-commands` queue as `shared.orders.steps.notify` builds
+confirmation command on the `notification-commands` queue as `shared.orders.commands` builds
 it, and order events on the topic as the orders outbox relay would, into the bus devhost reads.
 The last test runs a real order through the workflow, with nothing played.
 """

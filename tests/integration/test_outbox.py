@@ -19,11 +19,13 @@ from shared.ports.messaging import BusMessage, MessagePublisher
 
 MakeContainer = Callable[..., Container]
 TOPIC = "events"
+QUEUE = "commands"
 
 
 @pytest.fixture
 def bus(tmp_path: Path) -> Iterator[LocalBus]:
-    b = LocalBus(tmp_path / "bus.db", Topology(topic=TOPIC, entities=(EntitySpec(TOPIC, "all"),)))
+    entities = (EntitySpec(TOPIC, "all"), EntitySpec(QUEUE, ""))
+    b = LocalBus(tmp_path / "bus.db", Topology(topic=TOPIC, entities=entities))
     yield b
     b.close()
 
@@ -187,3 +189,70 @@ def test_a_unit_of_work_commits_once(make_container: MakeContainer) -> None:
     with pytest.raises(RuntimeError):
         uow.commit()
     assert UnitOfWork(orders, "o2").commit() == []
+
+
+def command(n: int = 1) -> BusMessage:
+    return BusMessage(
+        message_id=f"o1:notify:{n}",
+        body=b'{"commandId": "o1:notify:%d", "type": "SendIt", "data": {"n": %d}}' % (n, n),
+        subject="SendIt",
+        content_type="application/json",
+        correlation_id="corr-1",
+        application_properties={"type": "SendIt", "orderId": "o1"},
+    )
+
+
+def test_a_command_commits_with_the_state_and_the_relay_sends_it_to_its_queue_as_staged(
+    docs: DocumentStore, make_container: MakeContainer, bus: LocalBus
+) -> None:
+    orders = make_container("/orderId")
+    event = ping("a", "o1")
+    UnitOfWork(orders, "o1").create({"id": "o1", "orderId": "o1"}).emit(event).send(QUEUE, command()).commit()
+    assert bus.count(QUEUE) == 0  # staged, not sent: it leaves with the relay, after the commit
+    assert [d["id"] for d in orders.query_all(Query(where=[NOT_OUTBOX]))] == ["o1"]
+
+    relay = OutboxRelay(docs, LocalBusPublisher(bus), {orders.name: "/orderId"})
+    assert relay.run_once() == 2
+    assert [e.id for e in drain(bus)] == [event.id]  # the event went to the topic, not the command
+    [leased] = bus.receive(QUEUE, None, max_count=10)
+    sent, staged = leased.message, command()
+    assert (sent.message_id, sent.body, sent.subject, sent.content_type, sent.correlation_id) == (
+        staged.message_id,
+        staged.body,
+        staged.subject,
+        staged.content_type,
+        staged.correlation_id,
+    )
+    assert dict(sent.application_properties) == dict(staged.application_properties)
+    assert [d["id"] for d in orders.query_all(Query())] == ["o1"]
+    assert relay.run_once() == 0
+
+
+class SendFailingOnce(MessagePublisher):
+    """A bus whose queue refuses the first send (an outage), then delivers through the real one."""
+
+    def __init__(self, inner: MessagePublisher) -> None:
+        self.inner = inner
+        self.failed = False
+
+    def publish(self, messages: Sequence[BusMessage]) -> None:
+        self.inner.publish(messages)
+
+    def send(self, queue: str, messages: Sequence[BusMessage]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("bus unavailable")
+        self.inner.send(queue, messages)
+
+
+def test_a_queue_outage_keeps_the_command_until_a_later_round(
+    docs: DocumentStore, make_container: MakeContainer, bus: LocalBus
+) -> None:
+    orders = make_container("/orderId")
+    UnitOfWork(orders, "o1").create({"id": "o1", "orderId": "o1"}).send(QUEUE, command()).commit()
+    relay = OutboxRelay(docs, SendFailingOnce(LocalBusPublisher(bus)), {orders.name: "/orderId"})
+    with pytest.raises(ConnectionError):
+        relay.run_once()
+    assert bus.count(QUEUE) == 0 and len(orders.query_all(Query())) == 2  # the entry is still there
+    assert relay.run_once() == 1
+    assert [m.message.message_id for m in bus.receive(QUEUE, None, max_count=10)] == [command().message_id]

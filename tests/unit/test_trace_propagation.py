@@ -111,3 +111,60 @@ def test_a_service_bus_triggered_function_continues_the_senders_trace(tmp_path: 
     assert trace_id(inside) == trace_id(SENT)
     assert inside is not None and inside.split("-")[2] != SENT.split("-")[2]  # a child span
     assert emitted == inside  # what the handler emits carries the trace on
+
+
+def test_a_command_staged_in_the_outbox_carries_the_trace_it_was_staged_in(tmp_path: Path) -> None:
+    from shared.adapters.sqlite_documents import SqliteDocumentStore
+    from shared.messaging.outbox import UnitOfWork
+    from shared.messaging.relay import OutboxRelay
+
+    topology = parse_topology({"topic": "events", "subscriptions": [], "queues": [{"name": "commands"}]})
+    bus = LocalBus(tmp_path / "bus.db", topology)
+    store = SqliteDocumentStore(tmp_path / "documents.db")
+    orders = store.container("trace-orders", "/orderId")
+    try:
+        with tracer().start_as_current_span("activity"):
+            staged = current_traceparent()
+            command = BusMessage("c1", b"{}", "Command", application_properties={"type": "Command"})
+            UnitOfWork(orders, "o1").create({"id": "o1", "orderId": "o1"}).send("commands", command).commit()
+        # The relay runs outside any span (a timer), yet the consumer continues the staging trace.
+        OutboxRelay(store, LocalBusPublisher(bus), {orders.name: "/orderId"}).run_once()
+        [leased] = bus.receive("commands", None, max_count=5)
+        assert leased.message.application_properties["traceparent"] == staged
+        assert "traceparent" not in command.application_properties  # the caller's message unchanged
+    finally:
+        bus.close()
+        store.close()
+
+
+def test_a_delivery_span_is_recorded_only_when_a_processor_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """devhost's consumer span: the SDK's recorded CONSUMER span under an exporter; without one an
+    unrecorded span with the context the SDK would have made (same trace, a new span id)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    from devhost.servicebus import consumer_span
+
+    with consumer_span("servicebus quiet", {"traceparent": SENT}) as quiet:
+        inside = current_traceparent()
+    assert not quiet.is_recording()
+    assert (
+        trace_id(inside) == trace_id(SENT)
+        and inside is not None
+        and inside.split("-")[2] != SENT.split("-")[2]
+    )
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    with consumer_span("servicebus watched", {"traceparent": SENT}) as watched:
+        recorded = current_traceparent()
+    assert watched.is_recording() is False  # ended
+    [span] = exporter.get_finished_spans()
+    assert span.name == "servicebus watched" and span.kind is SpanKind.CONSUMER
+    assert span.parent is not None and format(span.parent.span_id, "016x") == SENT.split("-")[2]
+    assert recorded is not None and recorded.split("-")[2] == format(span.context.span_id, "016x")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from shared.adapters.local_publisher import LocalBusPublisher
 from shared.adapters.localbus import LocalBus, load_topology
 from shared.inventory.repository import InventoryRepository
+from shared.messaging.relay import OutboxRelay
 from shared.orders.deps import OrderDeps
 from shared.orders.steps import NOTIFICATION_QUEUE
 from tests.integration.orders.harness import (
@@ -65,8 +68,19 @@ def test_approved_order_confirms_captures_and_consumes_stock(
         "InventoryCommitted",
         "NotificationRequested",
     ]
+    # The confirmation command waits in the outbox with the confirmation until the relay sends it.
     bus = LocalBus(tmp_path / "data" / "bus.db", load_topology())
+    assert bus.count(NOTIFICATION_QUEUE) == 0
+    relay = OutboxRelay(deps.store, LocalBusPublisher(bus))
+    relay.run_once()
     assert bus.count(NOTIFICATION_QUEUE) == 1
+    relay.run_once()
+    [leased] = bus.receive(NOTIFICATION_QUEUE, None, max_count=10)
+    command = json.loads(leased.message.body)
+    assert leased.message.message_id == command["commandId"] == f"{order_id}:notify:order_confirmed"
+    assert command["type"] == "SendOrderConfirmation" and command["data"]["kind"] == "order_confirmed"
+    order_sent = command["data"]["order"]
+    assert order_sent["status"] == "confirmed" and "paymentToken" not in order_sent
     # The read models agree with the stream head.
     assert deps.stream.orders.read(order_id, order_id)["status"] == "confirmed"
     assert deps.stream.lists.read(order_id, order.customer_id)["status"] == "confirmed"

@@ -115,3 +115,25 @@ def test_shutdown_releases_unfinished_work_without_counting_it(tmp_path: Path) -
     asyncio.run(_run(app, bus, lambda: bool(started)))  # stop() with a 2 s grace
     [again] = bus.receive("slow")
     assert again.delivery_count == 1  # the interrupted attempt was not counted
+
+
+def test_a_handler_running_past_its_lock_keeps_the_message(tmp_path: Path) -> None:
+    """The pump renews the locks of the messages in flight (one renewal loop per pump): a handler
+    running three lock periods is not given a second copy, and its message completes once."""
+    topology = parse_topology(
+        {"topic": "events", "subscriptions": [], "queues": [{"name": "long", "lockDurationSeconds": 1}]}
+    )
+    bus = LocalBus(tmp_path / "bus.db", topology)
+    app = func.FunctionApp()
+    runs: list[int | None] = []
+    done: list[str] = []
+
+    @app.service_bus_queue_trigger(arg_name="msg", queue_name="long", connection="SB")
+    async def long(msg: ServiceBusMessage) -> None:
+        runs.append(msg.delivery_count)
+        await asyncio.sleep(3)
+        done.append(str(msg.message_id))
+
+    bus.send("long", [BusMessage("l-1", b"{}", "Work"), BusMessage("l-2", b"{}", "Work")])
+    asyncio.run(_run(app, bus, lambda: len(done) >= 2 and bus.count("long") == 0, timeout=15))
+    assert runs == [1, 1] and sorted(done) == ["l-1", "l-2"]  # no redelivery while it ran

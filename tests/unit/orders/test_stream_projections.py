@@ -73,3 +73,16 @@ def test_a_removed_projection_is_written_again(stream: OrderStream) -> None:
     stream.orders.delete("o1", "o1")  # e.g. an operator's rebuild
     stream._forward(stream.orders, _doc(2), "o1")
     assert stream.orders.read("o1", "o1")["version"] == 2
+
+
+def test_a_new_orders_first_projection_is_created_without_a_read(
+    store: SqliteDocumentStore, stream: OrderStream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _counting_reads(stream, monkeypatch)
+    stream._forward(stream.orders, _doc(1), "o1")
+    assert reads == [] and stream.orders.read("o1", "o1")["version"] == 1
+    # Projected again by a fresh process (a repeated request): it exists, so read and compare.
+    again = OrderStream(store)
+    again_reads = _counting_reads(again, monkeypatch)
+    again._forward(again.orders, _doc(1, status="x"), "o1")
+    assert again_reads == ["o1"] and "status" not in again.orders.read("o1", "o1")
