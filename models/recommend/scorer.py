@@ -75,6 +75,8 @@ class RecsScorer:
         self._w = (
             self.model.alpha_cf * self.model.w_cf + self.model.alpha_content * self.model.w_content
         ).astype(np.float32)
+        self._reasons: dict[tuple[str, Any], Reason] = {}
+        self._k_feeds: dict[int, np.ndarray] = {}
 
     @classmethod
     def from_bytes(cls, artifact: bytes) -> RecsScorer:
@@ -171,10 +173,14 @@ class RecsScorer:
 
     def top_onnx(self, vector: np.ndarray, mask: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, item indices) best first, excluded items dropped."""
+        top = max(0, min(int(k), self.n_items))
+        k_feed = self._k_feeds.get(top)
+        if k_feed is None:  # one small array per k, not one per request (the session only reads it)
+            k_feed = self._k_feeds.setdefault(top, np.array([top], dtype=np.int64))
         feed = {
             HISTORY: vector.reshape(1, -1).astype(np.float32, copy=False),
             MASK: mask.reshape(1, -1).astype(np.float32, copy=False),
-            K: np.array([max(0, min(int(k), self.n_items))], dtype=np.int64),
+            K: k_feed,
         }
         values, indices = self._session.run([VALUES, INDICES], feed)
         keep = values[0] > _MASKED
@@ -196,27 +202,45 @@ class RecsScorer:
         self, vector: np.ndarray, values: np.ndarray, indices: np.ndarray, anchor: Any
     ) -> list[Recommendation]:
         """Split each item's score into its collaborative and content parts (vectorised over the
-        k items: one [history, k] block each) and name the history item that contributed most."""
+        k items: one [history, k] block each) and name the history item that contributed most.
+        The blocks are gathered by broadcast indices (`np.ix_` cost more than the gathers for a
+        few dozen rows) and the reasons are shared objects (frozen; one per kind and item or
+        category): a cold request's list was ~100 us of this, half of it building the objects."""
         hist = np.flatnonzero(vector)
+        rows = hist[:, None]
         weights = vector[hist][:, None]
-        cf = self.model.alpha_cf * weights * self.model.w_cf[np.ix_(hist, indices)]
-        content = self.model.alpha_content * weights * self.model.w_content[np.ix_(hist, indices)]
+        cf = self.model.alpha_cf * weights * self.model.w_cf[rows, indices]
+        content = self.model.alpha_content * weights * self.model.w_content[rows, indices]
         cf_sums, content_sums = cf.sum(axis=0).tolist(), content.sum(axis=0).tolist()
         cf_top = hist[cf.argmax(axis=0)].tolist() if hist.size else []
         content_top = hist[content.argmax(axis=0)].tolist() if hist.size else []
-        ids, categories = self.item_ids, self._categories
+        ids, categories, reason_for = self.item_ids, self._categories, self._reason
         out: list[Recommendation] = []
         for col, (j, score) in enumerate(zip(indices.tolist(), values.tolist(), strict=True)):
             cf_sum, content_sum = cf_sums[col], content_sums[col]
-            reason: Reason
             if cf_sum + content_sum <= 0:
-                reason = Reason("popular_in", category=categories[j]) if categories[j] else Reason("popular")
+                category = categories[j]
+                reason = reason_for("popular_in", category) if category else reason_for("popular", None)
             elif cf_sum >= content_sum:
-                reason = Reason("also_bought", item_id=anchor if anchor is not None else ids[cf_top[col]])
+                reason = reason_for("also_bought", anchor if anchor is not None else ids[cf_top[col]])
             else:
-                reason = Reason("similar_to", item_id=anchor if anchor is not None else ids[content_top[col]])
+                reason = reason_for("similar_to", anchor if anchor is not None else ids[content_top[col]])
             out.append(Recommendation(ids[j], score, reason))
         return out
+
+    def _reason(self, kind: ReasonKind, ref: Any) -> Reason:
+        """The shared Reason for (kind, item or category): at most kinds x (items + categories)."""
+        key = (kind, ref)
+        found = self._reasons.get(key)
+        if found is None:
+            if kind == "popular_in":
+                found = Reason(kind, category=ref)
+            elif kind == "popular":
+                found = Reason(kind)
+            else:
+                found = Reason(kind, item_id=ref)
+            self._reasons[key] = found
+        return found
 
     def _ids(self, indices: Iterable[int]) -> list[Any]:
         return [self.item_ids[int(j)] for j in indices]

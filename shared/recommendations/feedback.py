@@ -40,11 +40,14 @@ def history_weights(
     interactions: Iterable[Interaction], now: datetime, *, half_life_days: float
 ) -> dict[str, float]:
     """{product id: weight} for the model's fold-in."""
+    # `weight` inlined (the same arithmetic): a cold request folds in ~30 of these, and the call
+    # per interaction was a third of the loop's cost.
     sums: dict[str, float] = {}
+    type_weight = TYPE_WEIGHTS.get
     for it in interactions:
-        sums[it.product_id] = sums.get(it.product_id, 0.0) + weight(
-            it.type, it.at, now, half_life_days=half_life_days
-        )
+        age_days = max((now - it.at).total_seconds(), 0.0) / 86400.0
+        decay = 0.5 ** (age_days / half_life_days) if half_life_days > 0 else 1.0
+        sums[it.product_id] = sums.get(it.product_id, 0.0) + type_weight(it.type, 0.0) * decay
     return {pid: math.log1p(w) for pid, w in sums.items() if w > 0}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +85,12 @@ class CatalogFacts:
 
     unavailable: frozenset[str]
     category_names: Mapping[str, str]
+    # (scorer's reason, category hint) -> the text shown: it depends only on the snapshot's names,
+    # and scorers share reason objects, so each is phrased once per snapshot, not once per item.
+    reason_texts: dict[tuple[Any, str | None], str] = field(default_factory=dict)
+
+
+MAX_REASON_TEXTS = 50_000
 
 
 _facts_lock = threading.Lock()
@@ -137,14 +143,24 @@ def _render(
 ) -> list[RecommendedItem]:
     out: list[RecommendedItem] = []
     seen: set[str] = set()
-    names = catalog_facts(catalog).category_names
+    facts = catalog_facts(catalog)
+    names, texts = facts.category_names, facts.reason_texts
     for rec in recs:
         item = catalog.get(rec.item_id)
         # Filtered again here: the model's item table may hold products archived since training.
         if item is None or not item.servable or rec.item_id in exclude or rec.item_id in seen:
             continue
         seen.add(rec.item_id)
-        text = reason_text(rec.reason, catalog, category_hint=category_hint, category_names=names)
+        key = (rec.reason, category_hint)
+        try:
+            text = texts.get(key)
+        except TypeError:  # an unhashable reason (another scorer's): phrased every time
+            text = reason_text(rec.reason, catalog, category_hint=category_hint, category_names=names)
+        else:
+            if text is None:
+                text = reason_text(rec.reason, catalog, category_hint=category_hint, category_names=names)
+                if len(texts) < MAX_REASON_TEXTS:
+                    texts[key] = text
         out.append(RecommendedItem(product_id=rec.item_id, score=round(float(rec.score), 6), reason=text))
         if len(out) == limit:
             break

@@ -4,6 +4,7 @@ the catalog snapshot built from what the catalog and inventory services wrote.""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +16,7 @@ from shared.inventory.service import adjust_stock
 from shared.kernel.money import Money
 from shared.ports.documents import DocumentStore
 from shared.recommendations.assignment import assign
-from shared.recommendations.catalog_view import StoreCatalogView
+from shared.recommendations.catalog_view import SLICE_DOCUMENTS, StoreCatalogView
 from shared.recommendations.experiments import Assignment, Experiments
 from shared.recommendations.interactions import InteractionStore
 from shared.recommendations.schemas import ExperimentCreate
@@ -133,3 +134,72 @@ def test_catalog_view_sees_archive_and_stock_from_the_services(docs: DocumentSto
 
 def _sku(docs: DocumentStore, product_id: str) -> str:
     return str(docs.container("products", "/productId").read(product_id, product_id)["sku"])
+
+
+def _shop(docs: DocumentStore, count: int) -> tuple[str, list[str]]:
+    """`count` products of one new category, each with 2 in stock: (category name, product ids)."""
+    category = create_category(store=docs, data=CategoryCreate(name=_uid("Lamps")))
+    brand = create_brand(store=docs, data=BrandCreate(name=_uid("Brand")))
+    pids = []
+    for n in range(count):
+        data = ProductCreate(
+            sku=_uid("SKU"),
+            name=f"Lamp {n}",
+            description="integration",
+            category_id=category.id,
+            brand_id=brand.id,
+            price=Money(amount=Decimal("10.00"), currency="USD"),
+        )
+        pid = create_product(store=docs, data=data).value.id
+        adjust_stock(store=docs, sku=_sku(docs, pid), delta=2, reason="test")
+        pids.append(pid)
+    return category.name, pids
+
+
+def test_the_background_refresh_reads_in_slices_and_sees_an_archive_and_a_stock_out_within_its_period(
+    docs: DocumentStore,
+) -> None:
+    # More products than one slice: the rebuild pages through them, pausing between pages so that
+    # no request waits behind the whole rebuild (it was the p99 of GET /recommendations).
+    _, pids = _shop(docs, SLICE_DOCUMENTS + 6)
+    now = [0.0]
+    pauses: list[float] = []
+    view = StoreCatalogView(
+        docs, refresh_seconds=lambda: 5.0, clock=lambda: now[0], pause_seconds=0.001, sleep=pauses.append
+    )
+    first = view.items()  # the first build: on the request, in one go
+    assert all(first[pid].servable for pid in pids) and pauses == []
+    archived, sold_out, kept = pids[0], pids[-1], pids[1]
+    archive_product(store=docs, product_id=archived)
+    adjust_stock(store=docs, sku=_sku(docs, sold_out), delta=-2, reason="test")
+    now[0] = 4.9
+    assert view.items() is first  # within the period: the snapshot as built
+    now[0] = 5.0
+    assert view.items() is first  # expired: still served while the refresh runs off the request
+    deadline = time.monotonic() + 10
+    while (fresh := view.items()) is first and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert fresh is not first
+    assert not fresh[archived].active and not fresh[sold_out].in_stock
+    assert fresh[kept].servable and fresh[kept] is first[kept]  # unchanged products keep their objects
+    # Every container was read a slice at a time, with a pause between its pages.
+    assert len(pauses) >= (len(pids) - 1) // SLICE_DOCUMENTS and set(pauses) == {0.001}
+    # A refresh that finds nothing changed keeps the snapshot object (derived caches stay valid).
+    now[0] = 10.1
+    view.items()
+    deadline = time.monotonic() + 10
+    while view._lock.locked() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert view.items() is fresh
+
+
+def test_lookup_reads_a_product_the_snapshot_does_not_know_through_point_reads(docs: DocumentStore) -> None:
+    view = StoreCatalogView(docs, refresh_seconds=lambda: 60.0)
+    view.items()
+    name, (stocked, empty) = _shop(docs, 2)  # created after the snapshot was built
+    adjust_stock(store=docs, sku=_sku(docs, empty), delta=-2, reason="test")
+    assert stocked not in view.items()
+    found, missing = view.lookup(stocked), view.lookup(empty)
+    assert found is not None and found.servable and found.category_name == name
+    assert missing is not None and missing.active and not missing.in_stock
+    assert view.lookup("no-such-product") is None

@@ -266,3 +266,16 @@ def test_exposures_still_queued_at_exit_are_written(tmp_path: Path) -> None:
     experiments.record_exposure(Assignment("exp", "other", {}), "late")
     experiments_module._flush_all()  # what atexit runs after a graceful shutdown
     assert experiments.units.read("late", "exp")["variant"] == "other"
+
+
+def test_a_reason_is_phrased_once_per_snapshot_and_a_renamed_product_shows_its_new_name(
+    tmp_path: Path,
+) -> None:
+    deps, catalog, _ = _setup(tmp_path)
+    record_interaction(deps, user_id="rita", product_id="p1", kind="click")
+    first = recommend(deps, Caller("rita", None), limit=2)
+    assert [i.reason for i in first.items] == ["similar to Product p1"] * 2
+    # A new snapshot in which p1 has another name: the phrase follows it (phrases are per snapshot).
+    catalog.snapshot = {**catalog.snapshot, "p1": replace(catalog.snapshot["p1"], name="Blue tent")}
+    again = recommend(deps, Caller("rita", None), limit=2)
+    assert [i.reason for i in again.items] == ["similar to Blue tent"] * 2
