@@ -72,10 +72,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging() -> None:
+    from devhost.logwriter import BackgroundStreamHandler, CachedTimeFormatter
+
     level = os.environ.get("SC_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    # Lines formatted by the logging thread, written in batches by one writer thread: no thread
+    # waits on a handler lock held by another (devhost/logwriter.py). Same text as before.
+    handler = BackgroundStreamHandler(sys.stderr)
+    handler.setFormatter(CachedTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Escapes control characters in every logged field, devhost's own records included (a path
     # with %0a must not forge a log line); idempotent, and the app would install it anyway.

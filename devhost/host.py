@@ -19,7 +19,6 @@ import signal
 import socket
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from devhost.extensions import HostExtension, load_optional, resolve
 from devhost.http_server import DevhostRunner, HttpDispatcher, make_app
 from devhost.index import FunctionIndex, FunctionInfo
 from devhost.invoker import Invoker
+from devhost.pool import FunctionPool
 from devhost.servicebus import ServiceBusTriggers
 from devhost.services import SERVICES, ServiceSpec
 from devhost.static import StaticSite
@@ -175,7 +175,7 @@ class Host:
 
     async def run(self, on_ready: Callable[[str], Awaitable[None] | None] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
-        self.pool = ThreadPoolExecutor(self.options.function_workers, thread_name_prefix="devhost-fn")
+        self.pool = FunctionPool(self.options.function_workers, thread_name_prefix="devhost-fn")
         self.invoker = Invoker(self.loop, self.pool)
         self.invoker.providers.append(self._binding_from_extensions)
         sock = self._bind()

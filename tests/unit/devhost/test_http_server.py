@@ -174,3 +174,26 @@ def test_memoized_route_matches_keep_each_request_s_own_params_and_stay_bounded(
     memo = dispatchers[0]._memo
     assert 0 < len(memo) <= 3  # never more than MATCH_MEMO_SIZE paths remembered
     assert all(len(path) <= http_server.MATCH_MEMO_MAX_PATH for _, path in memo)
+
+
+def test_remembered_urls_are_each_request_s_own_host_and_target() -> None:
+    """The URL text is remembered per (scheme, Host, target): a repeated request gets the text
+    str(request.url) gives, another Host or query string never gets a remembered one."""
+
+    async def check(base: str, s: aiohttp.ClientSession) -> None:
+        port = base.rsplit(":", 1)[1]
+        seen: list[str] = []
+        for _ in range(2):
+            for host in (f"127.0.0.1:{port}", "Shop.Example:8080", "[::1]:9"):
+                for query in ("", "?q=1&q=2", "?q=a%20b"):
+                    async with s.post(f"{base}/api/echo/7{query}", data=b"x", headers={"Host": host}) as r:
+                        assert r.status == 200
+                        seen.append((await r.json())["url"])
+        first, second = seen[:9], seen[9:]
+        assert second == first  # the remembered text is the computed one
+        assert len(set(first)) == 9  # another Host or query never gets a remembered URL
+        assert first[0] == f"http://127.0.0.1:{port}/api/echo/7"
+        assert first[4] == "http://shop.example:8080/api/echo/7?q=1&q=2"
+        assert first[6].startswith("http://[::1]:9/api/echo/7")
+
+    _serve("api", check)
