@@ -107,6 +107,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     _setup_logging()
     from devhost.host import Host, HostOptions
     from devhost.index import load_app
+    from devhost.pool import thread_count
     from devhost.services import SERVICES
     from devhost.static import default_web_root
 
@@ -118,6 +119,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         seed=not args.no_seed,
         services=service_list(SERVICES, args.extension),
         web_root=None if args.no_web else (Path(args.web_dir) if args.web_dir else default_web_root(root)),
+        function_workers=thread_count(),
         worker_index=workers.worker_index(),
         worker_count=count,
         worker_argv=lambda _index, port: _child_argv(args, port),

@@ -11,9 +11,34 @@ periodic services) works as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import os
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import thread as _thread
+
+log = logging.getLogger("devhost")
+
+# The Python worker's app setting for its sync-function pool size (azure_functions_runtime,
+# utils/threadpool.py): a whole number >= 1, anything else is warned about and ignored.
+THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
+DEFAULT_THREAD_COUNT = 32
+
+
+def thread_count(environ: Mapping[str, str] | None = None) -> int:
+    """The function pool's size: PYTHON_THREADPOOL_THREAD_COUNT when it is set and valid."""
+    text = (environ if environ is not None else os.environ).get(THREAD_COUNT_SETTING, "").strip()
+    if not text:
+        return DEFAULT_THREAD_COUNT
+    if not text.isdigit() or int(text) < 1:
+        log.warning(
+            "%s must be a whole number of at least 1, not %r; using %d",
+            THREAD_COUNT_SETTING,
+            text,
+            DEFAULT_THREAD_COUNT,
+        )
+        return DEFAULT_THREAD_COUNT
+    return int(text)
 
 
 class PostedCall:
