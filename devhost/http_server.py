@@ -95,7 +95,9 @@ def to_web_response(result: Any) -> web.Response:
         result = func.HttpResponse(result)
     if not isinstance(result, func.HttpResponse):
         result = func.HttpResponse(json.dumps(result, default=str), mimetype="application/json")
-    headers: CIMultiDict[str] = CIMultiDict(result.headers.items())  # every pair, repeats kept
+    headers: CIMultiDict[str] = CIMultiDict()
+    for key, value in result.headers.items():
+        headers.add(key, value)
     if "Content-Type" not in headers:
         mimetype = result.mimetype or "text/plain"
         textual = mimetype.startswith(_TEXTUAL) and "charset" not in mimetype

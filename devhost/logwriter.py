@@ -20,6 +20,7 @@ record (`copy.copy`) and format it twice, and the listener writes and flushes li
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import sys
@@ -27,8 +28,12 @@ import threading
 import time
 from typing import IO, Any
 
+from devhost.pool import no_wakeup_preemption
+
 # How long flush() waits for the writer before giving up (a wedged stream must not hang exit).
 FLUSH_TIMEOUT_SECONDS = 5.0
+# How often a busy writer writes what has accumulated: lines reach the stream this much later at most.
+WRITE_INTERVAL_SECONDS = 0.01
 
 
 class CachedTimeFormatter(logging.Formatter):
@@ -62,7 +67,14 @@ class _Flushed:
 class BackgroundStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: IO[str] | None = None) -> None:
         super().__init__(stream if stream is not None else sys.stderr)
-        self._lines: queue.SimpleQueue[str | _Flushed] = queue.SimpleQueue()
+        self._lines: collections.deque[str | _Flushed] = collections.deque()
+        # The writer sleeps without a timeout only after a round found nothing to write; a logging
+        # thread rings it awake then (the first line after a quiet spell), else it wakes on its
+        # own every WRITE_INTERVAL_SECONDS. Waking a sleeping thread from one that holds the GIL
+        # is the expensive part of a hand-off on a busy machine (the woken thread preempts the
+        # waker, which then stalls every thread): under load no logging thread wakes anyone.
+        self._asleep = False
+        self._bell: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_forever, name="devhost-log", daemon=True)
         self._writer.start()
 
@@ -79,30 +91,42 @@ class BackgroundStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:
             self.handleError(record)
             return
-        self._lines.put(line)
+        self._queue(line)
+
+    def _queue(self, item: str | _Flushed) -> None:
+        self._lines.append(item)
+        if self._asleep:
+            self._asleep = False
+            self._bell.put(None)  # two threads may both ring: the writer then takes one round more
 
     def flush(self) -> None:
         if threading.current_thread() is self._writer or not self._writer.is_alive():
             return
         marker = _Flushed()
-        self._lines.put(marker)
+        self._queue(marker)
         marker.event.wait(FLUSH_TIMEOUT_SECONDS)
 
     def _write_forever(self) -> None:
+        no_wakeup_preemption()  # its timed wake-ups must not preempt a thread holding the GIL
         lines = self._lines
         while True:
-            batch = [lines.get()]
-            while True:
-                try:
-                    batch.append(lines.get_nowait())
-                except queue.Empty:
-                    break
+            batch: list[str | _Flushed] = []
+            while lines:
+                batch.append(lines.popleft())
+            if not batch:
+                self._asleep = True
+                if lines:  # a line queued before the flag was up: its thread did not ring
+                    self._asleep = False
+                    continue
+                self._bell.get()
+                continue
             text = [b for b in batch if isinstance(b, str)]
             if text:
                 self._write(self.terminator.join(text) + self.terminator)
             for b in batch:
                 if isinstance(b, _Flushed):
                     b.event.set()
+            time.sleep(WRITE_INTERVAL_SECONDS)
 
     def _write(self, text: str) -> None:
         try:

@@ -1,16 +1,26 @@
-"""The function thread pool: a ThreadPoolExecutor whose invoker calls skip concurrent.futures.Future.
+"""The function thread pool: the Python worker's ThreadPoolExecutor, with two costs of the hop cut.
 
-The invoker hands each sync function's result to the loop itself (devhost/invoker.py,
-`_Completions`), so the Future that `submit` makes for every call is only built, locked, set and
-thrown away: a Condition (with its RLock) to create, `set_running_or_notify_cancel` and
-`set_result` each taking it and notifying, about a tenth of the hop's CPU. `post` queues a bare
-call on the same work queue instead; the executor's threads, their lazy start, the idle count,
-`max_workers` and `shutdown` are the standard library's, and `submit` (run_in_executor, the
-periodic services) works as before.
+1. Wake-up preemption. Handing a call to a pool thread wakes it (a futex wake inside
+   SimpleQueue.put) while the loop thread holds the GIL. On a busy machine the scheduler runs the
+   woken thread at once on the waker's CPU; it finds the GIL taken and sleeps again, and the loop
+   thread, preempted with the GIL in hand, stalls every thread meanwhile: ~30% of the GIL-holding
+   samples of a trivial HTTP function under 16 clients sat in that put() (docs/performance.md,
+   Round 4). Pool threads therefore run under SCHED_BATCH (Linux; no privilege needed): the same
+   share of the CPU, but their wake-ups never preempt the running thread, so the loop carries on
+   until it waits (epoll), and the woken threads take the GIL then.
+2. concurrent.futures.Future. The invoker hands each sync function's result to the loop itself
+   (devhost/invoker.py, `_Completions`), so the Future that `submit` makes for every call is only
+   built, locked, set and thrown away (a Condition with its RLock to create;
+   `set_running_or_notify_cancel` and `set_result` each take it and notify). `post` queues a bare
+   call on the same work queue instead.
+
+The executor's threads, their lazy start, the idle count, `max_workers` and `shutdown` are the
+standard library's, and `submit` (run_in_executor, the periodic services) works as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -41,6 +51,16 @@ def thread_count(environ: Mapping[str, str] | None = None) -> int:
     return int(text)
 
 
+def no_wakeup_preemption() -> None:
+    """Put the calling thread under SCHED_BATCH (see the module docstring); a no-op where the
+    policy does not exist (macOS) or is refused."""
+    batch = getattr(os, "SCHED_BATCH", None)
+    if batch is None:
+        return
+    with contextlib.suppress(OSError):
+        os.sched_setscheduler(0, batch, os.sched_param(0))  # 0: this thread (Linux)
+
+
 class PostedCall:
     """A queued call. The worker runs `run()`; a shutdown with cancel_futures calls
     `future.cancel()` on what is still queued, so the call is its own "future"."""
@@ -68,6 +88,9 @@ class PostedCall:
 
 
 class FunctionPool(ThreadPoolExecutor):
+    def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
+        super().__init__(max_workers, thread_name_prefix, initializer=no_wakeup_preemption)
+
     def post(self, fn: Callable[[], None]) -> PostedCall:
         """Run `fn()` on a pool thread; it must not raise (the invoker's wrapper catches
         everything and delivers it). The same checks as `submit`."""

@@ -1,8 +1,14 @@
-"""The function pool's size follows the Python worker's PYTHON_THREADPOOL_THREAD_COUNT."""
+"""The function pool: its size (PYTHON_THREADPOOL_THREAD_COUNT, as in the worker), its scheduling."""
 
 from __future__ import annotations
 
-from devhost.pool import DEFAULT_THREAD_COUNT, thread_count
+import io
+import os
+
+import pytest
+
+from devhost.logwriter import BackgroundStreamHandler
+from devhost.pool import DEFAULT_THREAD_COUNT, FunctionPool, thread_count
 
 
 def test_thread_count_setting() -> None:
@@ -11,3 +17,14 @@ def test_thread_count_setting() -> None:
     assert thread_count({"PYTHON_THREADPOOL_THREAD_COUNT": "1"}) == 1
     for bad in ("0", "-3", "four", "2.5"):  # warned about and ignored, as the worker does
         assert thread_count({"PYTHON_THREADPOOL_THREAD_COUNT": bad}) == DEFAULT_THREAD_COUNT
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policy")
+def test_pool_and_log_writer_threads_do_not_preempt_the_thread_that_wakes_them() -> None:
+    with FunctionPool(2, thread_name_prefix="policy") as pool:
+        assert pool.submit(os.sched_getscheduler, 0).result() == os.SCHED_BATCH
+        assert pool.post(lambda: None) is not None
+    handler = BackgroundStreamHandler(io.StringIO())
+    handler.flush()  # the writer has started and set its policy
+    assert handler._writer.native_id is not None
+    assert os.sched_getscheduler(handler._writer.native_id) == os.SCHED_BATCH
