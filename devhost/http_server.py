@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import azure.functions as func
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict
 
 from devhost.cors import Handler, cors_middleware
@@ -266,8 +268,52 @@ class _ProblemServer(web.Server):
         return ProblemRequestHandler(self, loop=self._loop, **self._kwargs)
 
 
+class _FastPath:
+    """Function requests straight to the dispatcher, past aiohttp's Application machinery.
+
+    Every path that is not an extension's or devhost's own goes to the catch-all route, so for a
+    path under the route prefix (`/api/...`) that no other route's literal prefix covers, the
+    Application's work (resolving against every route, match info, the middleware chain built
+    around the handler, the site check) always ends in the dispatcher; this handler calls it, and
+    the CORS middleware when there is one, directly: ~15% of the loop thread's GIL time for a
+    trivial function (docs/performance.md, Round 4). Anything else (other paths, a request with
+    `Expect:`, which aiohttp answers with 100-continue first) takes the Application's path."""
+
+    def __init__(self, dispatcher: HttpDispatcher, cors: Any, catch_all: Any) -> None:
+        self.dispatcher, self.cors, self.catch_all = dispatcher, cors, catch_all
+
+    def bind(self, app: web.Application, fallback: _ServerHandler) -> _ServerHandler:
+        prefix = self.dispatcher.prefix.lower()
+        if not prefix:  # every path is a function's: the site and /runtime need the router
+            return fallback
+        api = prefix + "/"
+        # Compared lowercased: a path that merely differs in case from another route's prefix
+        # takes the Application's path too, which answers it as before.
+        others = tuple(
+            r.canonical.split("{", 1)[0].lower() for r in app.router.resources() if r is not self.catch_all
+        )
+        dispatch, cors = self.dispatcher.handle, self.cors
+
+        async def handle(base: BaseRequest) -> web.StreamResponse:
+            path = base.rel_url.path_safe.lower()
+            if not path.startswith(api) or path.startswith(others) or hdrs.EXPECT in base.headers:
+                return await fallback(base)
+            request = cast(web.Request, base)  # the Application's request factory made it
+            if cors is not None:
+                response: web.StreamResponse = await cors(request, dispatch)
+                return response
+            return await dispatch(request)
+
+        return handle
+
+
+_FAST_PATH = web.AppKey("devhost_fast_path", _FastPath)
+_ServerHandler = Callable[[BaseRequest], Awaitable[web.StreamResponse]]
+
+
 class DevhostRunner(web.AppRunner):
-    """An AppRunner whose connections use ProblemRequestHandler and devhost's parser limits."""
+    """An AppRunner whose connections use ProblemRequestHandler and devhost's parser limits, and
+    whose function requests take the fast path when make_app set one up."""
 
     def __init__(self, app: web.Application, **kwargs: Any) -> None:
         kwargs.setdefault("max_line_size", MAX_REQUEST_LINE)
@@ -280,6 +326,9 @@ class DevhostRunner(web.AppRunner):
         # protocol class; swapping the class keeps everything else (request factory, kwargs) as is.
         # tests/e2e/test_devhost_hardening.py fails if a new aiohttp version breaks this.
         server.__class__ = _ProblemServer
+        fast = self.app.get(_FAST_PATH)
+        if fast is not None:  # the app is frozen now: its routes are final
+            server.request_handler = fast.bind(self.app, server.request_handler)
         return server
 
 
@@ -300,7 +349,8 @@ def make_app(
     app.add_routes(extra_routes)  # extensions' absolute paths (e.g. /runtime/webhooks/durabletask)
     handler = dispatcher.handle if site is None else _with_site(site, dispatcher)
     # `[\s\S]*`, not `.*`: a path may hold an encoded newline (%0A), which `.` does not match.
-    app.router.add_route("*", r"/{tail:[\s\S]*}", handler)
+    catch_all = app.router.add_route("*", r"/{tail:[\s\S]*}", handler)
+    app[_FAST_PATH] = _FastPath(dispatcher, middlewares[0] if middlewares else None, catch_all.resource)
     return app
 
 

@@ -197,3 +197,58 @@ def test_remembered_urls_are_each_request_s_own_host_and_target() -> None:
         assert first[6].startswith("http://[::1]:9/api/echo/7")
 
     _serve("api", check)
+
+
+def test_function_requests_skip_the_application_and_everything_else_keeps_it(monkeypatch: Any) -> None:
+    """DevhostRunner hands /api requests to the dispatcher directly (CORS still applied); an
+    extension's route under /api, other paths and `Expect: 100-continue` go through aiohttp's
+    Application as before, with the same answers."""
+    from devhost.http_server import DevhostRunner
+
+    through_app: list[str] = []
+    real_handle = web.Application._handle
+
+    async def counting(self: web.Application, request: web.Request) -> web.StreamResponse:
+        through_app.append(request.path)
+        return await real_handle(self, request)
+
+    monkeypatch.setattr(web.Application, "_handle", counting)
+
+    async def stream(request: web.Request) -> web.Response:
+        return web.Response(text=f"extension {request.match_info['id']}")
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(2) as pool:
+            dispatcher = HttpDispatcher(INDEX, Invoker(loop, pool), "api")
+            extra = [web.get("/api/realtime/{id}", stream), web.get("/runtime/x", stream)]
+            runner = DevhostRunner(make_app(dispatcher, extra, frozenset({"https://shop.example"})))
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+            try:
+                async with aiohttp.ClientSession() as s:
+                    async with s.post(f"{base}/api/echo/7?q=1", data=b"fast") as r:
+                        assert r.status == 200 and (await r.json())["body"] == "fast"
+                    async with s.get(f"{base}/API/cookies", headers={"Origin": "https://shop.example"}) as r:
+                        assert (
+                            r.status == 201
+                            and r.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+                        )
+                        assert r.headers.getall("Set-Cookie") == ["a=1", "b=2"]
+                    async with s.get(f"{base}/api/nothing") as r:
+                        assert r.status == 404 and r.content_type == "application/problem+json"
+                    assert through_app == []  # all three straight to the dispatcher
+                    async with s.get(f"{base}/api/realtime/5") as r:
+                        assert await r.text() == "extension 5"
+                    expect = {"Expect": "100-continue"}
+                    async with s.post(f"{base}/api/echo/8", data=b"x", headers=expect) as r:
+                        assert r.status == 200 and (await r.json())["route"] == {"id": "8"}
+                    async with s.get(f"{base}/elsewhere") as r:
+                        assert r.status == 404 and r.content_type == "application/problem+json"
+                    assert through_app == ["/api/realtime/5", "/api/echo/8", "/elsewhere"]
+            finally:
+                await runner.cleanup()
+
+    asyncio.run(main())
