@@ -275,7 +275,7 @@ class _FastPath:
     path under the route prefix (`/api/...`) that no other route's literal prefix covers, the
     Application's work (resolving against every route, match info, the middleware chain built
     around the handler, the site check) always ends in the dispatcher; this handler calls it, and
-    the CORS middleware when there is one, directly: ~15% of the loop thread's GIL time for a
+    the CORS middleware when there is one, directly: ~6% of the GIL-holding samples for a
     trivial function (docs/performance.md, Round 4). Anything else (other paths, a request with
     `Expect:`, which aiohttp answers with 100-continue first) takes the Application's path."""
 

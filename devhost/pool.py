@@ -13,6 +13,10 @@
    built, locked, set and thrown away (a Condition with its RLock to create;
    `set_running_or_notify_cancel` and `set_result` each take it and notify). `post` queues a bare
    call on the same work queue instead.
+3. The idle count. ThreadPoolExecutor counts idle threads in a threading.Semaphore (a Condition
+   over a lock, in Python): every call pays an `acquire(timeout=0)` and a `release()`, ~2-3 us
+   together. It only ever asks "is one idle?" without blocking, which `_IdleCount` answers with
+   an integer under a C lock.
 
 The executor's threads, their lazy start, the idle count, `max_workers` and `shutdown` are the
 standard library's, and `submit` (run_in_executor, the periodic services) works as before.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import thread as _thread
@@ -87,9 +92,33 @@ class PostedCall:
             self._fn()
 
 
+class _IdleCount:
+    """What ThreadPoolExecutor asks of its idle semaphore: `acquire(timeout=0)` in
+    `_adjust_thread_count` (take an idle thread if there is one) and `release()` from a worker
+    that finished a call. Never blocks."""
+
+    __slots__ = ("_lock", "_value")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value = 0
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        with self._lock:
+            if self._value:
+                self._value -= 1
+                return True
+            return False
+
+    def release(self, n: int = 1) -> None:
+        with self._lock:
+            self._value += n
+
+
 class FunctionPool(ThreadPoolExecutor):
     def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
         super().__init__(max_workers, thread_name_prefix, initializer=no_wakeup_preemption)
+        self._idle_semaphore = _IdleCount()  # type: ignore[assignment]
 
     def post(self, fn: Callable[[], None]) -> PostedCall:
         """Run `fn()` on a pool thread; it must not raise (the invoker's wrapper catches

@@ -100,6 +100,8 @@ def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     # Tracebacks (exc_info) are formatted later by the handler and keep their own newlines.
     if isinstance(record.msg, str):
         record.msg = escape_control(record.msg)
+    if not record.args:  # a line built beforehand (devhost's invocation line): nothing to wrap
+        return record
     if isinstance(record.args, tuple):
         record.args = tuple(_safe_arg(a) for a in record.args)
     elif isinstance(record.args, dict):
