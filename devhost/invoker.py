@@ -21,7 +21,7 @@ import inspect
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
 
 from devhost.index import BindingInfo, FunctionInfo
@@ -76,7 +76,7 @@ class _Completions:
 
 
 class Invoker:
-    def __init__(self, loop: asyncio.AbstractEventLoop, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, pool: Executor) -> None:
         self.loop = loop
         self.pool = pool
         # The host's FunctionPool queues calls without a concurrent.futures.Future (devhost/pool.py);
