@@ -65,6 +65,8 @@ def _escape_one(match: re.Match[str]) -> str:
 def escape_control(text: str) -> str:
     """A newline becomes the four characters \\x0a, and so on: the value stays readable and can no
     longer start a log line of its own."""
+    if text.isprintable():  # none of _CONTROL's characters is printable: nothing to escape
+        return text
     return _CONTROL.sub(_escape_one, text)
 
 
