@@ -20,6 +20,9 @@ for a thread while one is free) and wakes fewer threads:
 - No concurrent.futures.Future per call: the invoker hands results to the loop itself
   (devhost/invoker.py, `_Completions`); `submit` (run_in_executor, the periodic services) still
   returns one.
+
+Unlike ThreadPoolExecutor's, the threads are daemon threads: a function still running when the
+host has given up waiting for it (the shutdown grace) does not hold the process's exit up.
 """
 
 from __future__ import annotations
@@ -139,12 +142,12 @@ class FunctionPool(Executor):
             self._searching += 1
             self._sleeping.pop().release()  # the most recent sleeper: its stack is still warm
         elif len(self._threads) < self._max_workers:
-            self._searching += 1
             thread = threading.Thread(
                 target=self._work, name=f"{self._prefix}_{len(self._threads)}", daemon=True
             )
+            thread.start()  # it waits for the lock we hold before it looks at the queue
             self._threads.append(thread)
-            thread.start()
+            self._searching += 1
 
     def _work(self) -> None:
         no_wakeup_preemption()

@@ -43,7 +43,7 @@ def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 
 def test_a_sleeping_thread_is_reused_and_a_burst_wakes_few_threads() -> None:
-    with FunctionPool(8, thread_name_prefix="idle") as pool:
+    with FunctionPool(32, thread_name_prefix="idle") as pool:
         for _ in range(20):  # one call at a time: the one thread takes each
             done = threading.Event()
             pool.post(done.set)
@@ -51,11 +51,13 @@ def test_a_sleeping_thread_is_reused_and_a_burst_wakes_few_threads() -> None:
             assert _eventually(lambda: len(pool._sleeping) == len(pool._threads))
         assert len(pool._threads) == 1
         ran: list[int] = []
-        for n in range(200):  # a burst of quick calls: not one thread per call
+        for n in range(400):  # a burst of quick calls: not a thread per call, as submit() does
             pool.post(lambda n=n: ran.append(n))  # type: ignore[misc]
-        assert _eventually(lambda: len(ran) == 200)
-        assert sorted(ran) == list(range(200))
-        assert len(pool._threads) <= 3
+        assert _eventually(lambda: len(ran) == 400)
+        assert sorted(ran) == list(range(400))
+        # ThreadPoolExecutor starts ~27 of its 32 here (no thread is idle at most submits); a new thread
+        # joins only when every awake one is inside a call when a call is taken.
+        assert len(pool._threads) <= 12
 
 
 def test_a_call_never_waits_behind_a_blocked_one_while_a_thread_is_free() -> None:
