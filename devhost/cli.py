@@ -72,10 +72,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging() -> None:
+    from devhost.logwriter import BackgroundStreamHandler, CachedTimeFormatter
+
     level = os.environ.get("SC_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    # Lines formatted by the logging thread, written in batches by one writer thread: no thread
+    # waits on a handler lock held by another (devhost/logwriter.py). Same text as before.
+    handler = BackgroundStreamHandler(sys.stderr)
+    handler.setFormatter(CachedTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Escapes control characters in every logged field, devhost's own records included (a path
     # with %0a must not forge a log line); idempotent, and the app would install it anyway.
@@ -103,6 +107,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     _setup_logging()
     from devhost.host import Host, HostOptions
     from devhost.index import load_app
+    from devhost.pool import thread_count
     from devhost.services import SERVICES
     from devhost.static import default_web_root
 
@@ -114,6 +119,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         seed=not args.no_seed,
         services=service_list(SERVICES, args.extension),
         web_root=None if args.no_web else (Path(args.web_dir) if args.web_dir else default_web_root(root)),
+        function_workers=thread_count(),
         worker_index=workers.worker_index(),
         worker_count=count,
         worker_argv=lambda _index, port: _child_argv(args, port),

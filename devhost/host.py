@@ -17,9 +17,9 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from devhost.extensions import HostExtension, load_optional, resolve
 from devhost.http_server import DevhostRunner, HttpDispatcher, make_app
 from devhost.index import FunctionIndex, FunctionInfo
 from devhost.invoker import Invoker
+from devhost.pool import FunctionPool
 from devhost.servicebus import ServiceBusTriggers
 from devhost.services import SERVICES, ServiceSpec
 from devhost.static import StaticSite
@@ -44,6 +45,14 @@ from shared.settings import Settings, get_settings
 
 log = logging.getLogger("devhost")
 ORPHAN_SWEEP_SECONDS = 2.0  # with several workers: how soon a dead one's message locks go back
+
+
+def _announce(line: str) -> None:
+    """The ready line on stdout as one write: print() writes the text and the newline separately,
+    and a log line written between the two (the log writer is another thread, and stdout and
+    stderr are often one file) would glue itself to the URL that tests and tools parse."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 @dataclass
@@ -175,7 +184,7 @@ class Host:
 
     async def run(self, on_ready: Callable[[str], Awaitable[None] | None] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
-        self.pool = ThreadPoolExecutor(self.options.function_workers, thread_name_prefix="devhost-fn")
+        self.pool = FunctionPool(self.options.function_workers, thread_name_prefix="devhost-fn")
         self.invoker = Invoker(self.loop, self.pool)
         self.invoker.providers.append(self._binding_from_extensions)
         sock = self._bind()
@@ -210,7 +219,7 @@ class Host:
         # (docs/recommendations.md, Speed). Refcounting still frees these objects.
         gc.freeze()
         if not self.is_primary:
-            print(f"devhost worker {self.options.worker_index} listening on {self.base_url}", flush=True)
+            _announce(f"devhost worker {self.options.worker_index} listening on {self.base_url}")
             report_ready()
         else:
             if self.options.worker_count > 1 and self.options.worker_argv is not None:
@@ -219,7 +228,7 @@ class Host:
                 self.workers = WorkerSet(self.options.worker_count, lambda i: argv(i, port))
                 await self.workers.start()
                 log.info("%d worker processes listening on %s", self.options.worker_count, self.base_url)
-            print(f"devhost listening on {self.base_url}", flush=True)
+            _announce(f"devhost listening on {self.base_url}")
         if on_ready is not None:
             maybe = on_ready(self.base_url)
             if inspect.isawaitable(maybe):

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import azure.functions as func
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict
 
 from devhost.cors import Handler, cors_middleware
@@ -120,6 +122,9 @@ class HttpDispatcher:
         # routes never change after start-up, so a hot path's match is computed once. Only the
         # loop thread touches the memo.
         self._memo: dict[tuple[str, str], Match[FunctionInfo] | None] = {}
+        # str(request.url) builds a URL from scheme and Host and joins the target to it with yarl
+        # (~7 us); the same (scheme, Host, target) always gives the same text. Same bounds.
+        self._urls: dict[tuple[str, str, str], str] = {}
 
     def _match(self, method: str, raw_path: str) -> Match[FunctionInfo] | None:
         key = (method, raw_path)
@@ -134,6 +139,20 @@ class HttpDispatcher:
                 self._memo.clear()  # bounded: a scan of distinct URLs cannot grow memory
             self._memo[key] = match
         return match
+
+    def _url(self, request: web.Request) -> str:
+        target = request.raw_path
+        key = (request.scheme, request.host, target)
+        try:
+            return self._urls[key]
+        except KeyError:
+            pass
+        url = str(request.url)
+        if len(target) <= MATCH_MEMO_MAX_PATH and len(key[1]) <= MATCH_MEMO_MAX_PATH:
+            if len(self._urls) >= MATCH_MEMO_SIZE:
+                self._urls.clear()
+            self._urls[key] = url
+        return url
 
     def _relative(self, raw_path: str) -> str | None:
         if not self.prefix:
@@ -164,12 +183,13 @@ class HttpDispatcher:
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return _too_large()
         try:
-            body = await request.read()
+            # A request without a body (most GETs) has nothing to read: skip the read's coroutine.
+            body = await request.read() if request.body_exists else b""
         except web.HTTPRequestEntityTooLarge:
             return _too_large()
         req = func.HttpRequest(
             request.method,
-            str(request.url),
+            self._url(request),
             headers=_request_headers(request),
             params=_query(request),
             route_params=dict(match.params),  # a copy: the memoized match is shared
@@ -248,8 +268,52 @@ class _ProblemServer(web.Server):
         return ProblemRequestHandler(self, loop=self._loop, **self._kwargs)
 
 
+class _FastPath:
+    """Function requests straight to the dispatcher, past aiohttp's Application machinery.
+
+    Every path that is not an extension's or devhost's own goes to the catch-all route, so for a
+    path under the route prefix (`/api/...`) that no other route's literal prefix covers, the
+    Application's work (resolving against every route, match info, the middleware chain built
+    around the handler, the site check) always ends in the dispatcher; this handler calls it, and
+    the CORS middleware when there is one, directly: ~6% of the GIL-holding samples for a
+    trivial function (docs/performance.md, Round 4). Anything else (other paths, a request with
+    `Expect:`, which aiohttp answers with 100-continue first) takes the Application's path."""
+
+    def __init__(self, dispatcher: HttpDispatcher, cors: Any, catch_all: Any) -> None:
+        self.dispatcher, self.cors, self.catch_all = dispatcher, cors, catch_all
+
+    def bind(self, app: web.Application, fallback: _ServerHandler) -> _ServerHandler:
+        prefix = self.dispatcher.prefix.lower()
+        if not prefix:  # every path is a function's: the site and /runtime need the router
+            return fallback
+        api = prefix + "/"
+        # Compared lowercased: a path that merely differs in case from another route's prefix
+        # takes the Application's path too, which answers it as before.
+        others = tuple(
+            r.canonical.split("{", 1)[0].lower() for r in app.router.resources() if r is not self.catch_all
+        )
+        dispatch, cors = self.dispatcher.handle, self.cors
+
+        async def handle(base: BaseRequest) -> web.StreamResponse:
+            path = base.rel_url.path_safe.lower()
+            if not path.startswith(api) or path.startswith(others) or hdrs.EXPECT in base.headers:
+                return await fallback(base)
+            request = cast(web.Request, base)  # the Application's request factory made it
+            if cors is not None:
+                response: web.StreamResponse = await cors(request, dispatch)
+                return response
+            return await dispatch(request)
+
+        return handle
+
+
+_FAST_PATH = web.AppKey("devhost_fast_path", _FastPath)
+_ServerHandler = Callable[[BaseRequest], Awaitable[web.StreamResponse]]
+
+
 class DevhostRunner(web.AppRunner):
-    """An AppRunner whose connections use ProblemRequestHandler and devhost's parser limits."""
+    """An AppRunner whose connections use ProblemRequestHandler and devhost's parser limits, and
+    whose function requests take the fast path when make_app set one up."""
 
     def __init__(self, app: web.Application, **kwargs: Any) -> None:
         kwargs.setdefault("max_line_size", MAX_REQUEST_LINE)
@@ -262,6 +326,9 @@ class DevhostRunner(web.AppRunner):
         # protocol class; swapping the class keeps everything else (request factory, kwargs) as is.
         # tests/e2e/test_devhost_hardening.py fails if a new aiohttp version breaks this.
         server.__class__ = _ProblemServer
+        fast = self.app.get(_FAST_PATH)
+        if fast is not None:  # the app is frozen now: its routes are final
+            server.request_handler = fast.bind(self.app, server.request_handler)
         return server
 
 
@@ -282,7 +349,8 @@ def make_app(
     app.add_routes(extra_routes)  # extensions' absolute paths (e.g. /runtime/webhooks/durabletask)
     handler = dispatcher.handle if site is None else _with_site(site, dispatcher)
     # `[\s\S]*`, not `.*`: a path may hold an encoded newline (%0A), which `.` does not match.
-    app.router.add_route("*", r"/{tail:[\s\S]*}", handler)
+    catch_all = app.router.add_route("*", r"/{tail:[\s\S]*}", handler)
+    app[_FAST_PATH] = _FastPath(dispatcher, middlewares[0] if middlewares else None, catch_all.resource)
     return app
 
 

@@ -6,6 +6,7 @@ duplicate-name error), so the index is built once and shared with the extensions
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections import defaultdict
@@ -40,19 +41,25 @@ class FunctionInfo:
     bindings: tuple[BindingInfo, ...] = ()
     function: Any = field(default=None, repr=False)  # the SDK Function object
 
-    @property
+    # Computed once (the fields never change) and read on every invocation: the cached values
+    # live in the instance's __dict__, outside the fields that eq and repr see.
+    @functools.cached_property
     def param_name(self) -> str:
         """The keyword the trigger value is passed as."""
         return str(self.trigger.name)
 
-    @property
+    @functools.cached_property
     def is_async(self) -> bool:
         # The SDK's wrappers (durable client middleware) are `async def` themselves.
         return inspect.iscoroutinefunction(self.user_function)
 
-    def input_bindings(self) -> list[BindingInfo]:
+    @functools.cached_property
+    def inputs(self) -> tuple[BindingInfo, ...]:
         """Bindings other than the trigger that the function takes as arguments."""
-        return [b for b in self.bindings if b.direction == "in" and b.name != "$return"]
+        return tuple(b for b in self.bindings if b.direction == "in" and b.name != "$return")
+
+    def input_bindings(self) -> list[BindingInfo]:
+        return list(self.inputs)
 
 
 def _direction(binding: Any) -> str:

@@ -21,10 +21,11 @@ import inspect
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
 
 from devhost.index import BindingInfo, FunctionInfo
+from devhost.pool import FunctionPool
 
 log = logging.getLogger("devhost")
 
@@ -75,9 +76,12 @@ class _Completions:
 
 
 class Invoker:
-    def __init__(self, loop: asyncio.AbstractEventLoop, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, pool: Executor) -> None:
         self.loop = loop
         self.pool = pool
+        # The host's FunctionPool queues calls without a concurrent.futures.Future (devhost/pool.py);
+        # any other executor (tests) goes through submit.
+        self._post = pool.post if isinstance(pool, FunctionPool) else None
         self._completions = _Completions(loop)
         self.providers: list[BindingProvider] = []
         self._in_flight = 0
@@ -105,7 +109,7 @@ class Invoker:
         return None
 
     async def invoke(self, fn: FunctionInfo, /, **kwargs: Any) -> Any:
-        for binding in fn.input_bindings():
+        for binding in fn.inputs:
             if binding.name not in kwargs:
                 kwargs[binding.name] = self.resolve_binding(fn, binding)
         self._in_flight += 1
@@ -139,7 +143,7 @@ class Invoker:
             else:
                 post(future, True, value)
 
-        work = self.pool.submit(run)
+        work = self._post(run) if self._post is not None else self.pool.submit(run)
         try:
             return await future
         except asyncio.CancelledError:

@@ -61,13 +61,16 @@ class StaticSite:
         self.root = root.resolve()
         prefix = "/" + api_prefix.strip("/") if api_prefix.strip("/") else ""
         self.reserved = tuple(p for p in (prefix, "/runtime") if p)
+        # claims() runs for every GET: one set lookup and one startswith instead of a generator.
+        self._reserved_paths = frozenset(self.reserved)
+        self._reserved_prefixes = tuple(p + "/" for p in self.reserved)
 
     def claims(self, request: web.Request) -> bool:
         """True when the request is for the site (and not for a function or devhost itself)."""
         if request.method not in {"GET", "HEAD"}:
             return False
         path = request.path.lower()
-        return not any(path == p or path.startswith(p + "/") for p in self.reserved)
+        return not (path in self._reserved_paths or path.startswith(self._reserved_prefixes))
 
     def resolve(self, url_path: str) -> Path | None:
         """The file a URL path names, or None (missing, hidden, outside the root, unknown type)."""

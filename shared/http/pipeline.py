@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import re
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import azure.functions as func
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -61,9 +59,19 @@ def _correlation_id(req: func.HttpRequest) -> str:
     incoming = req.headers.get("x-correlation-id")
     if incoming and _SAFE_ID.match(incoming):
         return incoming
-    # A correlation id only has to be unique, not unguessable: a version-4 UUID from the PRNG
-    # rather than uuid4()'s os.urandom syscall per request (same 32-hex-digit form).
-    return uuid.UUID(int=random.getrandbits(128), version=4).hex
+    return new_correlation_id()
+
+
+# The version and variant bits uuid.UUID(int=n, version=4) sets.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (4 << 76) | (0x8000 << 48)
+
+
+def new_correlation_id() -> str:
+    """A correlation id only has to be unique, not unguessable: a version-4 UUID's hex from the
+    PRNG rather than uuid4()'s os.urandom syscall, with its bits set as uuid.UUID(int=n,
+    version=4).hex sets them, without building the UUID object."""
+    return f"{(random.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
 
 
 def _parent_context(req: func.HttpRequest) -> Context:
@@ -114,19 +122,6 @@ def _unrecorded_span(parent: Context) -> Span | None:
     return NonRecordingSpan(context)
 
 
-@contextlib.contextmanager
-def _server_span(name: str, parent: Context, attributes: dict[str, Any]) -> Iterator[Span]:
-    unrecorded = _unrecorded_span(parent)
-    if unrecorded is not None:
-        with trace.use_span(unrecorded, end_on_exit=False):
-            yield unrecorded
-        return
-    with tracer().start_as_current_span(
-        name, context=parent, kind=SpanKind.SERVER, attributes=attributes
-    ) as span:
-        yield span
-
-
 def _principal(info: RouteInfo, req: func.HttpRequest) -> Principal | None:
     if info.auth is None:
         # Anonymous routes personalise when a valid token comes along and ignore a bad one.
@@ -159,36 +154,77 @@ def _prepare(info: RouteInfo, req: func.HttpRequest, correlation_id: str, client
     return ctx
 
 
-@contextlib.contextmanager
-def _request_scope(info: RouteInfo, req: func.HttpRequest) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Context variables, server span and the access log line around one request."""
-    _ensure_configured()
-    correlation_id = _correlation_id(req)
-    tokens = (correlation_id_var.set(correlation_id), function_name_var.set(info.function_name))
-    started = time.perf_counter()
-    outcome: dict[str, Any] = {"status": 500}
-    parent = _parent_context(req)
-    attributes = {
-        "http.request.method": req.method,
-        "http.route": "/api/" + info.path,
-        "smartcommerce.correlation_id": correlation_id,
-    }
-    try:
-        with _server_span(f"{req.method} /api/{info.path}", parent, attributes) as span:
-            yield correlation_id, outcome
-            span.set_attribute("http.response.status_code", outcome["status"])
-            if outcome["status"] >= 500:
-                span.set_status(Status(StatusCode.ERROR))
-    finally:
-        elapsed = (time.perf_counter() - started) * 1000
-        _log_request(req.method, _instance(req), info.path, outcome["status"], elapsed)
-        function_name_var.reset(tokens[1])
-        correlation_id_var.reset(tokens[0])
+class _RequestScope:
+    """Context variables, server span and the access log line around one request.
+
+    A class rather than @contextmanager generators (this one, the span's and OpenTelemetry's
+    use_span): the same steps in the same order, without three generators per request. A span
+    nothing records (`_unrecorded_span`) is made current with attach/detach, which is all
+    use_span(end_on_exit=False) does for a span that does not record."""
+
+    __slots__ = ("attached", "correlation_id", "info", "outcome", "req", "sdk", "span", "started", "tokens")
+
+    def __init__(self, info: RouteInfo, req: func.HttpRequest) -> None:
+        self.info, self.req = info, req
+
+    def __enter__(self) -> tuple[str, dict[str, Any]]:
+        _ensure_configured()
+        info, req = self.info, self.req
+        self.correlation_id = correlation_id = _correlation_id(req)
+        self.tokens = (correlation_id_var.set(correlation_id), function_name_var.set(info.function_name))
+        self.started = time.perf_counter()
+        self.outcome: dict[str, Any] = {"status": 500}
+        parent = _parent_context(req)
+        unrecorded = _unrecorded_span(parent)
+        self.sdk: Any = None
+        self.attached: object = None
+        try:
+            if unrecorded is not None:
+                self.span: Span = unrecorded
+                self.attached = otel_context.attach(trace.set_span_in_context(unrecorded))
+            else:
+                attributes = {
+                    "http.request.method": req.method,
+                    "http.route": "/api/" + info.path,
+                    "smartcommerce.correlation_id": correlation_id,
+                }
+                self.sdk = tracer().start_as_current_span(
+                    f"{req.method} /api/{info.path}",
+                    context=parent,
+                    kind=SpanKind.SERVER,
+                    attributes=attributes,
+                )
+                self.span = self.sdk.__enter__()
+        except BaseException:
+            self._finish()
+            raise
+        return correlation_id, self.outcome
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None:
+                status = self.outcome["status"]
+                self.span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    self.span.set_status(Status(StatusCode.ERROR))
+            if self.sdk is not None:
+                self.sdk.__exit__(exc_type, exc, tb)
+            else:
+                otel_context.detach(self.attached)  # type: ignore[arg-type]
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        req = self.req
+        elapsed = (time.perf_counter() - self.started) * 1000
+        _log_request(req.method, _instance(req), self.info.path, self.outcome["status"], elapsed)
+        function_name_var.reset(self.tokens[1])
+        correlation_id_var.reset(self.tokens[0])
 
 
 _LOG_LINE = "%s %s %s %.1fms"
 # Where the access line is logged from (what findCaller would find, without walking the stack).
-_LOG_FUNC = "_request_scope"
+_LOG_FUNC = "_finish"
 
 
 def _log_request(method: str, path: str, route: str, status: int, elapsed: float) -> None:
@@ -211,7 +247,7 @@ def _log_request(method: str, path: str, route: str, status: int, elapsed: float
     log.handle(record)
 
 
-_LOG_LINENO = _request_scope.__wrapped__.__code__.co_firstlineno  # type: ignore[attr-defined]
+_LOG_LINENO = _RequestScope._finish.__code__.co_firstlineno
 
 
 def _instance(req: func.HttpRequest) -> str:
@@ -251,7 +287,7 @@ def _finish(response: func.HttpResponse, correlation_id: str, outcome: dict[str,
 
 
 def handle_sync(info: RouteInfo, req: func.HttpRequest) -> func.HttpResponse:
-    with _request_scope(info, req) as (correlation_id, outcome):
+    with _RequestScope(info, req) as (correlation_id, outcome):
         try:
             ctx = _prepare(info, req, correlation_id, None)
             try:
@@ -266,7 +302,7 @@ def handle_sync(info: RouteInfo, req: func.HttpRequest) -> func.HttpResponse:
 
 
 async def handle_async(info: RouteInfo, req: func.HttpRequest, client: Any) -> func.HttpResponse:
-    with _request_scope(info, req) as (correlation_id, outcome):
+    with _RequestScope(info, req) as (correlation_id, outcome):
         try:
             ctx = _prepare(info, req, correlation_id, client)
             try:

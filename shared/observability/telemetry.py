@@ -65,6 +65,8 @@ def _escape_one(match: re.Match[str]) -> str:
 def escape_control(text: str) -> str:
     """A newline becomes the four characters \\x0a, and so on: the value stays readable and can no
     longer start a log line of its own."""
+    if text.isprintable():  # none of _CONTROL's characters is printable: nothing to escape
+        return text
     return _CONTROL.sub(_escape_one, text)
 
 
@@ -100,6 +102,8 @@ def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     # Tracebacks (exc_info) are formatted later by the handler and keep their own newlines.
     if isinstance(record.msg, str):
         record.msg = escape_control(record.msg)
+    if not record.args:  # a line built beforehand (devhost's invocation line): nothing to wrap
+        return record
     if isinstance(record.args, tuple):
         record.args = tuple(_safe_arg(a) for a in record.args)
     elif isinstance(record.args, dict):

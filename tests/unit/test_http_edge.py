@@ -599,3 +599,16 @@ def test_the_access_line_path_is_urlsplits(url: str) -> None:
 
     req = func.HttpRequest("GET", url, headers={}, params={}, route_params={}, body=b"")
     assert _instance(req) == (urlsplit(url).path or "/")
+
+
+def test_correlation_ids_are_what_uuid_makes_of_the_same_random_bits() -> None:
+    import random
+    import uuid
+
+    from shared.http.pipeline import new_correlation_id
+
+    for seed in range(200):
+        random.seed(seed)
+        expected = uuid.UUID(int=random.getrandbits(128), version=4).hex
+        random.seed(seed)
+        assert new_correlation_id() == expected

@@ -135,3 +135,19 @@ def test_tracer_is_reused_and_follows_a_new_provider(monkeypatch: pytest.MonkeyP
     with replaced.start_as_current_span("on the new provider"):
         pass
     assert [s.name for s in exporter.get_finished_spans()] == ["on the new provider"]
+
+
+def test_control_characters_in_messages_and_arguments_are_escaped_and_clean_text_is_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure_logging()
+    log = logging.getLogger("sc.test")
+    with caplog.at_level(logging.INFO, logger="sc.test"):
+        log.info("GET /api/a\nFORGED %s %s %d", "b\r\nc\x00", "line\u2028sep", 7)
+        log.info("clean: caf\u00e9 \u00a0nbsp \u65e5\u672c %s", "path/\u00e9")
+        log.info("no arguments\x1b[31m")
+    forged, clean, bare = (r.getMessage() for r in caplog.records[-3:])
+    assert forged == "GET /api/a\\x0aFORGED b\\x0d\\x0ac\\x00 line\\u2028sep 7"
+    assert clean == "clean: caf\u00e9 \u00a0nbsp \u65e5\u672c path/\u00e9"
+    assert bare == "no arguments\\x1b[31m"
+    assert telemetry.escape_control("plain text") == "plain text"

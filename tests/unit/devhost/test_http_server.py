@@ -174,3 +174,81 @@ def test_memoized_route_matches_keep_each_request_s_own_params_and_stay_bounded(
     memo = dispatchers[0]._memo
     assert 0 < len(memo) <= 3  # never more than MATCH_MEMO_SIZE paths remembered
     assert all(len(path) <= http_server.MATCH_MEMO_MAX_PATH for _, path in memo)
+
+
+def test_remembered_urls_are_each_request_s_own_host_and_target() -> None:
+    """The URL text is remembered per (scheme, Host, target): a repeated request gets the text
+    str(request.url) gives, another Host or query string never gets a remembered one."""
+
+    async def check(base: str, s: aiohttp.ClientSession) -> None:
+        port = base.rsplit(":", 1)[1]
+        seen: list[str] = []
+        for _ in range(2):
+            for host in (f"127.0.0.1:{port}", "Shop.Example:8080", "[::1]:9"):
+                for query in ("", "?q=1&q=2", "?q=a%20b"):
+                    async with s.post(f"{base}/api/echo/7{query}", data=b"x", headers={"Host": host}) as r:
+                        assert r.status == 200
+                        seen.append((await r.json())["url"])
+        first, second = seen[:9], seen[9:]
+        assert second == first  # the remembered text is the computed one
+        assert len(set(first)) == 9  # another Host or query never gets a remembered URL
+        assert first[0] == f"http://127.0.0.1:{port}/api/echo/7"
+        assert first[4] == "http://shop.example:8080/api/echo/7?q=1&q=2"
+        assert first[6].startswith("http://[::1]:9/api/echo/7")
+
+    _serve("api", check)
+
+
+def test_function_requests_skip_the_application_and_everything_else_keeps_it(monkeypatch: Any) -> None:
+    """DevhostRunner hands /api requests to the dispatcher directly (CORS still applied); an
+    extension's route under /api, other paths and `Expect: 100-continue` go through aiohttp's
+    Application as before, with the same answers."""
+    from devhost.http_server import DevhostRunner
+
+    through_app: list[str] = []
+    real_handle = web.Application._handle
+
+    async def counting(self: web.Application, request: web.Request) -> web.StreamResponse:
+        through_app.append(request.path)
+        return await real_handle(self, request)
+
+    monkeypatch.setattr(web.Application, "_handle", counting)
+
+    async def stream(request: web.Request) -> web.Response:
+        return web.Response(text=f"extension {request.match_info['id']}")
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(2) as pool:
+            dispatcher = HttpDispatcher(INDEX, Invoker(loop, pool), "api")
+            extra = [web.get("/api/realtime/{id}", stream), web.get("/runtime/x", stream)]
+            runner = DevhostRunner(make_app(dispatcher, extra, frozenset({"https://shop.example"})))
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+            try:
+                async with aiohttp.ClientSession() as s:
+                    async with s.post(f"{base}/api/echo/7?q=1", data=b"fast") as r:
+                        assert r.status == 200 and (await r.json())["body"] == "fast"
+                    async with s.get(f"{base}/API/cookies", headers={"Origin": "https://shop.example"}) as r:
+                        assert (
+                            r.status == 201
+                            and r.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+                        )
+                        assert r.headers.getall("Set-Cookie") == ["a=1", "b=2"]
+                    async with s.get(f"{base}/api/nothing") as r:
+                        assert r.status == 404 and r.content_type == "application/problem+json"
+                    assert through_app == []  # all three straight to the dispatcher
+                    async with s.get(f"{base}/api/realtime/5") as r:
+                        assert await r.text() == "extension 5"
+                    expect = {"Expect": "100-continue"}
+                    async with s.post(f"{base}/api/echo/8", data=b"x", headers=expect) as r:
+                        assert r.status == 200 and (await r.json())["route"] == {"id": "8"}
+                    async with s.get(f"{base}/elsewhere") as r:
+                        assert r.status == 404 and r.content_type == "application/problem+json"
+                    assert through_app == ["/api/realtime/5", "/api/echo/8", "/elsewhere"]
+            finally:
+                await runner.cleanup()
+
+    asyncio.run(main())

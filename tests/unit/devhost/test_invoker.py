@@ -113,11 +113,14 @@ def echo_fn(req: Any) -> Any:
     return (req, request_var.get(), threading.current_thread().name)
 
 
+ECHO = FunctionIndex.from_app(batch_app).get("echo_fn")  # get_functions() works once per app
+
+
 def test_sync_results_batched_back_each_to_its_caller() -> None:
     """Many sync calls in flight: every caller gets its own result, its own exception (including
     one a future cannot hold), its contextvars in the thread; a cancelled caller's unstarted call
     never runs."""
-    echo = FunctionIndex.from_app(batch_app).get("echo_fn")
+    echo = ECHO
     assert echo is not None
 
     async def main() -> None:
@@ -155,5 +158,58 @@ def test_sync_results_batched_back_each_to_its_caller() -> None:
             await asyncio.gather(*blockers)
             await asyncio.sleep(0.05)
             assert ran == [] and invoker.in_flight == 0
+
+    asyncio.run(main())
+
+
+def test_the_host_pool_s_posted_calls_keep_run_in_executor_s_semantics() -> None:
+    """The host's FunctionPool queues calls without a concurrent.futures.Future: each caller
+    still gets its own result, exception and contextvars, on a pool thread; a cancelled caller's
+    queued call never runs; shutdown(cancel_futures=True) drops what is queued; no posting after."""
+    from devhost.pool import FunctionPool
+
+    echo = ECHO
+    assert echo is not None
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        pool = FunctionPool(4, thread_name_prefix="posted")
+        invoker = Invoker(loop, pool)
+        assert invoker._post is not None  # the fast path is the one under test
+
+        async def one(n: int) -> Any:
+            request_var.set(f"ctx-{n}")
+            return await invoker.invoke(echo, req=n)
+
+        results = await asyncio.gather(*(one(n) for n in range(200)))
+        assert [r[:2] for r in results] == [(n, f"ctx-{n}") for n in range(200)]
+        assert all(r[2].startswith("posted") for r in results)
+        assert len(pool._threads) <= 4
+        with pytest.raises(KeyError, match="boom"):
+            await invoker.invoke(echo, req=KeyError("boom"))
+        with pytest.raises(RuntimeError, match="StopIteration"):
+            await asyncio.wait_for(invoker.invoke(echo, req="stop"), 5)
+
+        gate = threading.Event()
+        ran: list[str] = []
+
+        def mark(value: str) -> None:
+            ran.append(value)
+
+        blockers = [loop.run_in_executor(pool, gate.wait) for _ in range(4)]
+        queued = asyncio.create_task(invoker._in_pool(mark, {"value": "queued"}))
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        left = pool.post(lambda: mark("left in the queue at shutdown"))
+        pool.shutdown(wait=False, cancel_futures=True)
+        assert left.cancelled
+        gate.set()
+        await asyncio.gather(*blockers)
+        await asyncio.sleep(0.05)
+        assert ran == []
+        with pytest.raises(RuntimeError, match="after shutdown"):
+            pool.post(lambda: None)
 
     asyncio.run(main())

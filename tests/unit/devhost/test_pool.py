@@ -1,0 +1,112 @@
+"""The function pool: its size (PYTHON_THREADPOOL_THREAD_COUNT, as in the worker), its scheduling."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from devhost.logwriter import BackgroundStreamHandler
+from devhost.pool import DEFAULT_THREAD_COUNT, FunctionPool, thread_count
+
+
+def test_thread_count_setting() -> None:
+    assert thread_count({}) == DEFAULT_THREAD_COUNT
+    assert thread_count({"PYTHON_THREADPOOL_THREAD_COUNT": " 6 "}) == 6
+    assert thread_count({"PYTHON_THREADPOOL_THREAD_COUNT": "1"}) == 1
+    for bad in ("0", "-3", "four", "2.5"):  # warned about and ignored, as the worker does
+        assert thread_count({"PYTHON_THREADPOOL_THREAD_COUNT": bad}) == DEFAULT_THREAD_COUNT
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policy")
+def test_pool_and_log_writer_threads_do_not_preempt_the_thread_that_wakes_them() -> None:
+    with FunctionPool(2, thread_name_prefix="policy") as pool:
+        assert pool.submit(os.sched_getscheduler, 0).result() == os.SCHED_BATCH
+        assert pool.post(lambda: None) is not None
+    handler = BackgroundStreamHandler(io.StringIO())
+    handler.flush()  # the writer has started and set its policy
+    assert handler._writer.native_id is not None
+    assert os.sched_getscheduler(handler._writer.native_id) == os.SCHED_BATCH
+
+
+def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def test_a_sleeping_thread_is_reused_and_a_burst_wakes_few_threads() -> None:
+    with FunctionPool(32, thread_name_prefix="idle") as pool:
+        for _ in range(20):  # one call at a time: the one thread takes each
+            done = threading.Event()
+            pool.post(done.set)
+            assert done.wait(5)
+            assert _eventually(lambda: len(pool._sleeping) == len(pool._threads))
+        assert len(pool._threads) == 1
+        ran: list[int] = []
+        for n in range(400):  # a burst of quick calls: not a thread per call, as submit() does
+            pool.post(lambda n=n: ran.append(n))  # type: ignore[misc]
+        assert _eventually(lambda: len(ran) == 400)
+        assert sorted(ran) == list(range(400))
+        # ThreadPoolExecutor starts ~27 of its 32 here (no thread is idle at most submits); a new thread
+        # joins only when every awake one is inside a call when a call is taken.
+        assert len(pool._threads) <= 12
+
+
+def test_a_call_never_waits_behind_a_blocked_one_while_a_thread_is_free() -> None:
+    with FunctionPool(3, thread_name_prefix="busy") as pool:
+        gate, started = threading.Event(), threading.Semaphore(0)
+
+        def blocked() -> None:
+            started.release()
+            gate.wait(5)
+
+        for _ in range(5):  # more blocked calls than threads: 3 run, the rest wait their turn
+            pool.post(blocked)
+        for _ in range(3):
+            assert started.acquire(timeout=5)
+        assert len(pool._threads) == 3
+        assert not started.acquire(timeout=0.05)
+        gate.set()
+        for _ in range(2):
+            assert started.acquire(timeout=5)
+        gate.clear()
+        assert _eventually(lambda: len(pool._sleeping) == 3)
+        pool.post(blocked)  # one blocks again: the next call gets another thread at once
+        assert started.acquire(timeout=5)
+        free = threading.Event()
+        pool.post(free.set)
+        assert free.wait(2), "a call waited behind a blocked one"
+        gate.set()
+
+
+def test_submit_and_shutdown() -> None:
+    pool = FunctionPool(2)
+    assert pool.submit(lambda a, b=0: a + b, 2, b=3).result(5) == 5
+    failing = pool.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result(5)
+    gate, started = threading.Event(), threading.Semaphore(0)
+
+    def blocked() -> bool:
+        started.release()
+        return gate.wait(5)
+
+    blockers = [pool.submit(blocked) for _ in range(2)]
+    assert started.acquire(timeout=5) and started.acquire(timeout=5)  # both threads busy
+    queued = pool.submit(lambda: "never")
+    pool.shutdown(wait=False, cancel_futures=True)
+    assert queued.cancelled()
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        pool.submit(lambda: None)
+    gate.set()
+    assert all(b.result(5) for b in blockers)
+    pool.shutdown(wait=True)
+    assert not any(t.is_alive() for t in pool._threads)
