@@ -49,7 +49,11 @@ def thread_count(environ: Mapping[str, str] | None = None) -> int:
     text = (environ if environ is not None else os.environ).get(THREAD_COUNT_SETTING, "").strip()
     if not text:
         return DEFAULT_THREAD_COUNT
-    if not text.isdigit() or int(text) < 1:
+    try:  # int(), as the worker: str.isdigit() also passes digits int() refuses ("²")
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
         log.warning(
             "%s must be a whole number of at least 1, not %r; using %d",
             THREAD_COUNT_SETTING,
@@ -57,7 +61,7 @@ def thread_count(environ: Mapping[str, str] | None = None) -> int:
             DEFAULT_THREAD_COUNT,
         )
         return DEFAULT_THREAD_COUNT
-    return int(text)
+    return count
 
 
 def no_wakeup_preemption() -> None:
@@ -132,7 +136,11 @@ class FunctionPool(Executor):
                 raise RuntimeError("cannot schedule new futures after shutdown")
             self._calls.append(call)
             if self._searching == 0:
-                self._wake_one()
+                try:
+                    self._wake_one()
+                except BaseException:
+                    self._calls.pop()  # refused to the caller: it must not run later all the same
+                    raise
         return call
 
     def _wake_one(self) -> None:
@@ -145,7 +153,15 @@ class FunctionPool(Executor):
             thread = threading.Thread(
                 target=self._work, name=f"{self._prefix}_{len(self._threads)}", daemon=True
             )
-            thread.start()  # it waits for the lock we hold before it looks at the queue
+            try:
+                thread.start()  # it waits for the lock we hold before it looks at the queue
+            except RuntimeError:  # out of threads (RLIMIT_NPROC, memory)
+                if not self._threads:
+                    raise  # to post()'s caller: no thread would ever take the call
+                # A worker handing calls on must not die with the one it took, nor post() refuse a
+                # call that the running threads take as each finishes its own.
+                log.warning("could not start a function thread; %d take the queue", len(self._threads))
+                return
             self._threads.append(thread)
             self._searching += 1
 

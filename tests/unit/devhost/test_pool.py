@@ -110,3 +110,60 @@ def test_submit_and_shutdown() -> None:
     assert all(b.result(5) for b in blockers)
     pool.shutdown(wait=True)
     assert not any(t.is_alive() for t in pool._threads)
+
+
+def test_a_setting_that_int_refuses_is_ignored_not_a_crash() -> None:
+    # str.isdigit() accepts digits int() refuses ("²"): warned about and ignored like any bad value.
+    for bad in ("²", "3²", "1e3", ""):
+        assert thread_count({"PYTHON_THREADPOOL_THREAD_COUNT": bad}) == DEFAULT_THREAD_COUNT
+    assert thread_count({"PYTHON_THREADPOOL_THREAD_COUNT": "+4"}) == 4  # int() takes it, as the worker
+
+
+def test_a_thread_that_cannot_start_loses_no_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of threads (RLIMIT_NPROC, memory): the threads already running take the queue, and
+    the worker that tried to hand the rest on does not die with the call it had taken."""
+    start = threading.Thread.start
+
+    def refused(self: threading.Thread) -> None:
+        if self.name.startswith("nostart") and not self.name.endswith("_0"):
+            raise RuntimeError("can't start new thread")
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    with FunctionPool(3, thread_name_prefix="nostart") as pool:
+        gate, started = threading.Event(), threading.Event()
+
+        def blocked() -> None:
+            started.set()
+            gate.wait(5)
+
+        pool.post(blocked)
+        assert started.wait(5)
+        ran: list[str] = []
+        pool.post(lambda: ran.append("b"))  # no thread can start for these: they wait their turn
+        pool.post(lambda: ran.append("c"))
+        gate.set()
+        assert _eventually(lambda: len(ran) == 2), "a queued call never ran"
+        assert ran == ["b", "c"]
+        assert len(pool._threads) == 1 and pool._threads[0].is_alive()
+
+
+def test_a_call_refused_for_want_of_a_thread_does_not_run_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    start = threading.Thread.start
+    refuse = [True]
+
+    def refused(self: threading.Thread) -> None:
+        if self.name.startswith("refuse") and refuse[0]:
+            raise RuntimeError("can't start new thread")
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    with FunctionPool(2, thread_name_prefix="refuse") as pool:
+        ran: list[str] = []
+        with pytest.raises(RuntimeError):
+            pool.post(lambda: ran.append("refused"))  # the caller is told it failed...
+        refuse[0] = False
+        done = threading.Event()
+        pool.post(done.set)
+        assert done.wait(5)
+        assert ran == []  # ...so it must not run behind the caller's back
