@@ -122,6 +122,7 @@ def _compile(
     token: str | None,
     shadows: Shadows,
     body: bool,
+    kinds: tuple[Any, ...] = (),  # only in the memo's key: see _kinds
 ) -> CompiledQuery:
     return compile_query(
         table,
@@ -131,6 +132,14 @@ def _compile(
         token=token,
         shadows=shadows,
         body=body,
+    )
+
+
+def _kinds(query: Query) -> tuple[Any, ...]:
+    """The type of each filter value (of each item of a list): part of the memo's key, because
+    Python's equality says True == 1 and False == 0 (so equal Querys) where a query does not."""
+    return tuple(
+        tuple(map(type, f.value)) if isinstance(f.value, list | tuple) else type(f.value) for f in query.where
     )
 
 
@@ -296,7 +305,7 @@ class SqliteContainer(Container):
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         check_sort(self.name, self.composites, query)
-        args = (self.table, query, partition_key, max_items, token, self.shadows, body)
+        args = (self.table, query, partition_key, max_items, token, self.shadows, body, _kinds(query))
         try:
             compiled = _compiled(*args)
         except TypeError:  # a filter value that cannot be hashed (a list): compiled each time
