@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging() -> None:
-    from devhost.logwriter import BackgroundStreamHandler, CachedTimeFormatter
+    from devhost.logwriter import BackgroundStreamHandler, CachedTimeFormatter, flush_before_tracebacks
 
     level = os.environ.get("SC_LOG_LEVEL", "INFO").upper()
     # Lines formatted by the logging thread, written in batches by one writer thread: no thread
@@ -80,6 +80,7 @@ def _setup_logging() -> None:
     handler = BackgroundStreamHandler(sys.stderr)
     handler.setFormatter(CachedTimeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
+    flush_before_tracebacks(handler)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Escapes control characters in every logged field, devhost's own records included (a path
     # with %0a must not forge a log line); idempotent, and the app would install it anyway.

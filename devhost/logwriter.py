@@ -134,3 +134,21 @@ class BackgroundStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.stream.flush()
         except (OSError, ValueError):  # a closed or broken stream: as StreamHandler, go on
             pass
+
+
+def flush_before_tracebacks(handler: logging.Handler) -> None:
+    """An uncaught exception's traceback goes to stderr directly (sys.excepthook, and
+    threading.excepthook for a thread's): the lines logged before it must be written before it,
+    as StreamHandler had written them, not spliced into its middle by the writer's next batch."""
+    system, threads = sys.excepthook, threading.excepthook
+
+    def system_hook(*args: Any) -> None:
+        handler.flush()
+        system(*args)
+
+    def thread_hook(args: Any) -> None:
+        handler.flush()
+        threads(args)
+
+    sys.excepthook = system_hook
+    threading.excepthook = thread_hook

@@ -91,3 +91,37 @@ def test_a_broken_stream_does_not_stop_the_writer() -> None:
     handler.handle(_record(time.time(), "after", ()))
     handler.flush()
     assert out.getvalue().endswith("after\n")
+
+
+def test_an_uncaught_exception_s_traceback_comes_after_the_lines_logged_before_it() -> None:
+    """sys.excepthook writes to stderr itself: devhost's logging set-up flushes the writer first,
+    so a start-up failure's traceback is not spliced into the middle of the last log lines."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    script = (
+        "import logging, threading\n"
+        "from devhost.cli import _setup_logging\n"
+        "_setup_logging()\n"
+        "log = logging.getLogger('devhost')\n"
+        "def fail():\n"
+        "    for i in range(2000): log.info('thread line %d', i)\n"
+        "    raise RuntimeError('thread boom')\n"
+        "t = threading.Thread(target=fail); t.start(); t.join()\n"
+        "for i in range(2000): log.info('main line %d', i)\n"
+        "raise RuntimeError('main boom')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root), "SC_LOG_LEVEL": "INFO"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=60
+    )
+    lines = done.stderr.splitlines()
+    tracebacks = [n for n, line in enumerate(lines) if "Traceback" in line]
+    assert len(tracebacks) == 2, done.stderr[-2000:]
+    thread_last = max(n for n, line in enumerate(lines) if "thread line 1999" in line)
+    main_last = max(n for n, line in enumerate(lines) if "main line 1999" in line)
+    assert thread_last < tracebacks[0] < main_last < tracebacks[1]
+    assert lines[-1] == "RuntimeError: main boom"
