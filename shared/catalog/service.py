@@ -16,7 +16,6 @@ later step fails (another sku lost to a concurrent create, the product write its
 from __future__ import annotations
 
 import logging
-import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -76,18 +75,22 @@ class SkuInfo:
 
 
 # One repository per store: opening its three containers on every request (the store's lock,
-# the index declarations checked again) was ~5% of an uncached listing. Weak keys: a store that
-# is dropped (a test's) takes its repository with it.
-_repos: weakref.WeakKeyDictionary[DocumentStore, CatalogRepository] = weakref.WeakKeyDictionary()
+# the index declarations checked again) was ~5% of an uncached listing. A store that is dropped
+# (a test's) takes its repository with it.
+_REPO_ATTRIBUTE = "_catalog_repository"
 
 
 def _repo(store: DocumentStore) -> CatalogRepository:
+    # Kept on the store itself: as a WeakKeyDictionary's value the repository (whose containers
+    # hold the store) kept its own key alive, so no store was ever freed (every test's stayed
+    # open). An attribute is a cycle the collector frees with the store.
     try:
-        repo = _repos.get(store)
-        if repo is None:
-            repo = _repos[store] = CatalogRepository(store)
-    except TypeError:  # a store that cannot be weakly referenced or hashed: one per call
+        attributes = vars(store)
+    except TypeError:  # a store without a __dict__: one per call
         return CatalogRepository(store)
+    repo = attributes.get(_REPO_ATTRIBUTE)
+    if not isinstance(repo, CatalogRepository):
+        repo = attributes[_REPO_ATTRIBUTE] = CatalogRepository(store)
     return repo
 
 

@@ -34,17 +34,21 @@ class SkuTaken(Conflict):
 
 
 # One repository per store (as catalog.service does): its containers are opened once, not on
-# every call. Weak keys: a dropped store takes its repository with it.
-_repos: weakref.WeakKeyDictionary[DocumentStore, InventoryRepository] = weakref.WeakKeyDictionary()
+# every call. A dropped store takes its repository with it.
+_REPO_ATTRIBUTE = "_inventory_repository"
 
 
 def _repo(store: DocumentStore) -> InventoryRepository:
+    # Kept on the store itself: as a WeakKeyDictionary's value the repository (whose containers
+    # hold the store) kept its own key alive, so no store was ever freed (every test's stayed
+    # open). An attribute is a cycle the collector frees with the store.
     try:
-        repo = _repos.get(store)
-        if repo is None:
-            repo = _repos[store] = InventoryRepository(store)
-    except TypeError:  # a store that cannot be weakly referenced or hashed: one per call
+        attributes = vars(store)
+    except TypeError:  # a store without a __dict__: one per call
         return InventoryRepository(store)
+    repo = attributes.get(_REPO_ATTRIBUTE)
+    if not isinstance(repo, InventoryRepository):
+        repo = attributes[_REPO_ATTRIBUTE] = InventoryRepository(store)
     return repo
 
 
