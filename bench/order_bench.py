@@ -173,6 +173,15 @@ def one_order(
     raise TimeoutError(f"order {order_id} still pending after {timeout:.0f}s")
 
 
+def await_final(api: Client, token: str, order_id: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if api.call("GET", f"/api/orders/{order_id}", token=token)[1]["status"] != "pending":
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"order {order_id} still pending after {timeout:.0f}s")
+
+
 def cpu_split(pid: int) -> tuple[float, float]:
     """(user, system) CPU seconds of devhost so far: the process and its worker processes
     (FUNCTIONS_WORKER_PROCESS_COUNT; Linux /proc; zeros where there is none)."""
@@ -205,6 +214,25 @@ def _cpu_split_one(pid: int) -> tuple[float, float]:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc; 0 where there is none)."""
     return sum(cpu_split(pid))
+
+
+def settle(pid: int, timeout: float = 120.0) -> tuple[float, float]:
+    """Wait until devhost (all its processes) is idle: under 5% of a core over half a second.
+    Measurement hygiene, as in catalog_bench: creating the bench's products and stock sets off
+    their events' consumers (each worker's search index rebuilt and saved after the products'
+    events, its encoder loaded on first use; the relay), seconds of CPU that would otherwise be
+    counted as the 1-client phase's; and the consumers work off the 20-client phase's events for a
+    while after its last order, which would be counted as the GETs' cost. Returns (seconds
+    waited, CPU seconds spent meanwhile)."""
+    began, first = time.monotonic(), cpu_seconds(pid)
+    last = first
+    while time.monotonic() - began < timeout:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        if now - last < 0.025:
+            break
+        last = now
+    return time.monotonic() - began, cpu_seconds(pid) - first
 
 
 def run_clients(
@@ -243,7 +271,8 @@ async def chain_figures(n: int) -> list[Any]:
 
 
 def get_cost(api: Client, pid: int, token: str, order_id: str, total: int = 800) -> float:
-    """devhost CPU seconds per `GET /orders/{id}` alone (16 clients, nothing else running), to
+    """devhost CPU seconds per `GET /orders/{id}` alone (16 clients; called on a final order with
+    devhost idle, so nothing else runs meanwhile), to
     split the 20-client CPU per order into the clients' polling and the rest."""
     before = cpu_seconds(pid)
     with ThreadPoolExecutor(16) as pool:
@@ -291,6 +320,7 @@ def main(orders: int, profile: str | None = None, workers: int | None = None) ->
             setup_shop(api, 20, stock)
             clients = [customer(api, n) for n in range(20)]
             one_order(api, *clients[0])  # warm-up
+            waited_start, cpu_start = settle(proc.pid)
             cpu_single = cpu_seconds(proc.pid)
             single = run_clients(api, clients[:1], max(10, orders // 10))
             cpu_single = cpu_seconds(proc.pid) - cpu_single
@@ -301,9 +331,12 @@ def main(orders: int, profile: str | None = None, workers: int | None = None) ->
             sys_per_order = (cpu_split(proc.pid)[1] - sys_before) / len(twenty[1])
             polls_per_order = (api.gets - gets_before) / len(twenty[1])
             stop_profile(spy)
+            waited_tail, cpu_tail = settle(proc.pid)  # the consumers' backlog of the phase
             token0, body0 = clients[0]
             status, placed = api.call("POST", "/api/orders", body0, token0)
             assert status == 202, placed
+            await_final(api, token0, placed["orderId"])
+            settle(proc.pid)
             cpu_per_get = get_cost(api, proc.pid, token0, placed["orderId"])
             hot_before = stock_of(api, HOT_SKU)
             hot = run_clients(api, [on_sku(c, HOT_SKU) for c in clients], orders)
@@ -339,6 +372,12 @@ def main(orders: int, profile: str | None = None, workers: int | None = None) ->
         f"devhost used {cpu_single / single[0]:.2f} of a core at 1 client "
         f"({cpu_single / len(single[1]) * 1000:.1f} ms per order) and {cores20:.2f} at 20 "
         "(one process: at most ~1.0 while the GIL is the limit; less when the machine is busy)"
+    )
+    print(
+        f"  before the 1-client phase: {waited_start:.1f} s waited for devhost to be idle "
+        f"({cpu_start:.2f} s of CPU: the set-up's events worked off); after the 20-client phase: "
+        f"{waited_tail:.1f} s, {cpu_tail / len(twenty[1]) * 1000:.1f} ms per order not counted above "
+        "(consumers still working off the phase's events)"
     )
     polling = polls_per_order * cpu_per_get
     print(
