@@ -80,7 +80,10 @@ def _fields(buf: memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
 def _text(value: int | memoryview) -> str:
     if not isinstance(value, memoryview):
         raise Unreadable("a string field is not length-delimited")
-    return bytes(value).decode("utf-8")
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unreadable("a string field is not UTF-8") from exc
 
 
 def _entry(buf: memoryview) -> tuple[str, str]:
