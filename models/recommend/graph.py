@@ -7,17 +7,24 @@
 The item-item matrices are the initializers, so a user's history (the fold-in row) is the only
 per-request input: a new interaction changes the next answer with no retraining. The same arrays are
 read back by `RecsScorer` for the numpy reference path and for the reasons.
+
+Only `to_onnx` (training, export, re-blending) imports `onnx` (~1.1 s of CPU): `from_onnx`, the
+serving load, reads the metadata and the two matrices with `models.recommend.wire`, and parses with
+`onnx` only if that reader cannot vouch for an artifact.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+
+from models.recommend import wire
+
+if TYPE_CHECKING:
+    from onnx import ModelProto
 
 HISTORY, MASK, K = "history", "mask", "k"
 VALUES, INDICES = "values", "indices"
@@ -56,6 +63,9 @@ def _plain(value: Any) -> Any:
 
 
 def to_onnx(model: RecsModel) -> bytes:
+    import onnx  # training and export only: serving reads artifacts with `wire`
+    from onnx import TensorProto, helper, numpy_helper
+
     n = len(model.item_ids)
     if n == 0:
         raise ValueError("a recommender needs at least one item")
@@ -108,15 +118,22 @@ def to_onnx(model: RecsModel) -> bytes:
     return proto.SerializeToString()
 
 
+MATRICES = ("w_cf", "w_content")
+
+
 def from_onnx(data: bytes) -> RecsModel:
-    proto = onnx.load_from_string(data)
-    props = {p.key: p.value for p in proto.metadata_props}
+    try:
+        found = wire.read(data, MATRICES)
+        props, arrays = found.metadata, found.tensors
+    except wire.Unreadable:  # not what our exporter writes (or damaged): let onnx judge it
+        props, arrays = _parse_with_onnx(data)
     if METADATA_KEY not in props:
         raise ValueError("not a recommender artifact (no recs metadata)")
     meta = json.loads(props[METADATA_KEY])
     if meta.get("format") != FORMAT_VERSION:
         raise ValueError(f"unsupported recommender artifact format {meta.get('format')!r}")
-    arrays = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+    if any(name not in arrays for name in MATRICES):
+        raise ValueError("not a recommender artifact (no item-item matrices)")
     return RecsModel(
         item_ids=list(meta["items"]),
         categories=list(meta["categories"]),
@@ -128,3 +145,14 @@ def from_onnx(data: bytes) -> RecsModel:
         alpha_pop=float(meta["alpha"]["pop"]),
         info=dict(meta.get("info", {})),
     )
+
+
+def _parse_with_onnx(data: bytes) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """The slow, general path (imports onnx): external data, float_data, anything unusual."""
+    import onnx
+    from onnx import numpy_helper
+
+    proto: ModelProto = onnx.load_from_string(data)
+    props = {p.key: p.value for p in proto.metadata_props}
+    arrays = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+    return props, arrays

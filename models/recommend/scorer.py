@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -72,9 +73,6 @@ class RecsScorer:
         self._categories = self.model.categories
         self._bias = self.model.bias
         self._pop_order = np.argsort(-self.model.popularity, kind="stable")
-        self._w = (
-            self.model.alpha_cf * self.model.w_cf + self.model.alpha_content * self.model.w_content
-        ).astype(np.float32)
         self._reasons: dict[tuple[str, Any], Reason] = {}
         self._k_feeds: dict[int, np.ndarray] = {}
 
@@ -185,6 +183,13 @@ class RecsScorer:
         values, indices = self._session.run([VALUES, INDICES], feed)
         keep = values[0] > _MASKED
         return values[0][keep], indices[0][keep]
+
+    @cached_property
+    def _w(self) -> np.ndarray:
+        """The blended item-item matrix of the numpy reference (built on first use: serving runs
+        the graph, so a loaded scorer does not hold a third [n, n] copy nor pay for it at load)."""
+        model = self.model
+        return (model.alpha_cf * model.w_cf + model.alpha_content * model.w_content).astype(np.float32)
 
     def scores_numpy(self, vector: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The same scores as the ONNX graph, in numpy (the parity reference)."""
