@@ -321,6 +321,11 @@ def main() -> int:
     parser.add_argument(
         "--stalls", action="store_true", help="log devhost's gc pauses and late wake-ups (bench/stall_probe)"
     )
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="with --stalls, an experiment: devhost calls gc.freeze() after every full collection",
+    )
     parser.add_argument("--in-process", action="store_true", help="the burst and gc probes, no HTTP")
     args = parser.parse_args()
     if args.in_process:
@@ -407,6 +412,8 @@ def main() -> int:
         time.sleep(0.1)
         for line in stall_log.read_text().splitlines():
             kind, *rest = line.split()
+            if kind == "freeze":
+                continue
             if kind == "gc":
                 events.append((kind, int(rest[0]), float(rest[1]), float(rest[2])))
             else:
