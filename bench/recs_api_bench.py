@@ -67,6 +67,8 @@ class Measured:
     result: Result
     cpu_ms: float  # devhost CPU per request (user + system), warm-up excluded
     starts: list[float] = field(default_factory=list)  # offsets from the scenario's start, s
+    began: float = 0.0  # the scenario's start, time.perf_counter() (CLOCK_MONOTONIC: devhost's too)
+    elapsed: float = 0.0
 
     def tail(self, period: float = 1.0, bins: int = 10) -> str:
         """Where the slowest 1 % started: a histogram of (offset mod period), and how many
@@ -78,7 +80,33 @@ class Measured:
         for t in slow:
             hist[int((t % period) / period * bins) % bins] += 1
         windows = len({int(t / 0.05) for t in slow})
-        return f"slowest {len(slow)} by start mod {period:g} s: {hist}; in {windows} windows of 50 ms"
+        span = f"; started {min(slow):.3f}-{max(slow):.3f} s in" if slow else ""
+        return (
+            f"slowest {len(slow)} by start mod {period:g} s: {hist}; in {windows} windows of 50 ms"
+            f"{span} (of {self.elapsed:.2f} s)"
+        )
+
+    def stalls(self, events: list[tuple[str, int, float, float]]) -> str:
+        """devhost's garbage collections and late wake-ups (bench/stall_probe) during this
+        scenario, and how many of the slowest 1 % were in flight when one began."""
+        end = self.began + self.elapsed
+        inside = [e for e in events if self.began <= e[2] <= end]
+        lat, cut = self.result.latencies_ms, self.result.pct(0.99)
+        slow = [
+            (self.began + t, self.began + t + ms / 1000)
+            for t, ms in zip(self.starts, lat, strict=True)
+            if ms >= cut
+        ]
+        parts = []
+        for gen in range(3):
+            ms = [e[3] for e in inside if e[0] == "gc" and e[1] == gen]
+            if ms:
+                parts.append(f"gen{gen} {len(ms)} ({sum(ms):.1f} ms, longest {max(ms):.1f})")
+        late = [e[3] for e in inside if e[0] == "late"]
+        parts.append(f"late wake-ups > 2 ms {len(late)} (longest {max(late, default=0):.1f} ms)")
+        big = [e for e in inside if (e[0] == "gc" and e[1] > 0) or e[0] == "late"]
+        hit = sum(any(a <= e[2] <= b for e in big) for a, b in slow)
+        return "; ".join(parts) + f"; slowest in flight at a gen1/2 gc or late wake-up: {hit}/{len(slow)}"
 
 
 async def load_requests(
@@ -117,7 +145,9 @@ async def load_requests(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
         cpu = cpu_seconds(pid) - cpu
-    return Measured(Result(name, total, elapsed, latencies, errors), cpu / total * 1000, starts)
+    return Measured(
+        Result(name, total, elapsed, latencies, errors), cpu / total * 1000, starts, began, elapsed
+    )
 
 
 def seed(data_dir: Path, extra_shoppers: int = 0) -> list[str]:
@@ -288,6 +318,14 @@ def main() -> int:
         "--cold-users", type=int, default=0, help="users (= requests) per cold scenario (default 1500)"
     )
     parser.add_argument("--tail", action="store_true", help="print where the slowest 1 %% fell in time")
+    parser.add_argument(
+        "--stalls", action="store_true", help="log devhost's gc pauses and late wake-ups (bench/stall_probe)"
+    )
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="with --stalls, an experiment: devhost calls gc.freeze() after every full collection",
+    )
     parser.add_argument("--in-process", action="store_true", help="the burst and gc probes, no HTTP")
     args = parser.parse_args()
     if args.in_process:
@@ -297,6 +335,11 @@ def main() -> int:
     # 400 + 2 x 1500 of them at most by default.
     cold_users = args.cold_users or min(args.requests, 1500)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    stall_log = Path(tempfile.mkstemp(prefix="recs-stalls-")[1]) if args.stalls else None
+    if stall_log is not None:
+        env.update(
+            PYTHONPATH=f"{ROOT / 'bench' / 'stall_probe'}{os.pathsep}{ROOT}", SC_STALL_LOG=str(stall_log)
+        )
     results: list[Measured] = []
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as ping_dir:
         data_dir = Path(tmp)
@@ -364,6 +407,18 @@ def main() -> int:
         finally:
             dh.terminate()
             dh.wait(20)
+    events: list[tuple[str, int, float, float]] = []
+    if stall_log is not None:
+        time.sleep(0.1)
+        for line in stall_log.read_text().splitlines():
+            kind, *rest = line.split()
+            if kind == "freeze":
+                continue
+            if kind == "gc":
+                events.append((kind, int(rest[0]), float(rest[1]), float(rest[2])))
+            else:
+                events.append((kind, 0, float(rest[0]), float(rest[1])))
+        stall_log.unlink()
     floor, me = results[0].result, results[1].result
     print(
         f"{args.requests} requests per scenario ({min(args.requests, cold_users)} in the cold ones, "
@@ -381,6 +436,8 @@ def main() -> int:
         print(r.line().replace(r.name.ljust(8), r.name.ljust(14), 1) + ratio)
         if args.tail:
             print(f"{'':14s} {measured.tail()}")
+        if stall_log is not None:
+            print(f"{'':14s} {measured.stalls(events)}")
     return 1 if any(m.result.errors for m in results) else 0
 
 

@@ -239,21 +239,35 @@ def _history_facts(deps: RecsDeps, user_id: str | None) -> tuple[object, dict[st
 # their own writes). A remembered response is frozen (`freeze_json`): a hit sends its bytes
 # without serializing again, and nobody may mutate it.
 #
-# A question is remembered the second time it is asked with the same inputs; the first time only
-# leaves a marker. A response is ~50 objects the garbage collector tracks (pydantic models, their
-# field sets, the list): remembering every one-off visitor's list made full collections walk
-# hundreds of thousands of objects that nobody would read again (docs/recommendations.md).
+# A personal question is remembered the second time it is asked with the same inputs; the first
+# time only leaves a marker. A response is ~50 objects the garbage collector tracks (pydantic
+# models, their field sets, the list): remembering every one-off visitor's list made full
+# collections walk hundreds of thousands of objects that nobody would read again
+# (docs/recommendations.md). A shared question (a product page or the popular list of a caller
+# with no purchases: the same answer for every such caller, at most a few per product) is
+# remembered the first time: asking it twice meant computing every page twice after each new
+# snapshot, and those computations came in a burst (the first visitors after a change), the slowest
+# 1 % of the product page's requests (docs/recommendations.md "Round 4: the product page's tail").
 _lists_lock = threading.Lock()
 _lists: dict[tuple[Any, ...], tuple[tuple[object, ...], RecommendationsPublic | None]] = {}
 MAX_LISTS = 5_000  # ~15 KB each (20 items, the models and their JSON): bounded at ~75 MB
 
 
 def _memo(
-    key: tuple[Any, ...], inputs: tuple[object, ...], compute: Callable[[], RecommendationsPublic]
+    key: tuple[Any, ...],
+    inputs: tuple[object, ...],
+    compute: Callable[[], RecommendationsPublic],
+    *,
+    shared: bool = False,
 ) -> RecommendationsPublic:
     hit = _lists.get(key)
-    asked_before = hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True))
-    if asked_before and hit is not None and hit[1] is not None:
+    asked_before = shared or (hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True)))
+    if (
+        asked_before
+        and hit is not None
+        and hit[1] is not None
+        and all(a is b for a, b in zip(hit[0], inputs, strict=True))
+    ):
         return hit[1]
     response = compute()
     if asked_before:
@@ -303,7 +317,8 @@ def recommend(
             items = _popular(scorer, deps, catalog, exclude, limit, category=anchor.category_id)
             return RecommendationsPublic(items=items, strategy="popular", model_version=version)
 
-        return _cached(("page", product_id, limit, bought, version), (catalog, scorer), scorer, product_page)
+        page_key = ("page", product_id, limit, bought, version)
+        return _cached(page_key, (catalog, scorer), scorer, product_page, shared=not bought)
 
     assignment = deps.experiments.assignment(caller.unit)
     config: Mapping[str, Any] = assignment.config if assignment else {}
@@ -325,7 +340,8 @@ def recommend(
         key: tuple[Any, ...] = ("user", caller.user_id, limit, wanted, _frozen(blend), variant, version)
         response = _cached(key, (catalog, scorer, history), scorer, personal)
     else:  # cold start (or a variant that asks for popularity): shared by everyone with these exclusions
-        response = _cached(("popular", limit, bought, variant, version), (catalog, scorer), scorer, personal)
+        popular_key = ("popular", limit, bought, variant, version)
+        response = _cached(popular_key, (catalog, scorer), scorer, personal, shared=not bought)
     if assignment is not None and caller.unit is not None:
         deps.experiments.record_exposure(assignment, caller.unit)
     return response
@@ -336,12 +352,14 @@ def _cached(
     inputs: tuple[object, ...],
     scorer: ItemScorer | None,
     compute: Callable[[], RecommendationsPublic],
+    *,
+    shared: bool = False,
 ) -> RecommendationsPublic:
     """Without a model the fallback popularity moves by itself (recomputed every few minutes):
     computed every time then (a fresh deployment, before the first training)."""
     if scorer is None:
         return compute()
-    return _memo(key, inputs, compute)
+    return _memo(key, inputs, compute, shared=shared)
 
 
 def _frozen(blend: Any) -> Any:

@@ -116,11 +116,38 @@ def test_a_one_off_question_leaves_only_a_marker(tmp_path: Path) -> None:
 def test_the_popular_list_is_shared_by_anonymous_callers_but_not_with_a_buyer(tmp_path: Path) -> None:
     deps, _, scorer = _setup(tmp_path)
     anon = [recommend(deps, Caller(None, f"client-{n}"), limit=3) for n in range(5)]
-    assert all(ids(out) == ["p6", "p5", "p4"] for out in anon) and scorer.calls == 2
+    # Remembered the first time: the same answer for every caller without purchases.
+    assert all(ids(out) == ["p6", "p5", "p4"] for out in anon) and scorer.calls == 1
+    assert all(out is anon[0] for out in anon) and frozen_json(anon[0]) is not None
     # A buyer of p6 who has no other signal: the popular list without what they bought.
     record_interaction(deps, user_id="bob", product_id="p6", kind="purchase")
     bob = recommend(deps, Caller("bob", None), limit=3)
     assert "p6" not in ids(bob)
+
+
+def test_a_product_page_is_remembered_the_first_time_until_the_snapshot_changes(tmp_path: Path) -> None:
+    deps, catalog, scorer = _setup(tmp_path)
+    similar = 0
+    real = scorer.similar_to
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal similar
+        similar += 1
+        return real(*args, **kwargs)
+
+    scorer.similar_to = counting  # type: ignore[method-assign]
+    first = recommend(deps, Caller(None, None), product_id="p1", limit=2)
+    assert ids(first) == ["p2", "p3"] and similar == 1 and frozen_json(first) is not None
+    assert recommend(deps, Caller(None, "someone"), product_id="p1", limit=2) is first and similar == 1
+    # A buyer's page excludes what they bought: theirs alone, so only a marker the first time.
+    record_interaction(deps, user_id="carol", product_id="p2", kind="purchase")
+    carol = recommend(deps, Caller("carol", None), product_id="p1", limit=2)
+    assert "p2" not in ids(carol) and frozen_json(carol) is None and similar == 2
+    # A new snapshot (p3 archived) is a new answer, remembered again at once.
+    catalog.archive("p3")
+    after = recommend(deps, Caller(None, None), product_id="p1", limit=2)
+    assert "p3" not in ids(after) and after is not first and similar == 3
+    assert recommend(deps, Caller(None, None), product_id="p1", limit=2) is after and similar == 3
 
 
 def test_exposures_are_written_off_the_request_path_and_counted(tmp_path: Path) -> None:
