@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from shared.adapters.doc_common import apply_patch, partition_key_of, strip_system, validate_id
+from shared.adapters.doc_common import apply_patch, partition_key_of, strip_system, validate_id, value_types
 from shared.adapters.index_policy import Composite, check_sort
 from shared.adapters.sqlite_query import (
     CompiledQuery,
@@ -122,7 +122,9 @@ def _compile(
     token: str | None,
     shadows: Shadows,
     body: bool,
+    types: tuple[Any, ...] = (),
 ) -> CompiledQuery:
+    """`types`: the query's value types (doc_common.value_types), part of the memo's key only."""
     return compile_query(
         table,
         query,
@@ -298,7 +300,8 @@ class SqliteContainer(Container):
         check_sort(self.name, self.composites, query)
         args = (self.table, query, partition_key, max_items, token, self.shadows, body)
         try:
-            compiled = _compiled(*args)
+            # Keyed with the value types too: equal queries (True == 1) may compile differently.
+            compiled = _compiled(*args, value_types(query))
         except TypeError:  # a filter value that cannot be hashed (a list): compiled each time
             compiled = _compile(*args)
         rows = self.store.connection().execute(compiled.sql, compiled.params).fetchall()
