@@ -112,9 +112,7 @@ def value_types(query: Query) -> tuple[Any, ...]:
     """The types of a query's filter values (of each member of an `in` tuple), for memo keys:
     `Filter("n", "=", True) == Filter("n", "=", 1)` and they hash alike, yet Cosmos semantics tell
     a boolean from a number, so what is remembered per query must be per value type too."""
-    return tuple(
-        tuple(map(type, f.value)) if type(f.value) is tuple else type(f.value) for f in query.where
-    )
+    return tuple(tuple(map(type, f.value)) if type(f.value) is tuple else type(f.value) for f in query.where)
 
 
 def apply_patch(document: Document, operations: Sequence[PatchOp], partition_key_path: str) -> Document:
