@@ -78,6 +78,22 @@ def required(query: Query) -> Composite:
 
 
 def check_sort(name: str, composites: tuple[Composite, ...] | None, query: Query) -> None:
+    """Raises UndeclaredSort when no declared composite index serves the query's order."""
+    try:
+        _check_order(name, composites, tuple(query.order_by))
+    except TypeError:  # an unhashable order term: checked each time
+        _check(name, composites, query)
+
+
+# Every query of an adapter is checked, and a listing asks the same few orders again and again
+# (~15 us a page: sort_terms, path validation, the index lookup). Only passes are remembered
+# (lru_cache keeps no exception); the declarations are read once per process (`declared`).
+@lru_cache(maxsize=1024)
+def _check_order(name: str, composites: tuple[Composite, ...] | None, order_by: tuple[Any, ...]) -> None:
+    _check(name, composites, Query(order_by=order_by))
+
+
+def _check(name: str, composites: tuple[Composite, ...] | None, query: Query) -> None:
     need = required(query)
     if not need:
         return

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from shared.adapters.doc_common import apply_patch, partition_key_of, strip_system, validate_id
+from shared.adapters.doc_common import apply_patch, partition_key_of, strip_system, validate_id, value_types
 from shared.adapters.index_policy import Composite, check_sort
 from shared.adapters.sqlite_query import (
     CompiledQuery,
@@ -122,8 +122,9 @@ def _compile(
     token: str | None,
     shadows: Shadows,
     body: bool,
-    kinds: tuple[Any, ...] = (),  # only in the memo's key: see _kinds
+    types: tuple[Any, ...] = (),
 ) -> CompiledQuery:
+    """`types`: the query's value types (doc_common.value_types), part of the memo's key only."""
     return compile_query(
         table,
         query,
@@ -132,14 +133,6 @@ def _compile(
         token=token,
         shadows=shadows,
         body=body,
-    )
-
-
-def _kinds(query: Query) -> tuple[Any, ...]:
-    """The type of each filter value (of each item of a list): part of the memo's key, because
-    Python's equality says True == 1 and False == 0 (so equal Querys) where a query does not."""
-    return tuple(
-        tuple(map(type, f.value)) if isinstance(f.value, list | tuple) else type(f.value) for f in query.where
     )
 
 
@@ -305,9 +298,10 @@ class SqliteContainer(Container):
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         check_sort(self.name, self.composites, query)
-        args = (self.table, query, partition_key, max_items, token, self.shadows, body, _kinds(query))
+        args = (self.table, query, partition_key, max_items, token, self.shadows, body)
         try:
-            compiled = _compiled(*args)
+            # Keyed with the value types too: equal queries (True == 1) may compile differently.
+            compiled = _compiled(*args, value_types(query))
         except TypeError:  # a filter value that cannot be hashed (a list): compiled each time
             compiled = _compile(*args)
         rows = self.store.connection().execute(compiled.sql, compiled.params).fetchall()

@@ -129,3 +129,18 @@ def test_undeclared_containers_derive_sorts_from_their_indexes() -> None:
     with pytest.raises(UndeclaredSort):
         check_sort("t", composites_for("t-not-in-infra"), Query(order_by=(("rank", "asc"),)))
     check_sort("t", composites_for("t-not-in-infra"), Query(order_by=(("_outbox.seq", "asc"),)))
+
+
+def test_the_remembered_checks_keep_refusing() -> None:
+    """Passing orders are remembered per (container, declarations, order); a refusal never is."""
+    composites = composites_for("t-not-in-infra", ("rank",))
+    for _ in range(2):
+        check_sort("t", composites, Query(order_by=(("rank", "asc"),)))
+        with pytest.raises(UndeclaredSort):
+            check_sort("t", composites, Query(order_by=(("other", "asc"),)))
+        with pytest.raises(ValueError):
+            check_sort("t", composites, Query(order_by=(("rank", "sideways"),)))  # type: ignore[arg-type]
+        # The same order on a container that does not declare it.
+        with pytest.raises(UndeclaredSort):
+            check_sort("t2", composites_for("t2-not-in-infra", ("size",)), Query(order_by=(("rank", "asc"),)))
+    check_sort("t", composites, Query(order_by=[("rank", "desc")]))  # a list: not hashable, still checked

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from shared.adapters.sqlite_container import SqliteContainer
 from shared.adapters.sqlite_documents import SqliteDocumentStore
 from shared.adapters.sqlite_query import compile_query
@@ -77,3 +79,41 @@ def test_a_composite_index_serves_a_filtered_sorted_page_without_a_sort(tmp_path
     after = c.query(query, max_items=5, continuation_token=page.continuation_token)
     assert [d["name"] for d in after.items] == ["n07", "n09", "n10", "n12", "n13"]
     store.close()
+
+
+def test_equal_queries_of_other_value_types_are_not_answered_from_each_others_cache(tmp_path: Path) -> None:
+    """`Filter("n", "=", True) == Filter("n", "=", 1)` (and they hash alike), but Cosmos semantics
+    tell them apart (a boolean never equals a number): the remembered SQL and token fingerprints
+    must be kept per value type."""
+    store = SqliteDocumentStore(tmp_path / "documents.db")
+    c = store.container("things", "/id", indexes=("n",))
+    c.create({"id": "num", "n": 1})
+    c.create({"id": "bool", "n": True})
+    c.create({"id": "float", "n": 1.5})
+    for first, second in ((1, True), (True, 1)):
+        for op in ("=", "in"):
+            value_a = (first,) if op == "in" else first
+            value_b = (second,) if op == "in" else second
+            a = c.query(Query(where=(Filter("n", op, value_a),)))
+            b = c.query(Query(where=(Filter("n", op, value_b),)))
+            expected_a = "bool" if first is True else "num"
+            expected_b = "bool" if second is True else "num"
+            assert [d["id"] for d in a.items] == [expected_a]
+            assert [d["id"] for d in b.items] == [expected_b]
+            assert [d["id"] for d in c.query_versions(Query(where=(Filter("n", op, value_b),))).items] == [
+                expected_b
+            ]
+
+
+def test_a_token_of_an_equal_query_of_another_value_type_is_refused(tmp_path: Path) -> None:
+    store = SqliteDocumentStore(tmp_path / "documents.db")
+    c = store.container("things", "/id", indexes=("n",))
+    for i in range(3):
+        c.create({"id": f"num{i}", "n": 1})
+        c.create({"id": f"bool{i}", "n": True})
+    by_number = Query(where=(Filter("n", "=", 1),))
+    by_bool = Query(where=(Filter("n", "=", True),))
+    token = c.query(by_number, max_items=1).continuation_token
+    assert token
+    with pytest.raises(ValueError):
+        c.query(by_bool, max_items=1, continuation_token=token)
