@@ -52,7 +52,10 @@ class StoreCatalogView(CatalogView):
         clock: Callable[[], float] = time.monotonic,
         pause_seconds: float = SLICE_PAUSE_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        slice_documents: int = SLICE_DOCUMENTS,
     ) -> None:
+        if slice_documents < 1:
+            raise ValueError("slice_documents must be at least 1")
         self._store = store
         self._refresh_seconds = refresh_seconds
         self._clock = clock
@@ -61,6 +64,9 @@ class StoreCatalogView(CatalogView):
         self._expires = float("-inf")
         self._pause_seconds = pause_seconds  # between slices of a background rebuild
         self._sleep = sleep
+        # Per page of a background rebuild. A parameter so that a test can page a small catalog:
+        # more than one default slice of products takes minutes to write on cosmosdb-server.
+        self._slice_documents = slice_documents
 
     def items(self) -> Mapping[str, CatalogItem]:
         snapshot = self._snapshot
@@ -141,7 +147,7 @@ class StoreCatalogView(CatalogView):
             return
         token: str | None = None
         while True:
-            page = container.query(query, max_items=SLICE_DOCUMENTS, continuation_token=token)
+            page = container.query(query, max_items=self._slice_documents, continuation_token=token)
             yield page.items
             token = page.continuation_token
             if not token:
