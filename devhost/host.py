@@ -89,6 +89,9 @@ class Host:
         self.base_url = ""
         self.seed_done = threading.Event()
         self._stop = asyncio.Event()
+        # Pool threads still running product code when the shutdown grace ran out: the process must
+        # then end with os._exit (devhost/cli.py), not by finalizing the interpreter under them.
+        self.abandoned_threads = 0
         self._background: list[asyncio.Task[None]] = []
         self.workers: WorkerSet | None = None
 
@@ -122,6 +125,10 @@ class Host:
         task = asyncio.get_running_loop().create_task(loop(), name=f"every:{seconds}")
         self._background.append(task)
         return task
+
+    def pool_threads_running(self) -> int:
+        pool = getattr(self, "pool", None)  # set by run()
+        return pool.running() if isinstance(pool, FunctionPool) else 0
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -276,5 +283,15 @@ class Host:
             log.warning("%d invocations still running at exit", self.invoker.in_flight)
         await close_client_sessions()  # the durable SDK's; no function runs any more to use it
         self.pool.shutdown(wait=False, cancel_futures=True)
+        # The pool's threads are joined here, not left to the interpreter's exit: a thread still
+        # in product code (onnxruntime, C++) while the interpreter finalizes aborts the process
+        # (devhost/pool.py). What runs on them now is what wait_idle does not count (a periodic
+        # job's call, an invocation past the grace): it gets the grace once more.
+        if not await asyncio.to_thread(self.pool.join, grace):
+            self.abandoned_threads = self.pool.running()
+            log.warning(
+                "%d function threads still running after the shutdown grace: exiting without them",
+                self.abandoned_threads,
+            )
         report_unclosed()
         log.info("devhost stopped")
