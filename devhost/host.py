@@ -279,6 +279,7 @@ class Host:
                 await asyncio.wait_for(ext.stop(), grace)
             except Exception:
                 log.exception("extension %s did not stop cleanly", ext.name)
+        idle_by = self.loop.time() + grace
         if not await self.invoker.wait_idle(grace):
             log.warning("%d invocations still running at exit", self.invoker.in_flight)
         await close_client_sessions()  # the durable SDK's; no function runs any more to use it
@@ -286,8 +287,8 @@ class Host:
         # The pool's threads are joined here, not left to the interpreter's exit: a thread still
         # in product code (onnxruntime, C++) while the interpreter finalizes aborts the process
         # (devhost/pool.py). What runs on them now is what wait_idle does not count (a periodic
-        # job's call, an invocation past the grace): it gets the grace once more.
-        if not await asyncio.to_thread(self.pool.join, grace):
+        # job's call) or an invocation past the grace: both get what is left of wait_idle's grace.
+        if not await asyncio.to_thread(self.pool.join, max(0.0, idle_by - self.loop.time())):
             self.abandoned_threads = self.pool.running()
             log.warning(
                 "%d function threads still running after the shutdown grace: exiting without them",
