@@ -50,7 +50,16 @@ ORPHAN_SWEEP_SECONDS = 2.0  # with several workers: how soon a dead one's messag
 def _announce(line: str) -> None:
     """The ready line on stdout as one write: print() writes the text and the newline separately,
     and a log line written between the two (the log writer is another thread, and stdout and
-    stderr are often one file) would glue itself to the URL that tests and tools parse."""
+    stderr are often one file) would glue itself to the URL that tests and tools parse.
+
+    The log handlers are flushed first: the log writer (devhost/logwriter.py) writes a line up to
+    a batch interval after it is logged, so without the flush the lines logged before the host
+    was ready (functions, "N worker processes listening") came after the ready line, and a tool
+    that reads the log once it sees the ready line did not find them."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    if sys.stdout is None:  # no stdout at all (pythonw, a closed fd 1): print() wrote nothing either
+        return
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
