@@ -147,8 +147,9 @@ def test_the_ready_line_comes_after_what_was_logged_before_it(monkeypatch: pytes
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", [handler])
     monkeypatch.setattr(root, "level", logging.INFO)
+    monkeypatch.setattr(root.manager, "disable", logging.NOTSET)  # whatever other tests left set
     monkeypatch.setattr("sys.stdout", stream)  # stdout and stderr are one file (the e2e log)
-    logging.getLogger("devhost").info("2 worker processes listening on http://h:1")
+    root.info("2 worker processes listening on http://h:1")  # the root logger: no level of its own
     _announce("devhost listening on http://h:1")
     handler.flush()
     assert stream.getvalue().splitlines() == [
