@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 import logging
@@ -132,8 +133,26 @@ def cmd_start(args: argparse.Namespace) -> int:
     except UnloadableApp as exc:
         print(f"devhost: not starting: {exc}", file=sys.stderr)
         return 1
-    asyncio.run(host.run())
+    try:
+        asyncio.run(host.run())
+    except SystemExit as exc:  # a second signal: exit now, not once the running functions end
+        if host.pool_threads_running():
+            _exit_now(exc.code if isinstance(exc.code, int) else 1)
+        raise
+    if host.abandoned_threads:
+        _exit_now(1)
     return 0
+
+
+def _exit_now(code: int) -> None:
+    """End the process without finalizing the interpreter: threads that outlived the shutdown
+    grace are still in product code, and tearing the interpreter (and C++ runtimes such as
+    onnxruntime) down under them aborts the process. The logs are written first."""
+    logging.shutdown()  # flushes the log writer (devhost/logwriter.py)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def _child_argv(args: argparse.Namespace, port: int) -> list[str]:

@@ -50,7 +50,16 @@ ORPHAN_SWEEP_SECONDS = 2.0  # with several workers: how soon a dead one's messag
 def _announce(line: str) -> None:
     """The ready line on stdout as one write: print() writes the text and the newline separately,
     and a log line written between the two (the log writer is another thread, and stdout and
-    stderr are often one file) would glue itself to the URL that tests and tools parse."""
+    stderr are often one file) would glue itself to the URL that tests and tools parse.
+
+    The log handlers are flushed first: the log writer (devhost/logwriter.py) writes a line up to
+    a batch interval after it is logged, so without the flush the lines logged before the host
+    was ready (functions, "N worker processes listening") came after the ready line, and a tool
+    that reads the log once it sees the ready line did not find them."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    if sys.stdout is None:  # no stdout at all (pythonw, a closed fd 1): print() wrote nothing either
+        return
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
@@ -89,6 +98,9 @@ class Host:
         self.base_url = ""
         self.seed_done = threading.Event()
         self._stop = asyncio.Event()
+        # Pool threads still running product code when the shutdown grace ran out: the process must
+        # then end with os._exit (devhost/cli.py), not by finalizing the interpreter under them.
+        self.abandoned_threads = 0
         self._background: list[asyncio.Task[None]] = []
         self.workers: WorkerSet | None = None
 
@@ -122,6 +134,10 @@ class Host:
         task = asyncio.get_running_loop().create_task(loop(), name=f"every:{seconds}")
         self._background.append(task)
         return task
+
+    def pool_threads_running(self) -> int:
+        pool = getattr(self, "pool", None)  # set by run()
+        return pool.running() if isinstance(pool, FunctionPool) else 0
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -272,9 +288,20 @@ class Host:
                 await asyncio.wait_for(ext.stop(), grace)
             except Exception:
                 log.exception("extension %s did not stop cleanly", ext.name)
+        idle_by = self.loop.time() + grace
         if not await self.invoker.wait_idle(grace):
             log.warning("%d invocations still running at exit", self.invoker.in_flight)
         await close_client_sessions()  # the durable SDK's; no function runs any more to use it
         self.pool.shutdown(wait=False, cancel_futures=True)
+        # The pool's threads are joined here, not left to the interpreter's exit: a thread still
+        # in product code (onnxruntime, C++) while the interpreter finalizes aborts the process
+        # (devhost/pool.py). What runs on them now is what wait_idle does not count (a periodic
+        # job's call) or an invocation past the grace: both get what is left of wait_idle's grace.
+        if not await asyncio.to_thread(self.pool.join, max(0.0, idle_by - self.loop.time())):
+            self.abandoned_threads = self.pool.running()
+            log.warning(
+                "%d function threads still running after the shutdown grace: exiting without them",
+                self.abandoned_threads,
+            )
         report_unclosed()
         log.info("devhost stopped")

@@ -21,8 +21,13 @@ for a thread while one is free) and wakes fewer threads:
   (devhost/invoker.py, `_Completions`); `submit` (run_in_executor, the periodic services) still
   returns one.
 
-Unlike ThreadPoolExecutor's, the threads are daemon threads: a function still running when the
-host has given up waiting for it (the shutdown grace) does not hold the process's exit up.
+As ThreadPoolExecutor's, the threads are *not* daemon threads, and a pool not shut down by the
+time the interpreter exits is shut down and joined then (the same exit hook ThreadPoolExecutor
+registers). A daemon thread still running product code while the interpreter finalizes is torn
+down under it: a pool thread in onnxruntime (the search index build) aborted the process with
+"terminate called without an active exception" after "devhost stopped" (SIGABRT, exit -6). The
+host joins the pool at shutdown within the grace (`join`), and ends the process itself when a
+function outlives it (devhost/host.py).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import contextlib
 import logging
 import os
 import threading
+import time
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -62,6 +69,23 @@ def thread_count(environ: Mapping[str, str] | None = None) -> int:
         )
         return DEFAULT_THREAD_COUNT
     return count
+
+
+# Every pool not shut down yet: the interpreter's exit shuts them down and joins their threads
+# before it finalizes (threading._register_atexit runs before the non-daemon threads are joined,
+# as concurrent.futures.thread does for ThreadPoolExecutor), so an idle worker, which sleeps on its
+# bell, never holds the exit up and a running call finishes rather than being torn down.
+_live_pools: weakref.WeakSet[FunctionPool] = weakref.WeakSet()
+
+
+def _shut_down_at_exit() -> None:
+    for pool in list(_live_pools):
+        pool.shutdown(wait=True)
+
+
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:  # CPython >= 3.9
+    _register_atexit(_shut_down_at_exit)
 
 
 def no_wakeup_preemption() -> None:
@@ -108,6 +132,7 @@ class FunctionPool(Executor):
         self._searching = 0  # workers awake and about to look at the queue
         self._threads: list[threading.Thread] = []
         self._shutdown = False
+        _live_pools.add(self)
 
     def post(self, fn: Callable[[], None]) -> PostedCall:
         """Run `fn()` on a pool thread; it must not raise (the invoker's wrapper catches
@@ -151,7 +176,7 @@ class FunctionPool(Executor):
             self._sleeping.pop().release()  # the most recent sleeper: its stack is still warm
         elif len(self._threads) < self._max_workers:
             thread = threading.Thread(
-                target=self._work, name=f"{self._prefix}_{len(self._threads)}", daemon=True
+                target=self._work, name=f"{self._prefix}_{len(self._threads)}", daemon=False
             )
             try:
                 thread.start()  # it waits for the lock we hold before it looks at the queue
@@ -202,7 +227,22 @@ class FunctionPool(Executor):
             while self._sleeping:  # wake every sleeper: each finds the queue empty and exits
                 self._searching += 1
                 self._sleeping.pop().release()
-            threads = list(self._threads)
+        _live_pools.discard(self)
         if wait:
-            for thread in threads:
-                thread.join()
+            self.join()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """After shutdown: wait up to `timeout` seconds (None: for ever) for every thread to end,
+        i.e. for the calls already running (and, without cancel_futures, the queued ones) to
+        finish. True when none is left running."""
+        with self._lock:
+            threads = list(self._threads)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
+    def running(self) -> int:
+        """How many threads are still alive (after shutdown: still running a call)."""
+        with self._lock:
+            return sum(thread.is_alive() for thread in self._threads)

@@ -218,11 +218,16 @@ def test_sigterm_finishes_in_flight_work_and_exits_cleanly(
     start_devhost: StartDevhost, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "graceful"
-    first = start_devhost(app=APP, data_dir=data_dir)
+    # Slow enough (1.5 s) that the status poll below sees the five running even on a busy machine.
+    env = {"FOUNDATION_SLOW_SECONDS": "1.5"}
+    first = start_devhost(app=APP, data_dir=data_dir, env=env)
     ids = send(first, fa.SLOW_QUEUE, 5)
     status = ApiClient(first.url)
+    # inFlight counts every invocation, the app's every-second timer too: > 0 could be a tick
+    # seen before the pump (which polls for other processes' sends) had received the 5, and the
+    # stop then rightly left them queued. The 5 arrive in one batch: >= 5 means they are running.
     wait_for(
-        lambda: status.get("/runtime/devhost/status").json()["inFlight"] > 0,
+        lambda: status.get("/runtime/devhost/status").json()["inFlight"] >= 5,
         timeout=10,
         interval=0.02,
         message="slow work in flight",

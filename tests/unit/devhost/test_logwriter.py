@@ -7,6 +7,8 @@ import logging
 import threading
 import time
 
+import pytest
+
 from devhost.logwriter import BackgroundStreamHandler, CachedTimeFormatter
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -125,3 +127,32 @@ def test_an_uncaught_exception_s_traceback_comes_after_the_lines_logged_before_i
     main_last = max(n for n, line in enumerate(lines) if "main line 1999" in line)
     assert thread_last < tracebacks[0] < main_last < tracebacks[1]
     assert lines[-1] == "RuntimeError: main boom"
+
+
+class _SlowStream(io.StringIO):
+    """A stream the writer takes a while to write to: its lines land well after they are logged."""
+
+    def write(self, text: str) -> int:
+        if threading.current_thread().name == "devhost-log":
+            time.sleep(0.05)
+        return super().write(text)
+
+
+def test_the_ready_line_comes_after_what_was_logged_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from devhost.host import _announce
+
+    stream = _SlowStream()
+    handler = BackgroundStreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [handler])
+    monkeypatch.setattr(root, "level", logging.INFO)
+    monkeypatch.setattr(root.manager, "disable", logging.NOTSET)  # whatever other tests left set
+    monkeypatch.setattr("sys.stdout", stream)  # stdout and stderr are one file (the e2e log)
+    root.info("2 worker processes listening on http://h:1")  # the root logger: no level of its own
+    _announce("devhost listening on http://h:1")
+    handler.flush()
+    assert stream.getvalue().splitlines() == [
+        "2 worker processes listening on http://h:1",
+        "devhost listening on http://h:1",
+    ]

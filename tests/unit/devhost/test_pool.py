@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +170,49 @@ def test_a_call_refused_for_want_of_a_thread_does_not_run_later(monkeypatch: pyt
         pool.post(done.set)
         assert done.wait(5)
         assert ran == []  # ...so it must not run behind the caller's back
+
+
+def _exit_with(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter (from the repo root), which then exits by itself."""
+    root = Path(__file__).resolve().parents[3]
+    return subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=30
+    )
+
+
+def test_the_interpreter_exit_waits_for_a_running_call_and_not_for_idle_threads(tmp_path: Path) -> None:
+    # Daemon threads were torn down mid-call at exit (a C++ abort when the call was in
+    # onnxruntime); as ThreadPoolExecutor's, the pool's threads are joined, and idle ones end.
+    done = _exit_with(
+        "import sys, time, pathlib\n"
+        "from devhost.pool import FunctionPool\n"
+        "pool = FunctionPool(4)\n"
+        "pool.submit(lambda: None).result()  # an idle thread, never shut down\n"
+        "started = pool.submit(lambda: None)\n"
+        "def slow():\n"
+        "    time.sleep(0.5)\n"
+        "    (pathlib.Path(sys.argv[1]) / 'finished').write_text('yes')\n"
+        "pool.post(slow)\n",
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "finished").read_text() == "yes"
+
+
+def test_join_waits_for_the_running_calls_up_to_its_timeout() -> None:
+    pool = FunctionPool(2)
+    release = threading.Event()
+    def blocked() -> None:
+        release.wait()
+
+    pool.post(blocked)
+    assert _eventually(lambda: pool.running() == 1)
+    assert not any(t.daemon for t in threading.enumerate() if t.name.startswith("FunctionPool-"))
+    pool.shutdown(wait=False)
+    started = time.monotonic()
+    assert pool.join(0.2) is False  # the call is still running: the caller decides what to do
+    assert time.monotonic() - started < 2.0
+    assert pool.running() == 1
+    release.set()
+    assert pool.join(5.0) is True
+    assert pool.running() == 0
