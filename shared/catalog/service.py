@@ -50,6 +50,7 @@ from shared.kernel.ids import new_id
 from shared.kernel.money import Money
 from shared.messaging.events import CloudEvent, new_event
 from shared.ports.documents import Document, DocumentStore
+from shared.storage.per_store import per_store
 
 T = TypeVar("T")
 log = logging.getLogger("smartcommerce.catalog")
@@ -81,17 +82,7 @@ _REPO_ATTRIBUTE = "_catalog_repository"
 
 
 def _repo(store: DocumentStore) -> CatalogRepository:
-    # Kept on the store itself: as a WeakKeyDictionary's value the repository (whose containers
-    # hold the store) kept its own key alive, so no store was ever freed (every test's stayed
-    # open). An attribute is a cycle the collector frees with the store.
-    try:
-        attributes = vars(store)
-    except TypeError:  # a store without a __dict__: one per call
-        return CatalogRepository(store)
-    repo = attributes.get(_REPO_ATTRIBUTE)
-    if not isinstance(repo, CatalogRepository):
-        repo = attributes[_REPO_ATTRIBUTE] = CatalogRepository(store)
-    return repo
+    return per_store(store, _REPO_ATTRIBUTE, CatalogRepository, CatalogRepository)
 
 
 def _load(repo: CatalogRepository, product_id: str) -> Document:

@@ -25,6 +25,7 @@ from shared.ports.documents import (
     Query,
 )
 from shared.settings import get_settings
+from shared.storage.per_store import per_store
 from shared.storage.retry import TryAgain, retry_on_conflict
 
 
@@ -39,17 +40,7 @@ _REPO_ATTRIBUTE = "_inventory_repository"
 
 
 def _repo(store: DocumentStore) -> InventoryRepository:
-    # Kept on the store itself: as a WeakKeyDictionary's value the repository (whose containers
-    # hold the store) kept its own key alive, so no store was ever freed (every test's stayed
-    # open). An attribute is a cycle the collector frees with the store.
-    try:
-        attributes = vars(store)
-    except TypeError:  # a store without a __dict__: one per call
-        return InventoryRepository(store)
-    repo = attributes.get(_REPO_ATTRIBUTE)
-    if not isinstance(repo, InventoryRepository):
-        repo = attributes[_REPO_ATTRIBUTE] = InventoryRepository(store)
-    return repo
+    return per_store(store, _REPO_ATTRIBUTE, InventoryRepository, InventoryRepository)
 
 
 def stock_low_event(item: StockItem, was_low: bool) -> list[CloudEvent]:
